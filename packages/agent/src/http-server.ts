@@ -1,0 +1,55 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Registry } from "prom-client";
+
+/** Null when healthy or ready; otherwise the reason, shown in the response body. */
+export type Probe = () => string | null;
+
+export interface AgentHttpOptions {
+  host: string;
+  port: number;
+  registry: Registry;
+  live: Probe;
+  ready: Probe;
+}
+
+/** The agent's only HTTP surface: metrics and health. Nothing here acts on the node. */
+export async function startAgentHttp(options: AgentHttpOptions): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain" }).end("method not allowed\n");
+      return;
+    }
+    const probe = (check: Probe) => {
+      const problem = check();
+      res.writeHead(problem ? 503 : 200, { "content-type": "text/plain" }).end(problem ? `${problem}\n` : "ok\n");
+    };
+    switch (path) {
+      case "/metrics":
+        options.registry.metrics().then(
+          (text) => res.writeHead(200, { "content-type": options.registry.contentType }).end(text),
+          (error: unknown) => res.writeHead(500, { "content-type": "text/plain" }).end(`${String(error)}\n`),
+        );
+        return;
+      case "/healthz":
+        probe(options.live);
+        return;
+      case "/readyz":
+        probe(options.ready);
+        return;
+      default:
+        res
+          .writeHead(404, { "content-type": "text/plain" })
+          .end("not found: the agent serves /metrics, /healthz and /readyz\n");
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host || undefined, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return { server, port: (server.address() as AddressInfo).port };
+}

@@ -1,0 +1,116 @@
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { createLogger, type ErrorCode, type LogLevel, toImagedriftError } from "@imagedrift/core";
+import { CriClient } from "@imagedrift/cri";
+import { Command, Option } from "commander";
+import { type AgentOptions, DEFAULT_CRI_ENDPOINT, parseAgentConfig } from "./config.js";
+import { startAgentHttp } from "./http-server.js";
+import { AgentMetrics } from "./metrics.js";
+import { ScanLoop } from "./scan-loop.js";
+import { scanNode } from "./scanner.js";
+
+const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
+  .version;
+
+const exitCodeByError: Partial<Record<ErrorCode, number>> = {
+  "invalid-config": 2,
+  "invalid-argument": 2,
+  "invalid-reference": 2,
+  unavailable: 3,
+  "deadline-exceeded": 3,
+};
+
+const option = (flags: string, description: string, env: string) => new Option(flags, description).env(env);
+
+const program = new Command("imagedrift-agent")
+  .description(
+    "The imagedrift node agent: reads the node's image cache over CRI, reports it, and serves /metrics, /healthz and /readyz.\nWithout a command it runs as a daemon.",
+  )
+  .version(version)
+  .addOption(
+    option(
+      "--cri-endpoint <url>",
+      `CRI socket of the container runtime (default ${DEFAULT_CRI_ENDPOINT})`,
+      "IMAGEDRIFT_CRI_ENDPOINT",
+    ),
+  )
+  .addOption(
+    option(
+      "--node-name <name>",
+      "this node's name (default: env NODE_NAME, then the hostname)",
+      "IMAGEDRIFT_NODE_NAME",
+    ),
+  )
+  .addOption(
+    option("--collector <host:port>", "the collector's gRPC address; absent = standalone", "IMAGEDRIFT_COLLECTOR"),
+  )
+  .addOption(
+    option(
+      "--listen <[host]:port>",
+      "HTTP address for /metrics, /healthz, /readyz (default :9101)",
+      "IMAGEDRIFT_LISTEN",
+    ),
+  )
+  .addOption(option("--interval <duration>", "full rescan period, e.g. 30s or 5m (default 60s)", "IMAGEDRIFT_INTERVAL"))
+  .addOption(option("--token-file <path>", "file holding the token shared with the collector", "IMAGEDRIFT_TOKEN_FILE"))
+  .addOption(option("--log-level <level>", "debug, info, warn or error (default info)", "IMAGEDRIFT_LOG_LEVEL"))
+  .showHelpAfterError();
+
+function config(command: Command) {
+  const options = command.optsWithGlobals<AgentOptions>();
+  return parseAgentConfig({ ...options, nodeName: options.nodeName || process.env.NODE_NAME || hostname() });
+}
+
+program
+  .command("inventory")
+  .description("print this node's image inventory as JSON and exit")
+  .action(async (_options: unknown, command: Command) => {
+    const cfg = config(command);
+    const cri = CriClient.connect({ endpoint: cfg.criEndpoint });
+    try {
+      const inventory = await scanNode(cri, cfg.nodeName);
+      process.stdout.write(`${JSON.stringify(inventory, null, 2)}\n`);
+    } finally {
+      cri.close();
+    }
+  });
+
+program.action(async (_options: unknown, command: Command) => {
+  const cfg = config(command);
+  const log = createLogger({
+    write: (line) => process.stderr.write(line),
+    level: cfg.logLevel as LogLevel,
+    fields: { component: "agent", node: cfg.nodeName },
+  });
+  const metrics = new AgentMetrics();
+  const cri = CriClient.connect({ endpoint: cfg.criEndpoint, observer: metrics.observeCriCall });
+  const loop = new ScanLoop({ cri, node: cfg.nodeName, intervalMs: cfg.interval, metrics, log });
+  const http = await startAgentHttp({
+    ...cfg.listen,
+    registry: metrics.registry,
+    live: () => null,
+    ready: loop.ready,
+  });
+  loop.start();
+  log.info("agent started", {
+    endpoint: cfg.criEndpoint,
+    listen: `${cfg.listen.host}:${http.port}`,
+    intervalMs: cfg.interval,
+  });
+
+  const shutdown = async (signal: string) => {
+    log.info("stopping", { signal });
+    await loop.stop();
+    await new Promise((resolve) => http.server.close(resolve));
+    cri.close();
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+});
+
+program.parseAsync(process.argv).catch((thrown: unknown) => {
+  const error = toImagedriftError(thrown);
+  process.stderr.write(`imagedrift-agent: ${error.message}\n`);
+  process.exitCode = exitCodeByError[error.code] ?? 1;
+});

@@ -1,0 +1,92 @@
+import { type Logger, type NodeInventory, toImagedriftError } from "@imagedrift/core";
+import type { CriClient } from "@imagedrift/cri";
+import type { AgentMetrics } from "./metrics.js";
+import { scanNode } from "./scanner.js";
+
+export interface ScanLoopOptions {
+  cri: CriClient;
+  node: string;
+  intervalMs: number;
+  metrics: AgentMetrics;
+  log: Logger;
+  /** Told of every successful scan. */
+  onInventory?: (inventory: NodeInventory) => void;
+  now?: () => Date;
+}
+
+/**
+ * Rescans the node every interval (never two scans at once) and knows whether
+ * the agent is ready: the last scan succeeded and is recent.
+ */
+export class ScanLoop {
+  readonly #options: ScanLoopOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #stopped = false;
+  #latest: NodeInventory | null = null;
+  #lastSuccessAt = 0;
+  #lastError: string | null = "no scan has finished yet";
+
+  constructor(options: ScanLoopOptions) {
+    this.#options = options;
+  }
+
+  get latest(): NodeInventory | null {
+    return this.#latest;
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#schedule(0);
+  }
+
+  /** Scans now (or joins the scan under way). */
+  scan(): Promise<void> {
+    this.#running ??= this.#scanOnce().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  /** Null when ready, else why not. */
+  readonly ready = (): string | null => {
+    if (this.#lastError) return `not ready: ${this.#lastError}`;
+    const age = Date.now() - this.#lastSuccessAt;
+    if (age > 3 * this.#options.intervalMs) return `not ready: last successful scan was ${Math.round(age / 1000)}s ago`;
+    return null;
+  };
+
+  #schedule(delayMs: number): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      void this.scan().then(() => this.#schedule(this.#options.intervalMs));
+    }, delayMs);
+  }
+
+  async #scanOnce(): Promise<void> {
+    const { cri, node, metrics, log } = this.#options;
+    const started = performance.now();
+    try {
+      const inventory = await scanNode(cri, node, this.#options.now);
+      const recovered = this.#lastError !== null && this.#latest !== null;
+      this.#latest = inventory;
+      this.#lastSuccessAt = Date.now();
+      this.#lastError = null;
+      metrics.recordScan(inventory);
+      if (recovered) log.info("runtime reachable again", { endpoint: cri.endpoint });
+      log.debug("scan finished", { images: inventory.images.length, ms: Math.round(performance.now() - started) });
+      this.#options.onInventory?.(inventory);
+    } catch (thrown) {
+      const error = toImagedriftError(thrown);
+      if (this.#lastError !== error.message) log.warn("scan failed", { endpoint: cri.endpoint, error });
+      this.#lastError = error.message;
+      metrics.recordScanError();
+    }
+  }
+}

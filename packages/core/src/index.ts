@@ -1,0 +1,6 @@
+export * from "./errors.js";
+export * from "./image-ref.js";
+export * from "./inventory.js";
+export * from "./duration.js";
+export * from "./log.js";
+export * from "./config.js";

@@ -1,0 +1,10 @@
+export {
+  type CallObserver,
+  CriClient,
+  type CriClientOptions,
+  DEFAULT_TIMEOUT_MS,
+  grpcTarget,
+  MAX_RECEIVE_BYTES,
+} from "./client.js";
+export { fromGrpcError, grpcStatusName } from "./status.js";
+export type * from "./types.js";

@@ -1,0 +1,36 @@
+import { defineConfig } from "vitest/config";
+
+/**
+ * Two projects: `unit` (fast, next to the code, no external programs) and
+ * `lab` (real containerd, runc and a registry on loopback, see test/lab).
+ * The `@imagedrift/source` condition makes workspace imports resolve to
+ * TypeScript sources, so unit tests need no build.
+ */
+const resolve = { conditions: ["@imagedrift/source"] };
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        resolve,
+        test: {
+          name: "unit",
+          include: ["packages/*/src/**/*.test.ts"],
+        },
+      },
+      {
+        resolve,
+        test: {
+          name: "lab",
+          include: ["test/**/*.test.ts"],
+          exclude: ["**/node_modules/**", "test/dist/**"],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          // Each lab file starts its own containerd nodes; two cores run two at a time.
+          maxWorkers: 2,
+          fileParallelism: true,
+        },
+      },
+    ],
+  },
+});
