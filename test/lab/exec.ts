@@ -1,5 +1,5 @@
 /** Runs a short-lived program (skopeo, ctr, umount) to completion and captures its output. */
-import { execFile } from "node:child_process";
+import { type ExecFileException, execFile } from "node:child_process";
 import { ImagedriftError } from "@imagedrift/core";
 
 export interface ExecOptions {
@@ -45,9 +45,9 @@ export function exec(file: string, args: readonly string[], options: ExecOptions
   });
 }
 
-function describeFailure(error: NodeJS.ErrnoException & { killed?: boolean; signal?: string | null }): string {
+function describeFailure(error: ExecFileException): string {
   if (error.killed) return "timed out";
   if (typeof error.code === "number") return `exit ${error.code}`;
   if (error.signal) return `signal ${error.signal}`;
-  return error.code ?? error.message;
+  return typeof error.code === "string" ? error.code : error.message;
 }

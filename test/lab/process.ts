@@ -141,7 +141,8 @@ export function stopPidSync(pid: number, timeoutMs = 2_000, signal: NodeJS.Signa
   return waitForSync(() => !isAlive(pid), 2_000);
 }
 
-function sendSignal(pid: number, signal: NodeJS.Signals): boolean {
+/** Sends `signal` to `pid`; false when there is no such process. */
+export function sendSignal(pid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(pid, signal);
     return true;

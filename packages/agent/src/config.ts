@@ -12,6 +12,8 @@ export interface AgentOptions {
   listen?: string;
   interval?: string;
   tokenFile?: string;
+  nodeLabels?: string;
+  tlsCa?: string;
   logLevel?: string;
 }
 
@@ -47,6 +49,19 @@ const schema = z.object({
   }),
   interval: duration(1000),
   tokenFile: z.string().min(1).optional(),
+  nodeLabels: z
+    .string()
+    .transform((value, ctx) => {
+      const labels: Record<string, string> = {};
+      for (const pair of value.split(",").filter(Boolean)) {
+        const match = /^([A-Za-z0-9][-A-Za-z0-9_./]{0,252})=([-A-Za-z0-9_.]{0,63})$/.exec(pair.trim());
+        if (match?.[1] !== undefined) labels[match[1]] = match[2] ?? "";
+        else ctx.addIssue({ code: "custom", message: `"${pair}" is not a label (expected key=value)` });
+      }
+      return labels;
+    })
+    .default({}),
+  tlsCa: z.string().min(1).optional(),
   logLevel: z.enum(["debug", "info", "warn", "error"]),
 });
 

@@ -1,11 +1,13 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { createLogger, type ErrorCode, type LogLevel, toImagedriftError } from "@imagedrift/core";
+import * as grpc from "@grpc/grpc-js";
+import { createLogger, type ErrorCode, ImagedriftError, type LogLevel, toImagedriftError } from "@imagedrift/core";
 import { CriClient } from "@imagedrift/cri";
 import { Command, Option } from "commander";
 import { type AgentOptions, DEFAULT_CRI_ENDPOINT, parseAgentConfig } from "./config.js";
 import { startAgentHttp } from "./http-server.js";
 import { AgentMetrics } from "./metrics.js";
+import { CollectorReporter } from "./reporter.js";
 import { ScanLoop } from "./scan-loop.js";
 import { scanNode } from "./scanner.js";
 
@@ -53,8 +55,24 @@ const program = new Command("imagedrift-agent")
   )
   .addOption(option("--interval <duration>", "full rescan period, e.g. 30s or 5m (default 60s)", "IMAGEDRIFT_INTERVAL"))
   .addOption(option("--token-file <path>", "file holding the token shared with the collector", "IMAGEDRIFT_TOKEN_FILE"))
+  .addOption(
+    option("--node-labels <k=v,...>", "labels of this node for job selectors (without the Kubernetes API)", "IMAGEDRIFT_NODE_LABELS"),
+  )
+  .addOption(option("--tls-ca <path>", "PEM CA that signed the collector's certificate: dial with TLS", "IMAGEDRIFT_TLS_CA"))
   .addOption(option("--log-level <level>", "debug, info, warn or error (default info)", "IMAGEDRIFT_LOG_LEVEL"))
   .showHelpAfterError();
+
+/** The shared token; an empty or unreadable file stops the agent with a clear error. */
+function readToken(path: string): string {
+  let token: string;
+  try {
+    token = readFileSync(path, "utf8").trim();
+  } catch (error) {
+    throw new ImagedriftError("invalid-config", `--token-file: cannot read ${path}: ${(error as NodeJS.ErrnoException).code}`);
+  }
+  if (!token) throw new ImagedriftError("invalid-config", `--token-file: ${path} is empty`);
+  return token;
+}
 
 function config(command: Command) {
   const options = command.optsWithGlobals<AgentOptions>();
@@ -84,7 +102,27 @@ program.action(async (_options: unknown, command: Command) => {
   });
   const metrics = new AgentMetrics();
   const cri = CriClient.connect({ endpoint: cfg.criEndpoint, observer: metrics.observeCriCall });
-  const loop = new ScanLoop({ cri, node: cfg.nodeName, intervalMs: cfg.interval, metrics, log });
+  const reporter = cfg.collector
+    ? new CollectorReporter({
+        address: cfg.collector,
+        node: cfg.nodeName,
+        token: cfg.tokenFile ? readToken(cfg.tokenFile) : null,
+        intervalMs: cfg.interval,
+        agentVersion: version,
+        labels: cfg.nodeLabels,
+        credentials: cfg.tlsCa ? grpc.credentials.createSsl(readFileSync(cfg.tlsCa)) : undefined,
+        log,
+        onConnectionChange: (connected) => metrics.recordCollectorConnection(connected),
+      })
+    : undefined;
+  const loop = new ScanLoop({
+    cri,
+    node: cfg.nodeName,
+    intervalMs: cfg.interval,
+    metrics,
+    log,
+    onInventory: (inventory) => reporter?.publish(inventory),
+  });
   const http = await startAgentHttp({
     ...cfg.listen,
     registry: metrics.registry,
@@ -100,6 +138,7 @@ program.action(async (_options: unknown, command: Command) => {
 
   const shutdown = async (signal: string) => {
     log.info("stopping", { signal });
+    reporter?.stop();
     await loop.stop();
     await new Promise((resolve) => http.server.close(resolve));
     cri.close();

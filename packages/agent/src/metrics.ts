@@ -44,6 +44,12 @@ export class AgentMetrics {
     registers: [this.registry],
   });
 
+  readonly #collectorConnected = new Gauge({
+    name: "imagedrift_agent_collector_connected",
+    help: "1 while the agent holds its stream to the collector.",
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
@@ -58,6 +64,10 @@ export class AgentMetrics {
     this.#imageBytes.set(inventory.images.reduce((sum, image) => sum + image.size, 0));
     this.#imageFsUsed.set(inventory.imageFs.usedBytes);
     this.#lastScan.set(Date.parse(inventory.scannedAt) / 1000);
+  }
+
+  recordCollectorConnection(connected: boolean): void {
+    this.#collectorConnected.set(connected ? 1 : 0);
   }
 
   recordScanError(): void {

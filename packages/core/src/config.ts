@@ -30,6 +30,18 @@ export interface ConfigIssue {
   message: string;
 }
 
+/** `images[3].repoTags[0]` */
+export function issuePath(path: readonly PropertyKey[]): string {
+  return path.map((key, i) => (typeof key === "number" ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`)).join("");
+}
+
+/** One line per problem, each under its path: `images[3].size: is too large`. */
+export function describeIssues(issues: readonly ConfigIssue[], limit = 20): string {
+  const lines = issues.slice(0, limit).map((issue) => `  ${issuePath(issue.path) || "(root)"}: ${issue.message}`);
+  if (issues.length > limit) lines.push(`  … and ${issues.length - limit} more`);
+  return lines.join("\n");
+}
+
 /** One error listing every problem, each under the flag that has it (`--interval: …`). */
 export function configError(issues: readonly ConfigIssue[]): ImagedriftError {
   const lines = issues.map((issue) => {

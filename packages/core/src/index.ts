@@ -4,3 +4,4 @@ export * from "./inventory.js";
 export * from "./duration.js";
 export * from "./log.js";
 export * from "./config.js";
+export * from "./drift-types.js";

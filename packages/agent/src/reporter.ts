@@ -1,0 +1,148 @@
+import * as grpc from "@grpc/grpc-js";
+import { type Logger, type NodeInventory, toImagedriftError } from "@imagedrift/core";
+import {
+  type AgentMessage,
+  AUTHORIZATION_METADATA_KEY,
+  agentGateway,
+  type CollectorMessage,
+  channelOptions,
+  inventoryHash,
+  NODE_METADATA_KEY,
+  toWireInventory,
+} from "@imagedrift/protocol";
+import { Backoff } from "./backoff.js";
+
+type AgentStream = grpc.ClientDuplexStream<AgentMessage, CollectorMessage>;
+type GatewayClient = grpc.Client & { Connect: (metadata: grpc.Metadata) => AgentStream };
+
+export interface ReporterOptions {
+  /** host:port of the collector's gRPC listener. */
+  address: string;
+  node: string;
+  token: string | null;
+  intervalMs: number;
+  agentVersion: string;
+  labels: Record<string, string>;
+  credentials?: grpc.ChannelCredentials;
+  log: Logger;
+  /** Told when a command arrives from the collector. */
+  onCollectorMessage?: (message: CollectorMessage, reply: (message: AgentMessage) => void) => void;
+  onConnectionChange?: (connected: boolean) => void;
+}
+
+/**
+ * Holds the agent's one stream to the collector: says hello, sends the
+ * inventory when it changed and a heartbeat (its hash) otherwise, answers
+ * resend requests, and reconnects with capped, jittered backoff.
+ */
+export class CollectorReporter {
+  readonly #options: ReporterOptions;
+  readonly #client: GatewayClient;
+  readonly #backoff = new Backoff();
+  #stream: AgentStream | undefined;
+  #welcomed = false;
+  #latest: { inventory: NodeInventory; hash: string } | undefined;
+  #sentHash: string | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(options: ReporterOptions) {
+    this.#options = options;
+    const Client = agentGateway();
+    this.#client = new Client(
+      options.address,
+      options.credentials ?? grpc.credentials.createInsecure(),
+      { ...channelOptions, "grpc.initial_reconnect_backoff_ms": 500, "grpc.max_reconnect_backoff_ms": 10_000 },
+    ) as unknown as GatewayClient;
+  }
+
+  get connected(): boolean {
+    return this.#welcomed;
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#connect();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#stream?.cancel();
+    this.#client.close();
+  }
+
+  /** Called after every scan: sends the inventory if it changed since last sent, else a heartbeat. */
+  publish(inventory: NodeInventory): void {
+    this.#latest = { inventory, hash: inventoryHash(inventory) };
+    if (!this.#welcomed) return;
+    if (this.#latest.hash !== this.#sentHash) this.#sendInventory();
+    else this.#write({ body: "heartbeat", heartbeat: { inventoryHash: this.#latest.hash } });
+  }
+
+  #connect(): void {
+    if (this.#stopped) return;
+    const { node, token, log } = this.#options;
+    const metadata = new grpc.Metadata();
+    metadata.set(NODE_METADATA_KEY, node);
+    if (token) metadata.set(AUTHORIZATION_METADATA_KEY, `Bearer ${token}`);
+    const stream = this.#client.Connect(metadata);
+    this.#stream = stream;
+    stream.on("data", (message: CollectorMessage) => this.#receive(message));
+    stream.on("error", (error: Error) => {
+      const cause = toImagedriftError(error);
+      log.warn("collector connection failed", { collector: this.#options.address, error: cause });
+    });
+    stream.on("close", () => this.#disconnected(stream));
+    stream.write({
+      body: "hello",
+      hello: {
+        node,
+        agentVersion: this.#options.agentVersion,
+        intervalMs: this.#options.intervalMs,
+        inventoryHash: this.#latest?.hash ?? "",
+        labels: this.#options.labels,
+      },
+    } satisfies AgentMessage);
+  }
+
+  #receive(message: CollectorMessage): void {
+    switch (message.body) {
+      case "welcome":
+        this.#welcomed = true;
+        this.#backoff.reset();
+        this.#options.onConnectionChange?.(true);
+        this.#options.log.info("connected to collector", { collector: this.#options.address });
+        if (message.welcome.inventoryWanted) this.#sendInventory();
+        else this.#sentHash = this.#latest?.hash;
+        return;
+      case "resendInventory":
+        this.#sendInventory();
+        return;
+      default:
+        this.#options.onCollectorMessage?.(message, (reply) => this.#write(reply));
+    }
+  }
+
+  #sendInventory(): void {
+    if (!this.#latest) return;
+    this.#sentHash = this.#latest.hash;
+    this.#write({ body: "inventory", inventory: toWireInventory(this.#latest.inventory, this.#latest.hash) });
+  }
+
+  #write(message: AgentMessage): void {
+    this.#stream?.write(message);
+  }
+
+  #disconnected(stream: AgentStream): void {
+    if (stream !== this.#stream) return;
+    this.#stream = undefined;
+    if (this.#welcomed) this.#options.onConnectionChange?.(false);
+    this.#welcomed = false;
+    this.#sentHash = undefined;
+    if (this.#stopped) return;
+    const delay = this.#backoff.next();
+    this.#options.log.debug("reconnecting to collector", { inMs: delay });
+    this.#timer = setTimeout(() => this.#connect(), delay);
+  }
+}

@@ -1,0 +1,92 @@
+/** Types of the drift model: what the collector knows, and what it concludes (SPEC §6, §7). */
+import type { NodeInventory } from "./inventory.js";
+
+/** What the registry said about a tag at its last resolution. */
+export type TagResolution =
+  | { state: "found"; digest: string; resolvedAt: string }
+  | { state: "not-found"; resolvedAt: string }
+  | { state: "error"; error: string; resolvedAt: string }
+  | { state: "pending" };
+
+export interface NodeState {
+  name: string;
+  /** ISO time of the node's last report, heartbeat included. */
+  lastReportAt: string;
+  /** The agent's scan interval; the node is missing after 3 intervals without a report. */
+  intervalMs: number;
+}
+
+/** Everything the findings engine looks at; the collector builds it from SQLite. */
+export interface ClusterSnapshot {
+  now: Date;
+  nodes: NodeState[];
+  /** The last inventory of each node, by node name. */
+  inventories: ReadonlyMap<string, NodeInventory>;
+  /** Resolution of each tag (normalised `host/repo:tag`); absent = never resolved. */
+  resolutions: ReadonlyMap<string, TagResolution>;
+}
+
+export type NodeTagStatus = "current" | "stale" | "unknown";
+export type TagStatus = "current" | "stale" | "inconsistent" | "missing-in-registry" | "unresolved" | "local-only";
+
+export interface TagHolder {
+  node: string;
+  /** The repo digest the node recorded for the tag's repository (the index digest for multi-arch); null for local-only. */
+  digest: string | null;
+  imageId: string;
+  status: NodeTagStatus;
+}
+
+/** One row of `GET /api/v1/tags`. */
+export interface TagView {
+  reference: string;
+  registryDigest: string | null;
+  resolvedAt: string | null;
+  resolveError: string | null;
+  status: TagStatus;
+  nodes: TagHolder[];
+}
+
+export type FindingKind =
+  | "inconsistent-tag"
+  | "stale-tag"
+  | "running-stale"
+  | "missing-in-registry"
+  | "local-only"
+  | "agent-missing"
+  | "pull-policy-risk"
+  | "mixed-replicas";
+
+export type Severity = "critical" | "warning" | "info";
+
+export interface FindingPod {
+  node: string;
+  namespace: string;
+  pod: string;
+  container: string;
+  containerId: string;
+  /** The repo digest the container runs, when known. */
+  digest: string | null;
+}
+
+/** A finding as the engine computes it; the store adds `firstSeenAt`/`lastSeenAt`. */
+export interface FindingDraft {
+  /** Stable identity across recomputes: kind + reference (+ node for per-node kinds). */
+  key: string;
+  kind: FindingKind;
+  severity: Severity;
+  /** The normalised tag (or node name for `agent-missing`). */
+  reference: string;
+  nodes: string[];
+  digests: string[];
+  registryDigest: string | null;
+  message: string;
+  /** A command the operator can paste. */
+  remedy: string;
+  pods: FindingPod[];
+}
+
+export interface Finding extends FindingDraft {
+  firstSeenAt: string;
+  lastSeenAt: string;
+}

@@ -1,0 +1,3 @@
+export { agentGateway, channelOptions, MAX_MESSAGE_BYTES } from "./definition.js";
+export { fromWireInventory, inventoryHash, toWireInventory } from "./inventory-wire.js";
+export * from "./messages.js";
