@@ -4,8 +4,8 @@
  * on loopback, and CRI talks plain HTTP to the lab registry (LAB.md).
  */
 import { join } from "node:path";
-import type { Credentials } from "./htpasswd.js";
 import { SNAPSHOTTER } from "./ctr.js";
+import type { Credentials } from "./htpasswd.js";
 
 export interface ContainerdConfigOptions {
   /** The node's dir; root, state, runc state, CNI dirs live under it. */

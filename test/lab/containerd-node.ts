@@ -3,8 +3,7 @@
  * socket under the node's dir. Tests stop and restart nodes; `teardown()`
  * removes every trace (shims, containers, mounts, the dir).
  */
-import { mkdir, stat, writeFile } from "node:fs/promises";
-import { open } from "node:fs/promises";
+import { mkdir, open, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ImagedriftError } from "@imagedrift/core";
 import { renderContainerdConfig } from "./containerd-config.js";
@@ -47,7 +46,10 @@ export class ContainerdNode {
     this.logFile = join(options.dir, "containerd.log");
     // The ttrpc socket adds ".ttrpc" to the gRPC one.
     if (Buffer.byteLength(`${this.socket}.ttrpc`) > MAX_SOCKET_PATH) {
-      throw new ImagedriftError("invalid-argument", `node dir ${options.dir} is too long for a unix socket path; use a short dir like /tmp/idl-XXXX`);
+      throw new ImagedriftError(
+        "invalid-argument",
+        `node dir ${options.dir} is too long for a unix socket path; use a short dir like /tmp/idl-XXXX`,
+      );
     }
   }
 
@@ -63,7 +65,10 @@ export class ContainerdNode {
   /** Starts (or restarts) containerd on the node's dirs and resolves once it has booted. */
   async start(): Promise<void> {
     if (this.running) return;
-    const logOffset = await stat(this.logFile).then((s) => s.size, () => 0);
+    const logOffset = await stat(this.logFile).then(
+      (s) => s.size,
+      () => 0,
+    );
     this.#daemon = await startDaemon({
       name: `containerd ${this.name}`,
       command: CONTAINERD_BINARY,

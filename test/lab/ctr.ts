@@ -1,5 +1,5 @@
 /** `ctr` against one node's containerd: the lab's tool for what CRI does not do (import) or for checks. */
-import { exec, type ExecResult } from "./exec.js";
+import { type ExecResult, exec } from "./exec.js";
 
 export const CTR_BINARY = "/usr/bin/ctr";
 /** The namespace the CRI plugin (and so kubelet) uses. */

@@ -35,9 +35,13 @@ export function exec(file: string, args: readonly string[], options: ExecOptions
         const command = [file, ...args].join(" ");
         const output = (stderr || stdout).trim().slice(-2000);
         reject(
-          new ImagedriftError("internal", `\`${command}\` failed (${describeFailure(error)})${output ? `: ${output}` : ""}`, {
-            cause: error,
-          }),
+          new ImagedriftError(
+            "internal",
+            `\`${command}\` failed (${describeFailure(error)})${output ? `: ${output}` : ""}`,
+            {
+              cause: error,
+            },
+          ),
         );
       },
     );

@@ -34,7 +34,10 @@ export async function bcryptHash(password: string): Promise<string> {
   const fromHtpasswd = await tryHtpasswd(password);
   const hash = fromHtpasswd ?? (await perlCrypt(password, `$2b$${COST}$${bcryptSalt()}`));
   if (!/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/.test(hash)) {
-    throw new ImagedriftError("unimplemented", `no bcrypt on this machine (got "${hash.slice(0, 12)}…"); install apache2-utils`);
+    throw new ImagedriftError(
+      "unimplemented",
+      `no bcrypt on this machine (got "${hash.slice(0, 12)}…"); install apache2-utils`,
+    );
   }
   return hash;
 }

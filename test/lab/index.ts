@@ -2,9 +2,10 @@
  * The lab: real containerd nodes, runc and an OCI registry on loopback, for
  * tests that claim containerd or registry behaviour. See /work/shared/LAB.md.
  */
-export { type ContainerdNode, type NodeOptions, startNode } from "./containerd-node.js";
-export { renderContainerdConfig, type ContainerdConfigOptions, DISABLED_PLUGINS } from "./containerd-config.js";
-export { runCtr, type CtrTarget, K8S_NAMESPACE, SNAPSHOTTER } from "./ctr.js";
+
+export { type ContainerdConfigOptions, DISABLED_PLUGINS, renderContainerdConfig } from "./containerd-config.js";
+export { ContainerdNode, type NodeOptions, startNode } from "./containerd-node.js";
+export { type CtrTarget, K8S_NAMESPACE, runCtr, SNAPSHOTTER } from "./ctr.js";
 export { bcryptHash, type Credentials, writeHtpasswd } from "./htpasswd.js";
 export { type Lab, type LabOptions, type NodeRef, PAUSE_REPO_TAG, startLab } from "./lab.js";
 export {
@@ -24,15 +25,23 @@ export {
   type PodNode,
   type PodSpec,
   type PullPolicy,
-  removePod,
   type RunPodResult,
+  removePod,
   runPod,
 } from "./pods.js";
 export { freePort, LOOPBACK } from "./ports.js";
 export { type Daemon, type DaemonOptions, isAlive, startDaemon } from "./process.js";
 export { CONTAINERD_IMAGE_NAME, type ImportOptions, importImage, type PushOptions, pushImage } from "./push.js";
 export { mountsUnder, processesUnder, reapDirSync } from "./reap.js";
-export { basicAuth, type HtpasswdAuth, type Registry, type RegistryAuth, type RegistryOptions, startRegistry, type TokenAuth } from "./registry.js";
+export {
+  basicAuth,
+  type HtpasswdAuth,
+  type Registry,
+  type RegistryAuth,
+  type RegistryOptions,
+  startRegistry,
+  type TokenAuth,
+} from "./registry.js";
 export { MANIFEST_ACCEPT } from "./registry-api.js";
 export { type LayerFile, type TarEntry, tar } from "./tar.js";
-export { waitFor, type WaitOptions } from "./wait.js";
+export { type WaitOptions, waitFor } from "./wait.js";

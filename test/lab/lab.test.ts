@@ -6,10 +6,10 @@
 import { existsSync } from "node:fs";
 import { CriClient } from "@imagedrift/cri";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isAlive } from "./process.js";
 import { type Lab, startLab } from "./lab.js";
 import { OCI_INDEX } from "./oci-image.js";
 import { removePod, runPod } from "./pods.js";
+import { isAlive } from "./process.js";
 import { mountsUnder, processesUnder } from "./reap.js";
 import { MANIFEST_ACCEPT, registryRequest } from "./registry-api.js";
 
@@ -41,12 +41,22 @@ describe("lab", () => {
   });
 
   it("re-pushing a tag with new bytes moves its digest", async () => {
-    const first = await lab.buildAndPush("demo/app:latest", { runnable: true, files: { "/etc/app.conf": "v=1\n" }, salt: "1" });
-    const second = await lab.buildAndPush("demo/app:latest", { runnable: true, files: { "/etc/app.conf": "v=1\n" }, salt: "2" });
+    const first = await lab.buildAndPush("demo/app:latest", {
+      runnable: true,
+      files: { "/etc/app.conf": "v=1\n" },
+      salt: "1",
+    });
+    const second = await lab.buildAndPush("demo/app:latest", {
+      runnable: true,
+      files: { "/etc/app.conf": "v=1\n" },
+      salt: "2",
+    });
     expect(second).not.toBe(first);
     expect(await lab.digestOf("demo/app:latest")).toBe(second);
     // The same options build the same bytes.
-    expect(await lab.buildAndPush("demo/app:again", { runnable: true, files: { "/etc/app.conf": "v=1\n" }, salt: "2" })).toBe(second);
+    expect(
+      await lab.buildAndPush("demo/app:again", { runnable: true, files: { "/etc/app.conf": "v=1\n" }, salt: "2" }),
+    ).toBe(second);
   });
 
   it("pushes a multi-arch index and a node records the index digest on pull", async () => {
@@ -128,7 +138,9 @@ describe("lab", () => {
       expect(sandbox?.labels["io.kubernetes.pod.name"]).toBe("web");
       const containers = await cri.listContainers();
       const states = Object.fromEntries(
-        containers.filter((c) => c.podSandboxId === pod.podSandboxId).map((c) => [c.labels["io.kubernetes.container.name"], c.state]),
+        containers
+          .filter((c) => c.podSandboxId === pod.podSandboxId)
+          .map((c) => [c.labels["io.kubernetes.container.name"], c.state]),
       );
       expect(states).toEqual({ app: "CONTAINER_RUNNING", init: "CONTAINER_EXITED", idle: "CONTAINER_CREATED" });
 

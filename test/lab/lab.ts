@@ -54,7 +54,10 @@ export interface Lab {
 }
 
 export async function startLab(options: LabOptions): Promise<Lab> {
-  const names = typeof options.nodes === "number" ? Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`) : [...options.nodes];
+  const names =
+    typeof options.nodes === "number"
+      ? Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`)
+      : [...options.nodes];
   if (new Set(names).size !== names.length || names.some((n) => !/^[\w.-]+$/.test(n))) {
     throw new ImagedriftError("invalid-argument", `node names must be distinct words: ${names.join(", ")}`);
   }
@@ -72,7 +75,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   try {
     const [started, pause] = await Promise.all([
       startRegistry({ dir: join(dir, "registry"), ...(options.registryAuth ? { auth: options.registryAuth } : {}) }),
-      buildOciImage({ parentDir: join(dir, "images"), runnable: true }),
+      // Salted so that no test image built with the same options is the pause image by accident.
+      buildOciImage({ parentDir: join(dir, "images"), runnable: true, salt: "imagedrift-lab-pause" }),
     ]);
     registry = started;
     const lab = makeLab({ dir, registry, nodes, stop });
@@ -104,7 +108,8 @@ interface LabParts {
 }
 
 function makeLab({ dir, registry, nodes, stop }: LabParts): Lab {
-  const ref = (repoTag: string) => (repoTag.startsWith(`${registry.host}/`) ? repoTag : `${registry.host}/${withTag(repoTag)}`);
+  const ref = (repoTag: string) =>
+    repoTag.startsWith(`${registry.host}/`) ? repoTag : `${registry.host}/${withTag(repoTag)}`;
   const split = (repoTag: string): [string, string] => {
     const path = ref(repoTag).slice(registry.host.length + 1);
     const colon = path.lastIndexOf(":");
@@ -113,7 +118,11 @@ function makeLab({ dir, registry, nodes, stop }: LabParts): Lab {
   const node = (which: NodeRef) => {
     if (typeof which !== "string") return which;
     const found = nodes.find((n) => n.name === which);
-    if (!found) throw new ImagedriftError("not-found", `no node "${which}" in the lab (nodes: ${nodes.map((n) => n.name).join(", ")})`);
+    if (!found)
+      throw new ImagedriftError(
+        "not-found",
+        `no node "${which}" in the lab (nodes: ${nodes.map((n) => n.name).join(", ")})`,
+      );
     return found;
   };
   const build = (options: BuildImageOptions = {}) => buildOciImage({ parentDir: join(dir, "images"), ...options });
@@ -129,7 +138,10 @@ function makeLab({ dir, registry, nodes, stop }: LabParts): Lab {
       await pushImage({ image, destination: ref(repoTag), credentials: registry.credentials });
       const digest = await lab.digestOf(repoTag);
       if (digest !== image.digest) {
-        throw new ImagedriftError("internal", `pushed ${image.digest} as ${ref(repoTag)} but the registry has ${digest}`);
+        throw new ImagedriftError(
+          "internal",
+          `pushed ${image.digest} as ${ref(repoTag)} but the registry has ${digest}`,
+        );
       }
       return digest;
     },

@@ -67,6 +67,11 @@ export interface OciImage {
   manifests: Descriptor[];
 }
 
+/**
+ * Builds a layout. Builds are reproducible: the same options give the same
+ * bytes, so the same digests and the same image id on a node (two tags built
+ * alike are one image to containerd); vary `salt` or `files` to tell them apart.
+ */
 export async function buildOciImage(options: BuildImageOptions = {}): Promise<OciImage> {
   const dir = await mkdtemp(join(options.parentDir ?? tmpdir(), "oci-"));
   const blobs = new BlobWriter(dir);
@@ -101,7 +106,10 @@ export async function buildOciImage(options: BuildImageOptions = {}): Promise<Oc
     ...top,
     annotations: { "org.opencontainers.image.ref.name": ref, ...options.annotations },
   };
-  await writeFile(join(dir, "index.json"), JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [entry] }));
+  await writeFile(
+    join(dir, "index.json"),
+    JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [entry] }),
+  );
   await writeFile(join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
   return { dir, ref, digest: top.digest, mediaType: top.mediaType, manifests };
 }

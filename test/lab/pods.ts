@@ -96,7 +96,13 @@ export async function runPod(node: PodNode, spec: PodSpec): Promise<RunPodResult
       const state = container.state ?? "running";
       if (state !== "created") await cri.startContainer(id);
       if (state === "exited") await cri.stopContainer(id, 10);
-      containers.push({ name: container.name, id, image: container.image, imageRef: imageRefs.get(container.image) ?? "", state });
+      containers.push({
+        name: container.name,
+        id,
+        image: container.image,
+        imageRef: imageRefs.get(container.image) ?? "",
+        state,
+      });
     }
     return { podSandboxId, name: spec.name, namespace, uid, containers };
   } finally {
@@ -111,7 +117,10 @@ async function ensureImage(cri: CriClient, container: PodContainerSpec): Promise
     const present = await cri.imageStatus(container.image);
     if (present) return present.id;
     if (policy === "never") {
-      throw new ImagedriftError("not-found", `image ${container.image} of container ${container.name} is not on the node (pull: never)`);
+      throw new ImagedriftError(
+        "not-found",
+        `image ${container.image} of container ${container.name} is not on the node (pull: never)`,
+      );
     }
   }
   return cri.pullImage(container.image);

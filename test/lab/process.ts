@@ -57,7 +57,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const pid = child.pid;
   if (pid === undefined) {
     await exitedPromise;
-    throw new ImagedriftError("unavailable", `${options.name}: could not start ${options.command}: ${exit ?? "no pid"}`);
+    throw new ImagedriftError(
+      "unavailable",
+      `${options.name}: could not start ${options.command}: ${exit ?? "no pid"}`,
+    );
   }
 
   const daemon: Daemon = {
@@ -82,7 +85,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       async () => {
         if (exit !== undefined) {
           throw new AbortWait(
-            new ImagedriftError("unavailable", `${options.name} ended (${exit}) before it was ready; ${logTail(options.logFile)}`),
+            new ImagedriftError(
+              "unavailable",
+              `${options.name} ended (${exit}) before it was ready; ${logTail(options.logFile)}`,
+            ),
           );
         }
         return await options.ready();

@@ -27,7 +27,9 @@ export interface PushOptions {
 
 /** `skopeo copy --all --preserve-digests oci:DIR:REF docker://DEST` over plain HTTP. */
 export async function pushImage(options: PushOptions): Promise<void> {
-  const creds = options.credentials ? ["--dest-creds", `${options.credentials.username}:${options.credentials.password}`] : [];
+  const creds = options.credentials
+    ? ["--dest-creds", `${options.credentials.username}:${options.credentials.password}`]
+    : [];
   await exec(SKOPEO_BINARY, [
     // The lab's images are built locally; no signature policy applies to them.
     "--insecure-policy",

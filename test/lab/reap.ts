@@ -8,8 +8,9 @@
  *
  * Synchronous on purpose: the process `exit` handler of the safety net runs it.
  */
-import { createHash } from "node:crypto";
+
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ImagedriftError } from "@imagedrift/core";
@@ -30,7 +31,9 @@ export function listProcesses(): ProcessInfo[] {
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const argv = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0").filter((a) => a !== "");
+      const argv = readFileSync(`/proc/${name}/cmdline`, "utf8")
+        .split("\0")
+        .filter((a) => a !== "");
       const stat = readFileSync(`/proc/${name}/stat`, "utf8");
       const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
       found.push({ pid: Number(name), ppid, argv });
@@ -49,7 +52,8 @@ export function processesUnder(dir: string, processes = listProcesses()): Proces
 
 /** Mount points at or under `dir`, deepest first, from /proc/self/mounts. */
 export function mountsUnder(dir: string): string[] {
-  const decode = (field: string) => field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
+  const decode = (field: string) =>
+    field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
   return readFileSync("/proc/self/mounts", "utf8")
     .split("\n")
     .map((line) => decode(line.split(" ")[1] ?? ""))
@@ -97,7 +101,9 @@ function runcCgroups(dir: string): string[] {
   const runcRoots = [join(dir, "runc"), ...subdirs(dir).map((node) => join(node, "runc"))];
   for (const container of runcRoots.flatMap(subdirs).flatMap(subdirs)) {
     try {
-      const state = JSON.parse(readFileSync(join(container, "state.json"), "utf8")) as { cgroup_paths?: Record<string, string> };
+      const state = JSON.parse(readFileSync(join(container, "state.json"), "utf8")) as {
+        cgroup_paths?: Record<string, string>;
+      };
       found.push(...Object.values(state.cgroup_paths ?? {}).filter((path) => path.startsWith("/sys/fs/cgroup/")));
     } catch {
       // Not a container state dir.
@@ -134,6 +140,8 @@ function removeShimSocket(argv: readonly string[]): void {
   };
   const [address, namespace, id] = [flag("-address"), flag("-namespace"), flag("-id")];
   if (!address || !namespace || !id || !argv.some((a) => a.includes("containerd-shim"))) return;
-  const hash = createHash("sha256").update(join(address, namespace, id)).digest("hex");
+  const hash = createHash("sha256")
+    .update(join(address, namespace, id))
+    .digest("hex");
   rmSync(join(SHIM_SOCKET_DIR, hash), { force: true });
 }

@@ -62,7 +62,8 @@ export async function headDigest(access: RegistryAccess, repo: string, tag: stri
     path: `/v2/${repo}/manifests/${tag}`,
     headers: withAuth(access, { Accept: MANIFEST_ACCEPT }),
   });
-  if (res.status === 404) throw new ImagedriftError("not-found", `${repo}:${tag} is not in the registry at ${access.url}`);
+  if (res.status === 404)
+    throw new ImagedriftError("not-found", `${repo}:${tag} is not in the registry at ${access.url}`);
   const digest = res.headers["docker-content-digest"];
   if (res.status !== 200 || typeof digest !== "string") {
     throw new ImagedriftError(statusCode(res.status), `HEAD ${repo}:${tag} at ${access.url} answered ${res.status}`);
@@ -83,7 +84,10 @@ export async function deleteManifest(access: RegistryAccess, repo: string, tag: 
     headers: withAuth(access, {}),
   });
   if (res.status !== 202) {
-    throw new ImagedriftError(statusCode(res.status), `DELETE ${repo}@${digest} at ${access.url} answered ${res.status}: ${res.body.trim()}`);
+    throw new ImagedriftError(
+      statusCode(res.status),
+      `DELETE ${repo}@${digest} at ${access.url} answered ${res.status}: ${res.body.trim()}`,
+    );
   }
   return digest;
 }

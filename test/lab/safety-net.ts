@@ -12,25 +12,49 @@
  * it does not match its own "processes naming the dir" rule.
  */
 import { spawn } from "node:child_process";
-import { reapDirSync } from "./reap.js";
 import { sendSignal } from "./process.js";
+import { reapDirSync } from "./reap.js";
 
 const guarded = new Set<string>();
 let installed = false;
 
+/**
+ * The watchdog's reaping mirrors reapDirSync: processes naming the dir and
+ * their children, shim sockets, runc cgroups, mounts deepest first, the dir.
+ */
 const WATCHDOG = `
 while kill -0 "$WATCH_PID" 2>/dev/null && [ -d "$LAB_DIR" ]; do sleep 1; done
 [ -d "$LAB_DIR" ] || exit 0
-own=""
+cgroups=$(cat "$LAB_DIR"/runc/*/*/state.json "$LAB_DIR"/*/runc/*/*/state.json 2>/dev/null | grep -o '"/sys/fs/cgroup/[^"]*"' | tr -d '"')
+shim_socket() {
+  ns=""; id=""; addr=""
+  while [ $# -gt 1 ]; do
+    case "$1" in -namespace) ns=$2;; -id) id=$2;; -address) addr=$2;; esac
+    shift
+  done
+  [ -n "$ns" ] && [ -n "$id" ] && [ -n "$addr" ] && printf '%s' "$addr/$ns/$id" | sha256sum | cut -d' ' -f1
+}
+own=""; sockets=""
 for p in /proc/[0-9]*; do
   c=$(tr '\\0' ' ' < "$p/cmdline" 2>/dev/null) || continue
-  case "$c" in *"$LAB_DIR/"*) own="$own \${p#/proc/}";; esac
+  case "$c" in
+    *"$LAB_DIR/"*)
+      own="$own \${p#/proc/}"
+      case "$c" in *containerd-shim*) sockets="$sockets $(shim_socket $c)";; esac;;
+  esac
 done
 for p in /proc/[0-9]*; do
   read -r _ _ _ ppid _ < "$p/stat" 2>/dev/null || continue
   case " $own " in *" $ppid "*) kill -9 "\${p#/proc/}" 2>/dev/null;; esac
 done
 for p in $own; do kill -9 "$p" 2>/dev/null; done
+for s in $sockets; do rm -f "/run/containerd/s/$s"; done
+for attempt in 1 2 3; do
+  left=""
+  for c in $cgroups; do [ -d "$c" ] && { rmdir "$c" 2>/dev/null || left="$left $c"; }; done
+  [ -z "$left" ] && break
+  sleep 1
+done
 awk 'index($2, ENVIRON["LAB_DIR"] "/") == 1 { print length($2), $2 }' /proc/self/mounts | sort -rn | cut -d' ' -f2- |
   while read -r m; do umount -l "$m" 2>/dev/null; done
 rm -rf "$LAB_DIR"

@@ -41,7 +41,8 @@ function header(entry: TarEntry, size: number): Buffer {
   writeOctal(block, 136, 12, 0); // mtime
   block.write({ file: "0", dir: "5", symlink: "2" }[entry.type], 156, 1, "ascii");
   if (entry.type === "symlink") {
-    if (Buffer.byteLength(entry.target) > 100) throw new ImagedriftError("invalid-argument", `symlink target too long for ustar: ${entry.target}`);
+    if (Buffer.byteLength(entry.target) > 100)
+      throw new ImagedriftError("invalid-argument", `symlink target too long for ustar: ${entry.target}`);
     block.write(entry.target, 157, 100, "utf8");
   }
   block.write("ustar\0", 257, 6, "ascii");
@@ -70,7 +71,8 @@ function splitPath(path: string): [prefix: string, name: string] {
 
 function writeOctal(block: Buffer, offset: number, length: number, value: number): void {
   const digits = value.toString(8);
-  if (digits.length > length - 1) throw new ImagedriftError("invalid-argument", `value ${value} does not fit a ${length}-byte tar field`);
+  if (digits.length > length - 1)
+    throw new ImagedriftError("invalid-argument", `value ${value} does not fit a ${length}-byte tar field`);
   block.write(`${digits.padStart(length - 1, "0")}\0`, offset, length, "ascii");
 }
 

@@ -36,9 +36,13 @@ export async function waitFor<T>(
     }
     if (Date.now() >= deadline) {
       const detail = lastError instanceof Error ? `: ${lastError.message}` : "";
-      throw new ImagedriftError("deadline-exceeded", `timed out after ${timeoutMs} ms waiting for ${options.what}${detail}`, {
-        cause: lastError,
-      });
+      throw new ImagedriftError(
+        "deadline-exceeded",
+        `timed out after ${timeoutMs} ms waiting for ${options.what}${detail}`,
+        {
+          cause: lastError,
+        },
+      );
     }
     await delay(intervalMs);
   }

@@ -3,11 +3,12 @@
  * the container out of date. Used by the findings engine for `running-stale`
  * and to tell whether a tag is in use.
  */
-import { parseRepoDigest, repositoryOf, tagOf, tryParseImageRef } from "./image-ref.js";
-import type { ImageContainer, NodeImage, NodeInventory } from "./inventory.js";
 import type { ClusterSnapshot, FindingPod } from "./drift-types.js";
 import { compareText } from "./finding-text.js";
-import { repoDigestsFor, type TagHolding, tagHolders } from "./tag-view.js";
+import { imageNames, isImageId } from "./image-names.js";
+import { repositoryOf, tagOf, tryParseImageRef } from "./image-ref.js";
+import type { ImageContainer, NodeImage, NodeInventory } from "./inventory.js";
+import { type TagHolding, tagHolders } from "./tag-view.js";
 
 /** A container together with the image it runs and the tags it wants. */
 export interface ContainerUse {
@@ -15,29 +16,20 @@ export interface ContainerUse {
   image: NodeImage;
   /** Normalised `host/repo:tag`, sorted. */
   tags: string[];
+  /** For each wanted tag, the repo digests the image has for the tag's repository (sorted, maybe empty). */
+  digests: ReadonlyMap<string, readonly string[]>;
 }
 
 /** What the findings engine reads from one node's inventory, computed once per inventory object. */
 export interface NodeIndex {
   holders: Map<string, TagHolding>;
   uses: ContainerUse[];
+  /** The uses that want each tag. */
+  usesByTag: Map<string, ContainerUse[]>;
 }
 
-/** `host/repository` of a normalised tag; null when it does not parse. */
-export function repositoryOfTag(tag: string): string | null {
-  const ref = tryParseImageRef(tag);
-  return ref === null ? null : repositoryOf(ref);
-}
-
-function normalisedTags(references: readonly string[]): string[] {
-  const tags = new Set<string>();
-  for (const raw of references) {
-    const ref = tryParseImageRef(raw);
-    const tag = ref !== null && ref.digest === null ? tagOf(ref) : null;
-    if (tag !== null) tags.add(tag);
-  }
-  return [...tags].sort();
-}
+/** Wanted tags, by tag, with the repository of each. */
+type Wanted = Map<string, string>;
 
 /**
  * The tags a container wants, first rule that gives an answer:
@@ -47,22 +39,30 @@ function normalisedTags(references: readonly string[]): string[] {
  * 2. the tags its image still carries;
  * 3. the tags the node now holds in the repositories of the image's repo
  *    digests (the tag moved to another image and left this one digest-only).
+ *    When the node holds several, the container is counted for each.
+ * `heldTags` maps each tag the node holds to its repository.
  */
-export function wantedTags(
-  container: ImageContainer,
-  image: NodeImage,
-  holders: ReadonlyMap<string, TagHolding>,
-): string[] {
-  const asked = tryParseImageRef(container.image);
+export function wantedTags(container: ImageContainer, image: NodeImage, heldTags: ReadonlyMap<string, string>): Wanted {
+  const asked = container.image === "" || isImageId(container.image) ? null : tryParseImageRef(container.image);
   if (asked !== null) {
-    if (asked.digest !== null) return [];
+    if (asked.digest !== null) return new Map();
     const tag = tagOf(asked);
-    if (tag !== null) return [tag];
+    if (tag !== null) return new Map([[tag, repositoryOf(asked)]]);
   }
-  const carried = normalisedTags(image.repoTags);
-  if (carried.length > 0) return carried;
-  const repositories = new Set(image.repoDigests.flatMap((d) => parseRepoDigest(d)?.repository ?? []));
-  return [...holders.keys()].filter((tag) => repositories.has(repositoryOfTag(tag) ?? "")).sort();
+  const names = imageNames(image);
+  if (names.tags.size > 0) return new Map(names.tags);
+  return new Map([...heldTags].filter(([, repository]) => names.digests.has(repository)));
+}
+
+function describeUse(container: ImageContainer, image: NodeImage, heldTags: ReadonlyMap<string, string>): ContainerUse {
+  const wanted = wantedTags(container, image, heldTags);
+  const { digests } = imageNames(image);
+  return {
+    container,
+    image,
+    tags: [...wanted.keys()].sort(compareText),
+    digests: new Map([...wanted].map(([tag, repository]) => [tag, digests.get(repository) ?? []])),
+  };
 }
 
 /** Inventories are treated as immutable: the index of one inventory object is computed once. */
@@ -73,10 +73,17 @@ export function nodeIndex(inventory: NodeInventory): NodeIndex {
   const cached = cache.get(inventory);
   if (cached !== undefined) return cached;
   const holders = tagHolders(inventory);
-  const uses = inventory.images.flatMap((image) =>
-    image.containers.map((container) => ({ container, image, tags: wantedTags(container, image, holders) })),
-  );
-  const index = { holders, uses };
+  const heldTags = new Map(inventory.images.flatMap((image) => [...imageNames(image).tags]));
+  const uses = inventory.images.flatMap((image) => image.containers.map((c) => describeUse(c, image, heldTags)));
+  const usesByTag = new Map<string, ContainerUse[]>();
+  for (const use of uses) {
+    for (const tag of use.tags) {
+      const list = usesByTag.get(tag);
+      if (list === undefined) usesByTag.set(tag, [use]);
+      else list.push(use);
+    }
+  }
+  const index = { holders, uses, usesByTag };
   cache.set(inventory, index);
   return index;
 }
@@ -112,14 +119,12 @@ export interface TagUser {
 
 /** The containers on `nodes` (any state) that want `tag`, sorted. */
 export function tagUsers(tag: string, nodes: readonly string[], snapshot: ClusterSnapshot): TagUser[] {
-  const repository = repositoryOfTag(tag) ?? "";
   const users: TagUser[] = [];
   for (const node of nodes) {
     const inventory = snapshot.inventories.get(node);
     if (inventory === undefined) continue;
-    for (const use of nodeIndex(inventory).uses) {
-      if (!use.tags.includes(tag)) continue;
-      const digest = repoDigestsFor(use.image, repository)[0] ?? null;
+    for (const use of nodeIndex(inventory).usesByTag.get(tag) ?? []) {
+      const digest = use.digests.get(tag)?.[0] ?? null;
       users.push({ pod: findingPod(node, use.container, digest), active: use.container.state !== "exited" });
     }
   }

@@ -5,3 +5,5 @@ export * from "./duration.js";
 export * from "./log.js";
 export * from "./config.js";
 export * from "./drift-types.js";
+export * from "./tag-view.js";
+export * from "./findings.js";

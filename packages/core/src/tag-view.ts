@@ -9,8 +9,8 @@
  */
 import type { ClusterSnapshot, NodeTagStatus, TagHolder, TagResolution, TagStatus, TagView } from "./drift-types.js";
 import { compareText } from "./finding-text.js";
-import { parseRepoDigest, repositoryOf, tagOf, tryParseImageRef } from "./image-ref.js";
-import type { NodeImage, NodeInventory } from "./inventory.js";
+import { imageNames } from "./image-names.js";
+import type { NodeInventory } from "./inventory.js";
 
 /** What one node holds under one tag. */
 export interface TagHolding {
@@ -35,16 +35,6 @@ export interface TagHolderInput {
   repoDigests?: readonly string[];
 }
 
-/** The sorted repo digests an image carries for `repository` (`host/repository`). */
-export function repoDigestsFor(image: NodeImage, repository: string): string[] {
-  const digests = new Set<string>();
-  for (const entry of image.repoDigests) {
-    const parsed = parseRepoDigest(entry);
-    if (parsed?.repository === repository) digests.add(parsed.digest);
-  }
-  return [...digests].sort();
-}
-
 /** A later image replaces an earlier one for the same tag only when it has a digest and the earlier one has not, or a smaller id. */
 function preferred(candidate: TagHolding, current: TagHolding): boolean {
   if ((candidate.digest === null) !== (current.digest === null)) return candidate.digest !== null;
@@ -59,11 +49,9 @@ function preferred(candidate: TagHolding, current: TagHolding): boolean {
 export function tagHolders(inventory: NodeInventory): Map<string, TagHolding> {
   const holders = new Map<string, TagHolding>();
   for (const image of inventory.images) {
-    for (const raw of image.repoTags) {
-      const ref = tryParseImageRef(raw);
-      const tag = ref && ref.digest === null ? tagOf(ref) : null;
-      if (ref === null || tag === null) continue;
-      const repoDigests = repoDigestsFor(image, repositoryOf(ref));
+    const names = imageNames(image);
+    for (const [tag, repository] of names.tags) {
+      const repoDigests = [...(names.digests.get(repository) ?? [])];
       const holding: TagHolding = { digest: repoDigests[0] ?? null, imageId: image.id, repoDigests };
       const current = holders.get(tag);
       if (current === undefined || preferred(holding, current)) holders.set(tag, holding);

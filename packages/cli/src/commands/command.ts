@@ -1,0 +1,53 @@
+/**
+ * What every command shares: how it is given its view settings, what it
+ * returns, and the help epilogue (examples, environment, exit codes).
+ * Commands never print or exit: they return `{ exitCode, output }` and
+ * `run` writes it; errors are thrown as ImagedriftError and mapped to exit
+ * codes in one place (run.ts).
+ */
+import type { Command } from "commander";
+import type { CollectorClient } from "../client.js";
+import type { OutputFormat } from "../format/output.js";
+import type { Style } from "../format/style.js";
+import { DEFAULT_SERVER, SERVER_ENV, TOKEN_ENV } from "../settings.js";
+
+export interface ViewOptions {
+  output: OutputFormat;
+  style: Style;
+  /** The time relative ages are measured from. */
+  now: Date;
+}
+
+export interface CommandResult {
+  exitCode: number;
+  /** Written to stdout as is. */
+  output: string;
+}
+
+/** Runs a command's work with a client built from the global options; `run` supplies it. */
+export type Execute = (work: (client: CollectorClient, view: ViewOptions) => Promise<CommandResult>) => Promise<void>;
+
+/** Adds one subcommand to the program. */
+export type DefineCommand = (program: Command, execute: Execute) => void;
+
+export const ENVIRONMENT_HELP = [
+  "Environment:",
+  `  ${SERVER_ENV}   collector URL, like --server (default ${DEFAULT_SERVER})`,
+  `  ${TOKEN_ENV}    bearer token, like --token`,
+  "  NO_COLOR            set to turn colours off (they are on only on a terminal)",
+].join("\n");
+
+export const EXIT_CODES_HELP = [
+  "Exit codes:",
+  "  0  fine",
+  "  1  the check failed, or the collector answered with an error",
+  "  2  usage or input error (bad flag, bad reference, token refused)",
+  "  3  the collector could not be reached (refused, DNS, timeout)",
+].join("\n");
+
+/** The text after a command's options: examples, then environment and exit codes. */
+export function helpEpilogue(examples: readonly string[], extra: readonly string[] = []): string {
+  return ["", "Examples:", ...examples.map((line) => `  $ ${line}`), "", ...extra, ENVIRONMENT_HELP, "", EXIT_CODES_HELP]
+    .join("\n")
+    .replace(/\n\n\n/g, "\n\n");
+}

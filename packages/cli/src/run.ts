@@ -1,0 +1,99 @@
+/**
+ * The imagedrift CLI as a function: argv and streams in, exit status out,
+ * so tests run it in-process and main.ts only wires it to the process.
+ * This is the one place where errors become exit codes (SPEC §10):
+ * 0 fine, 1 the check failed, 2 usage or input error, 3 collector unreachable.
+ */
+import { readFileSync } from "node:fs";
+import { type ErrorCode, toImagedriftError } from "@imagedrift/core";
+import { Command, CommanderError, Option } from "commander";
+import { CollectorClient } from "./client.js";
+import type { CommandResult, DefineCommand, Execute } from "./commands/command.js";
+import { ENVIRONMENT_HELP, EXIT_CODES_HELP } from "./commands/command.js";
+import { defineFindings } from "./commands/findings.js";
+import { defineImages } from "./commands/images.js";
+import { defineNodes } from "./commands/nodes.js";
+import { defineTags } from "./commands/tags.js";
+import { defineVerify } from "./commands/verify.js";
+import { OUTPUT_FORMATS } from "./format/output.js";
+import { colorWanted, createStyle } from "./format/style.js";
+import { DEFAULT_SERVER, DEFAULT_TIMEOUT, type GlobalOptions, resolveSettings, SERVER_ENV, TOKEN_ENV } from "./settings.js";
+
+export interface CliIo {
+  stdout: { write(text: string): unknown; isTTY?: boolean };
+  stderr: { write(text: string): unknown };
+  env: Readonly<Record<string, string | undefined>>;
+  /** The clock for relative times; defaults to the system clock. */
+  now?: () => Date;
+}
+
+const EXIT_OK = 0;
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+const EXIT_UNREACHABLE = 3;
+
+/** Error code → exit status; anything else (5xx, internal) is 1. */
+const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  "invalid-argument": EXIT_USAGE,
+  "invalid-reference": EXIT_USAGE,
+  "invalid-config": EXIT_USAGE,
+  "not-found": EXIT_USAGE,
+  unauthenticated: EXIT_USAGE,
+  "permission-denied": EXIT_USAGE,
+  unavailable: EXIT_UNREACHABLE,
+  "deadline-exceeded": EXIT_UNREACHABLE,
+};
+
+const COMMANDS: readonly DefineCommand[] = [defineNodes, defineImages, defineTags, defineFindings, defineVerify];
+
+const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
+  .version;
+
+function buildProgram(io: CliIo, execute: Execute): Command {
+  const program = new Command("imagedrift")
+    .description(
+      "See container image caches across Kubernetes nodes and the drift between them, from the imagedrift collector.",
+    )
+    .version(version)
+    .addOption(new Option("--server <url>", `collector URL (env ${SERVER_ENV}; default ${DEFAULT_SERVER})`))
+    .addOption(new Option("--token <token>", `bearer token for the collector (env ${TOKEN_ENV})`))
+    .addOption(new Option("-o, --output <format>", "output format").choices(OUTPUT_FORMATS).default("table"))
+    .addOption(new Option("--timeout <duration>", "timeout of each request, e.g. 10s or 1m").default(DEFAULT_TIMEOUT))
+    .addHelpText("after", `\n${ENVIRONMENT_HELP}\n\n${EXIT_CODES_HELP}`)
+    .configureHelp({ showGlobalOptions: true })
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    .exitOverride()
+    .showHelpAfterError("(add --help for usage)");
+  for (const define of COMMANDS) define(program, execute);
+  return program;
+}
+
+/** Removes the token (from --token or the environment) from anything printed, whatever produced the text. */
+function redact(text: string, tokens: readonly (string | undefined)[]): string {
+  let out = text;
+  for (const token of tokens) if (token !== undefined && token.trim() !== "") out = out.replaceAll(token.trim(), "[token]");
+  return out;
+}
+
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  let result: CommandResult | undefined;
+  const program: Command = buildProgram(io, async (work) => {
+    const settings = resolveSettings(program.opts<GlobalOptions>(), io.env);
+    const client = new CollectorClient({ server: settings.server, token: settings.token, timeoutMs: settings.timeoutMs });
+    const style = createStyle(colorWanted(io.stdout, io.env));
+    result = await work(client, { output: settings.output, style, now: io.now?.() ?? new Date() });
+  });
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (thrown) {
+    // Commander already printed its own message (or the help, or the version).
+    if (thrown instanceof CommanderError) return thrown.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    const error = toImagedriftError(thrown);
+    const tokens = [program.opts<GlobalOptions>().token, io.env[TOKEN_ENV]];
+    io.stderr.write(`imagedrift: ${redact(error.message, tokens)}\n`);
+    return EXIT_BY_CODE[error.code] ?? EXIT_FAILED;
+  }
+  if (result === undefined) return EXIT_OK;
+  io.stdout.write(result.output);
+  return result.exitCode;
+}

@@ -1,0 +1,169 @@
+import {
+  type ClusterSnapshot,
+  computeFindings,
+  computeTagViews,
+  type Finding,
+  isAgentMissing,
+  type Logger,
+  type NodeInventory,
+  type TagResolution,
+  type TagView,
+  toImagedriftError,
+} from "@imagedrift/core";
+import type { Hello } from "@imagedrift/protocol";
+import type { CollectorMetrics } from "./metrics.js";
+import type { FindingStore, NodeStore, TagStore } from "./store/index.js";
+
+/** Resolves tags against their registries; at most once per tag per interval, however often asked. */
+export interface TagResolverLike {
+  resolve(tags: readonly string[], now: Date): Promise<ReadonlyMap<string, TagResolution>>;
+}
+
+export interface DriftServiceOptions {
+  nodes: NodeStore;
+  tags: TagStore;
+  findings: FindingStore;
+  resolver: TagResolverLike;
+  metrics: CollectorMetrics;
+  log: Logger;
+  resolveIntervalMs: number;
+  now?: () => Date;
+}
+
+/**
+ * The collector's picture of the cluster: every node's last inventory and the
+ * registry's answer for every tag, kept in memory for the findings engine and
+ * in SQLite so a restart loses nothing. Recomputes tags and findings after
+ * each change (coalesced), and resolves tags every interval.
+ */
+export class DriftService {
+  readonly #o: DriftServiceOptions;
+  readonly #now: () => Date;
+  readonly #inventories: Map<string, NodeInventory>;
+  readonly #resolutions: Map<string, TagResolution>;
+  #tagViews: TagView[] = [];
+  #missing = new Set<string>();
+  #dirty: NodeJS.Immediate | undefined;
+  #timers: NodeJS.Timeout[] = [];
+  #resolving: Promise<void> | undefined;
+
+  constructor(options: DriftServiceOptions) {
+    this.#o = options;
+    this.#now = options.now ?? (() => new Date());
+    this.#inventories = options.nodes.inventories();
+    this.#resolutions = options.tags.all();
+    this.recompute();
+  }
+
+  start(): void {
+    void this.resolveNow();
+    this.#timers.push(setInterval(() => void this.resolveNow(), this.#o.resolveIntervalMs));
+    // Time alone makes agents missing: look again every few seconds.
+    this.#timers.push(setInterval(() => this.#sweepMissing(), 2_000));
+    for (const t of this.#timers) t.unref();
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    if (this.#dirty) clearImmediate(this.#dirty);
+    await this.#resolving;
+  }
+
+  hello(node: string, hello: Hello): boolean {
+    const held = this.#o.nodes.hello(node, { agentVersion: hello.agentVersion, intervalMs: Number(hello.intervalMs), labels: hello.labels }, this.#now());
+    this.#markDirty();
+    return hello.inventoryHash === "" || held !== hello.inventoryHash || !this.#inventories.has(node);
+  }
+
+  heartbeat(node: string, hash: string): boolean {
+    this.#o.nodes.touch(node, this.#now());
+    this.#o.metrics.reports.inc({ kind: "heartbeat" });
+    if (this.#missing.has(node)) this.#markDirty();
+    return this.#o.nodes.get(node)?.inventoryHash !== hash;
+  }
+
+  inventory(inventory: NodeInventory, hash: string): void {
+    const end = this.#o.metrics.ingestSeconds.startTimer();
+    const result = this.#o.nodes.save(inventory, hash, this.#now());
+    end();
+    this.#o.metrics.reports.inc({ kind: "inventory" });
+    this.#o.log.debug("inventory stored", { node: inventory.node, rows: result.rowsWritten, changedTags: result.changedTags.length });
+    this.#inventories.set(inventory.node, inventory);
+    this.#markDirty();
+    const unknown = result.changedTags.filter((tag) => !this.#resolutions.has(tag));
+    if (unknown.length > 0) void this.#resolve(unknown);
+  }
+
+  nodeInventory(node: string): NodeInventory | undefined {
+    return this.#inventories.get(node);
+  }
+
+  get tagViews(): TagView[] {
+    return this.#tagViews;
+  }
+
+  get missingNodes(): ReadonlySet<string> {
+    return this.#missing;
+  }
+
+  findings(filter: { kind?: string; severity?: string } = {}): Finding[] {
+    return this.#o.findings.list(filter);
+  }
+
+  /** Resolves every tag any node holds (each at most once per interval) and recomputes. */
+  resolveNow(): Promise<void> {
+    const tags = new Set<string>();
+    for (const view of this.#tagViews) tags.add(view.reference);
+    return this.#resolve([...tags]);
+  }
+
+  #resolve(tags: string[]): Promise<void> {
+    const run = async () => {
+      try {
+        const resolved = await this.#o.resolver.resolve(tags, this.#now());
+        this.#o.tags.save(resolved);
+        for (const [tag, resolution] of resolved) this.#resolutions.set(tag, resolution);
+        this.#markDirty();
+      } catch (thrown) {
+        this.#o.log.error("tag resolution failed", { error: toImagedriftError(thrown) });
+      }
+    };
+    const next = (this.#resolving ?? Promise.resolve()).then(run);
+    this.#resolving = next;
+    return next;
+  }
+
+  #snapshot(): ClusterSnapshot {
+    return { now: this.#now(), nodes: this.#o.nodes.states(), inventories: this.#inventories, resolutions: this.#resolutions };
+  }
+
+  #markDirty(): void {
+    this.#dirty ??= setImmediate(() => {
+      this.#dirty = undefined;
+      this.recompute();
+    });
+  }
+
+  #sweepMissing(): void {
+    const now = this.#now();
+    const missing = this.#o.nodes.states().filter((n) => isAgentMissing(n, now));
+    if (missing.length !== this.#missing.size || missing.some((n) => !this.#missing.has(n.name))) this.#markDirty();
+  }
+
+  /** Recomputes tag views and findings from the in-memory picture and stores the findings. */
+  recompute(): void {
+    const end = this.#o.metrics.recomputeSeconds.startTimer();
+    const snapshot = this.#snapshot();
+    this.#tagViews = computeTagViews(snapshot);
+    this.#missing = new Set(snapshot.nodes.filter((n) => isAgentMissing(n, snapshot.now)).map((n) => n.name));
+    const change = this.#o.findings.replace(computeFindings(snapshot), snapshot.now);
+    end();
+    if (change.opened || change.closed) this.#o.log.info("findings changed", change);
+    this.#o.metrics.recordState({
+      nodes: this.#o.nodes.list(),
+      missing: this.#missing,
+      tags: this.#tagViews,
+      findings: this.#o.findings.list(),
+    });
+  }
+}

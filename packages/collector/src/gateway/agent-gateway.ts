@@ -1,0 +1,152 @@
+import * as grpc from "@grpc/grpc-js";
+import { type Logger, type NodeInventory, toImagedriftError } from "@imagedrift/core";
+import {
+  type AgentMessage,
+  AUTHORIZATION_METADATA_KEY,
+  agentGateway,
+  type CollectorMessage,
+  type CommandUpdate,
+  channelOptions,
+  fromWireInventory,
+  type Hello,
+  NODE_METADATA_KEY,
+} from "@imagedrift/protocol";
+import { sameSecret } from "../same-secret.js";
+
+type AgentCall = grpc.ServerDuplexStream<AgentMessage, CollectorMessage>;
+
+/** What the collector does with what agents say. */
+export interface AgentHandlers {
+  /** Returns whether the collector wants the inventory (it does not hold the one with the hello's hash). */
+  hello(node: string, hello: Hello): boolean;
+  inventory(node: string, inventory: NodeInventory, hash: string): void;
+  /** Returns whether the collector wants the inventory again (the hash is not the one it holds). */
+  heartbeat(node: string, hash: string): boolean;
+  commandUpdate(node: string, update: CommandUpdate): void;
+  disconnected(node: string): void;
+}
+
+/** One connected agent; the jobs runner sends commands through it. */
+export interface AgentSession {
+  node: string;
+  send(message: CollectorMessage): void;
+}
+
+const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+
+/**
+ * The collector's gRPC side: agents dial in and hold one stream each.
+ * A call without the right token is refused with UNAUTHENTICATED and logged,
+ * and its node never appears.
+ */
+export class AgentGateway {
+  readonly #server = new grpc.Server(channelOptions);
+  readonly #sessions = new Map<string, { session: AgentSession; call: AgentCall }>();
+  readonly #token: string | null;
+  readonly #handlers: AgentHandlers;
+  readonly #log: Logger;
+
+  constructor(options: { token: string | null; handlers: AgentHandlers; log: Logger }) {
+    this.#token = options.token;
+    this.#handlers = options.handlers;
+    this.#log = options.log;
+    this.#server.addService(agentGateway().service, { Connect: (call: AgentCall) => this.#connect(call) });
+  }
+
+  session(node: string): AgentSession | undefined {
+    return this.#sessions.get(node)?.session;
+  }
+
+  connectedNodes(): string[] {
+    return [...this.#sessions.keys()].sort();
+  }
+
+  listen(address: string, credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#server.bindAsync(address, credentials, (error, port) => (error ? reject(error) : resolve(port)));
+    });
+  }
+
+  close(): Promise<void> {
+    for (const { call } of this.#sessions.values()) call.end();
+    return new Promise((resolve) => {
+      this.#server.tryShutdown(() => resolve());
+      setTimeout(() => {
+        this.#server.forceShutdown();
+        resolve();
+      }, 2_000).unref();
+    });
+  }
+
+  #refuse(call: AgentCall, code: grpc.status, details: string): void {
+    call.emit("error", { code, details, metadata: new grpc.Metadata() });
+  }
+
+  #connect(call: AgentCall): void {
+    const node = String(call.metadata.get(NODE_METADATA_KEY)[0] ?? "");
+    const auth = String(call.metadata.get(AUTHORIZATION_METADATA_KEY)[0] ?? "");
+    const peer = call.getPeer();
+    if (this.#token !== null && !sameSecret(auth, `Bearer ${this.#token}`)) {
+      this.#log.warn("agent refused: missing or wrong token", { node, peer });
+      this.#refuse(call, grpc.status.UNAUTHENTICATED, "missing or wrong token");
+      return;
+    }
+    if (!NODE_NAME.test(node)) {
+      this.#log.warn("agent refused: bad node name", { node: node.slice(0, 300), peer });
+      this.#refuse(call, grpc.status.INVALID_ARGUMENT, `${NODE_METADATA_KEY} must be a Kubernetes node name`);
+      return;
+    }
+    const session: AgentSession = { node, send: (message) => call.write(message) };
+    let helloed = false;
+    call.on("data", (message: AgentMessage) => {
+      try {
+        helloed = this.#receive(node, message, helloed, session);
+        if (!helloed) this.#refuse(call, grpc.status.FAILED_PRECONDITION, "the first message must be a hello");
+      } catch (thrown) {
+        this.#log.warn("agent message rejected", { node, error: toImagedriftError(thrown) });
+      }
+    });
+    const finish = () => {
+      if (this.#sessions.get(node)?.call !== call) return;
+      this.#sessions.delete(node);
+      this.#handlers.disconnected(node);
+    };
+    call.on("end", () => {
+      finish();
+      call.end();
+    });
+    call.on("error", finish);
+    call.on("close", finish);
+    const previous = this.#sessions.get(node);
+    this.#sessions.set(node, { session, call });
+    previous?.call.end();
+  }
+
+  /** Handles one message; returns whether the stream has said hello. */
+  #receive(node: string, message: AgentMessage, helloed: boolean, session: AgentSession): boolean {
+    if (message.body === "hello") {
+      if (message.hello.node !== node) {
+        throw new Error(`hello names node "${message.hello.node}" on a stream of node "${node}"`);
+      }
+      const wanted = this.#handlers.hello(node, message.hello);
+      session.send({ body: "welcome", welcome: { collectorVersion: "0.1.0", inventoryWanted: wanted } });
+      return true;
+    }
+    if (!helloed) return false;
+    switch (message.body) {
+      case "inventory":
+        this.#handlers.inventory(node, fromWireInventory(node, message.inventory), message.inventory.hash);
+        break;
+      case "heartbeat":
+        if (this.#handlers.heartbeat(node, message.heartbeat.inventoryHash)) {
+          session.send({ body: "resendInventory", resendInventory: { reason: "inventory hash unknown to the collector" } });
+        }
+        break;
+      case "commandUpdate":
+        this.#handlers.commandUpdate(node, message.commandUpdate);
+        break;
+    }
+    return true;
+  }
+}

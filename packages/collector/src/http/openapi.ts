@@ -1,0 +1,164 @@
+import { FINDING_KINDS, SEVERITIES, TAG_STATUSES } from "./api-routes.js";
+
+const str = { type: "string" } as const;
+const nullableStr = { type: ["string", "null"] } as const;
+const strings = { type: "array", items: str } as const;
+const list = (ref: string) => ({
+  type: "object",
+  required: ["items"],
+  properties: { items: { type: "array", items: { $ref: `#/components/schemas/${ref}` } } },
+});
+const ok = (ref: string, description: string) => ({
+  description,
+  content: { "application/json": { schema: list(ref) } },
+});
+const errors = {
+  "400": { $ref: "#/components/responses/Error" },
+  "401": { $ref: "#/components/responses/Error" },
+};
+const query = (name: string, values: readonly string[], description: string) => ({
+  name,
+  in: "query",
+  required: false,
+  description,
+  schema: { type: "string", enum: values },
+});
+
+/** OpenAPI 3.1 description of every route the collector serves. */
+export const openApiDocument = {
+  openapi: "3.1.0",
+  info: {
+    title: "imagedrift collector API",
+    version: "1",
+    description:
+      "Node image caches across a cluster, compared with each other and with registries. Lists return {items}; errors return {error:{code,message}}. Mutating requests need Authorization: Bearer <token> when a token is configured.",
+  },
+  components: {
+    securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+    responses: {
+      Error: {
+        description: "An error naming what was wrong",
+        content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+      },
+    },
+    schemas: {
+      Error: {
+        type: "object",
+        required: ["error"],
+        properties: { error: { type: "object", required: ["code", "message"], properties: { code: str, message: str } } },
+      },
+      Node: {
+        type: "object",
+        required: ["name", "runtime", "lastReportAt", "state", "imageCount", "imageBytes", "imageFs"],
+        properties: {
+          name: str,
+          runtime: { type: "object", properties: { name: str, version: str } },
+          lastReportAt: { type: "string", format: "date-time" },
+          state: { type: "string", enum: ["reporting", "missing"] },
+          imageCount: { type: "integer" },
+          imageBytes: { type: "integer" },
+          imageFs: { type: "object", properties: { usedBytes: { type: "integer" }, mountpoint: str } },
+          agentVersion: str,
+          labels: { type: "object", additionalProperties: str },
+          connected: { type: "boolean" },
+        },
+      },
+      NodeImage: {
+        type: "object",
+        required: ["id", "repoTags", "repoDigests", "size", "pinned", "inUse", "containers"],
+        properties: {
+          id: str,
+          repoTags: strings,
+          repoDigests: strings,
+          size: { type: "integer" },
+          pinned: { type: "boolean" },
+          sandbox: { type: "boolean" },
+          inUse: { type: "boolean" },
+          containers: {
+            type: "array",
+            items: {
+              type: "object",
+              properties: {
+                id: str,
+                pod: str,
+                namespace: str,
+                container: str,
+                state: { type: "string", enum: ["created", "running", "exited", "unknown"] },
+              },
+            },
+          },
+        },
+      },
+      Tag: {
+        type: "object",
+        required: ["reference", "registryDigest", "resolvedAt", "resolveError", "status", "nodes"],
+        properties: {
+          reference: str,
+          registryDigest: nullableStr,
+          resolvedAt: nullableStr,
+          resolveError: nullableStr,
+          status: { type: "string", enum: TAG_STATUSES },
+          nodes: {
+            type: "array",
+            items: {
+              type: "object",
+              properties: {
+                node: str,
+                digest: nullableStr,
+                imageId: str,
+                status: { type: "string", enum: ["current", "stale", "unknown"] },
+              },
+            },
+          },
+        },
+      },
+      Finding: {
+        type: "object",
+        required: ["kind", "severity", "reference", "nodes", "digests", "registryDigest", "firstSeenAt", "lastSeenAt", "message", "remedy"],
+        properties: {
+          id: str,
+          kind: { type: "string", enum: FINDING_KINDS },
+          severity: { type: "string", enum: SEVERITIES },
+          reference: str,
+          nodes: strings,
+          digests: strings,
+          registryDigest: nullableStr,
+          firstSeenAt: { type: "string", format: "date-time" },
+          lastSeenAt: { type: "string", format: "date-time" },
+          message: str,
+          remedy: str,
+          pods: { type: "array", items: { type: "object" } },
+        },
+      },
+    },
+  },
+  paths: {
+    "/api/v1/nodes": { get: { summary: "Nodes and their caches", responses: { "200": ok("Node", "Every node that ever reported"), ...errors } } },
+    "/api/v1/nodes/{name}/images": {
+      get: {
+        summary: "A node's images, with the containers using each",
+        parameters: [{ name: "name", in: "path", required: true, schema: str }],
+        responses: { "200": ok("NodeImage", "The node's last inventory"), "404": { $ref: "#/components/responses/Error" }, ...errors },
+      },
+    },
+    "/api/v1/tags": {
+      get: {
+        summary: "Every tag nodes hold, per node digest against the registry",
+        parameters: [query("status", TAG_STATUSES, "only tags with this status")],
+        responses: { "200": ok("Tag", "Tags sorted by reference"), ...errors },
+      },
+    },
+    "/api/v1/findings": {
+      get: {
+        summary: "What is wrong and how to fix it",
+        parameters: [query("kind", FINDING_KINDS, "only this kind"), query("severity", SEVERITIES, "only this severity")],
+        responses: { "200": ok("Finding", "Findings, most severe first"), ...errors },
+      },
+    },
+    "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } } },
+    "/healthz": { get: { summary: "Liveness", responses: { "200": { description: "alive" } } } },
+    "/readyz": { get: { summary: "Readiness", responses: { "200": { description: "ready" }, "503": { description: "not ready, with the reason" } } } },
+    "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "text exposition format" } } } },
+    "/": { get: { summary: "The web page", responses: { "200": { description: "HTML" } } } },
+  },
+} as const;

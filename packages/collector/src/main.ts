@@ -1,0 +1,135 @@
+import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import * as grpc from "@grpc/grpc-js";
+import { createLogger, type ErrorCode, ImagedriftError, type LogLevel, toImagedriftError } from "@imagedrift/core";
+import { Command, Option } from "commander";
+import { type CollectorOptions, parseCollectorConfig } from "./config.js";
+import { DriftService } from "./drift-service.js";
+import { AgentGateway } from "./gateway/agent-gateway.js";
+import { createHttpServer } from "./http/server.js";
+import { CollectorMetrics } from "./metrics.js";
+import { loadRegistriesConfig } from "./registry/registries-config.js";
+import { TagResolver } from "./registry/resolver.js";
+import { FindingStore, NodeStore, openDatabase, TagStore } from "./store/index.js";
+
+const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
+  .version;
+
+const exitCodeByError: Partial<Record<ErrorCode, number>> = { "invalid-config": 2, "invalid-argument": 2 };
+
+const option = (flags: string, description: string, env: string) => new Option(flags, description).env(env);
+
+function readToken(path: string): string {
+  let token: string;
+  try {
+    token = readFileSync(path, "utf8").trim();
+  } catch (error) {
+    throw new ImagedriftError("invalid-config", `--token-file: cannot read ${path}: ${(error as NodeJS.ErrnoException).code}`);
+  }
+  if (!token) throw new ImagedriftError("invalid-config", `--token-file: ${path} is empty`);
+  return token;
+}
+
+const program = new Command("imagedrift-collector")
+  .description(
+    "The imagedrift collector: receives every agent's inventory, stores it in SQLite, resolves tags against registries,\ncomputes drift findings, and serves the REST API, the web page and /metrics.",
+  )
+  .version(version)
+  .addOption(option("--db <path>", "SQLite database file (default ./imagedrift.db)", "IMAGEDRIFT_DB"))
+  .addOption(option("--listen <[host]:port>", "HTTP address: REST, web page, /metrics, /healthz, /readyz (default :8080)", "IMAGEDRIFT_LISTEN"))
+  .addOption(option("--grpc-listen <[host]:port>", "gRPC address agents connect to (default :9100)", "IMAGEDRIFT_GRPC_LISTEN"))
+  .addOption(option("--token-file <path>", "shared token: agents and mutating REST calls must present it", "IMAGEDRIFT_TOKEN_FILE"))
+  .addOption(option("--protect-reads", "require the token for REST reads too", "IMAGEDRIFT_PROTECT_READS"))
+  .addOption(
+    option("--kubernetes <mode>", "auto|on|off: use the Kubernetes API (auto: in a cluster or with KUBECONFIG)", "IMAGEDRIFT_KUBERNETES"),
+  )
+  .addOption(option("--registries-config <path>", "YAML with per-registry insecure, mirror, auth, ca, requestsPerSecond", "IMAGEDRIFT_REGISTRIES_CONFIG"))
+  .addOption(option("--resolve-interval <duration>", "how often each tag is resolved against its registry (default 5m)", "IMAGEDRIFT_RESOLVE_INTERVAL"))
+  .addOption(option("--tls-cert <path>", "PEM certificate for the agents' gRPC listener (with --tls-key)", "IMAGEDRIFT_TLS_CERT"))
+  .addOption(option("--tls-key <path>", "PEM private key for --tls-cert", "IMAGEDRIFT_TLS_KEY"))
+  .addOption(option("--log-level <level>", "debug, info, warn or error (default info)", "IMAGEDRIFT_LOG_LEVEL"))
+  .showHelpAfterError()
+  .action(async (options: CollectorOptions) => {
+    const cfg = parseCollectorConfig(options);
+    const log = createLogger({
+      write: (line) => process.stderr.write(line),
+      level: cfg.logLevel as LogLevel,
+      fields: { component: "collector" },
+    });
+    const kubernetes = cfg.kubernetes === "auto" ? Boolean(process.env.KUBERNETES_SERVICE_HOST || process.env.KUBECONFIG) : cfg.kubernetes === "on";
+    if (kubernetes) {
+      throw new ImagedriftError(
+        "invalid-config",
+        "--kubernetes: this collector does not watch the Kubernetes API yet; run with --kubernetes off",
+      );
+    }
+    const token = cfg.tokenFile ? readToken(cfg.tokenFile) : null;
+    if (!token) log.warn("no --token-file: agents and mutating REST calls are not authenticated");
+    const registries = cfg.registriesConfig ? await loadRegistriesConfig(cfg.registriesConfig, (p) => readFile(p, "utf8")) : undefined;
+
+    const db = openDatabase(cfg.db);
+    const nodes = new NodeStore(db);
+    const metrics = new CollectorMetrics();
+    const resolver = new TagResolver({
+      config: registries,
+      resolveIntervalMs: cfg.resolveInterval,
+      log,
+      onRequest: (registry, code) => metrics.registryRequests.inc({ registry, code: String(code) }),
+    });
+    const drift = new DriftService({
+      nodes,
+      tags: new TagStore(db),
+      findings: new FindingStore(db),
+      resolver,
+      metrics,
+      log,
+      resolveIntervalMs: cfg.resolveInterval,
+    });
+    const gateway = new AgentGateway({
+      token,
+      log,
+      handlers: {
+        hello: (node, hello) => drift.hello(node, hello),
+        inventory: (_node, inventory, hash) => drift.inventory(inventory, hash),
+        heartbeat: (node, hash) => drift.heartbeat(node, hash),
+        commandUpdate: (node, update) => log.debug("command update", { node, command: update.id, state: update.state }),
+        disconnected: (node) => log.info("agent disconnected", { node }),
+      },
+    });
+    const grpcCredentials =
+      cfg.tlsCert && cfg.tlsKey
+        ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(cfg.tlsCert), private_key: readFileSync(cfg.tlsKey) }])
+        : grpc.ServerCredentials.createInsecure();
+    const grpcPort = await gateway.listen(`${cfg.grpcListen.host || "0.0.0.0"}:${cfg.grpcListen.port}`, grpcCredentials);
+    const http = createHttpServer({
+      drift,
+      nodes,
+      connectedNodes: () => gateway.connectedNodes(),
+      token,
+      protectReads: cfg.protectReads,
+      registry: metrics.registry,
+      ready: () => (db.open ? null : "database closed"),
+      log,
+    });
+    await http.listen({ host: cfg.listen.host || "0.0.0.0", port: cfg.listen.port });
+    const httpPort = (http.server.address() as { port: number }).port;
+    drift.start();
+    log.info("collector started", { db: cfg.db, httpPort, grpcPort, tls: Boolean(cfg.tlsCert), version });
+
+    const shutdown = async (signal: string) => {
+      log.info("stopping", { signal });
+      await http.close();
+      await gateway.close();
+      await drift.stop();
+      db.close();
+      process.exit(0);
+    };
+    process.once("SIGTERM", () => void shutdown("SIGTERM"));
+    process.once("SIGINT", () => void shutdown("SIGINT"));
+  });
+
+program.parseAsync(process.argv).catch((thrown: unknown) => {
+  const error = toImagedriftError(thrown);
+  process.stderr.write(`imagedrift-collector: ${error.message}\n`);
+  process.exitCode = exitCodeByError[error.code] ?? 1;
+});

@@ -1,0 +1,88 @@
+import type { Finding, TagView } from "@imagedrift/core";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { NodeRecord } from "./store/index.js";
+
+/**
+ * The collector's metrics (SPEC §8) on a registry of its own. Cardinality is
+ * bounded by nodes and tags: no per-container or per-pod labels.
+ */
+export class CollectorMetrics {
+  readonly registry = new Registry();
+  readonly #nodes = new Gauge({ name: "imagedrift_nodes", help: "Nodes by state.", labelNames: ["state"], registers: [this.registry] });
+  readonly #lastReport = new Gauge({
+    name: "imagedrift_node_last_report_timestamp_seconds",
+    help: "Unix time of each node's last report.",
+    labelNames: ["node"],
+    registers: [this.registry],
+  });
+  readonly #distinct = new Gauge({
+    name: "imagedrift_tag_distinct_digests",
+    help: "Distinct digests of one tag across the nodes that hold it.",
+    labelNames: ["image", "tag"],
+    registers: [this.registry],
+  });
+  readonly #staleNodes = new Gauge({
+    name: "imagedrift_tag_stale_nodes",
+    help: "Nodes whose digest for a tag differs from the registry's.",
+    labelNames: ["image", "tag"],
+    registers: [this.registry],
+  });
+  readonly #findings = new Gauge({
+    name: "imagedrift_findings",
+    help: "Open findings by kind and severity.",
+    labelNames: ["kind", "severity"],
+    registers: [this.registry],
+  });
+  readonly registryRequests = new Counter({
+    name: "imagedrift_registry_requests_total",
+    help: "Requests to registries by registry host and HTTP status (or error).",
+    labelNames: ["registry", "code"],
+    registers: [this.registry],
+  });
+  readonly jobs = new Counter({
+    name: "imagedrift_jobs_total",
+    help: "Finished jobs by type and final state.",
+    labelNames: ["type", "state"],
+    registers: [this.registry],
+  });
+  readonly reports = new Counter({
+    name: "imagedrift_reports_total",
+    help: "Messages from agents by kind (inventory, heartbeat, rejected).",
+    labelNames: ["kind"],
+    registers: [this.registry],
+  });
+  readonly ingestSeconds = new Histogram({
+    name: "imagedrift_inventory_ingest_duration_seconds",
+    help: "Time to validate and store one inventory.",
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly recomputeSeconds = new Histogram({
+    name: "imagedrift_findings_recompute_duration_seconds",
+    help: "Time to recompute tags and findings.",
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  recordState(state: { nodes: NodeRecord[]; missing: ReadonlySet<string>; tags: TagView[]; findings: Finding[] }): void {
+    this.#nodes.reset();
+    this.#nodes.set({ state: "reporting" }, state.nodes.length - state.missing.size);
+    this.#nodes.set({ state: "missing" }, state.missing.size);
+    this.#lastReport.reset();
+    for (const node of state.nodes) this.#lastReport.set({ node: node.name }, Date.parse(node.lastReportAt) / 1000);
+    this.#distinct.reset();
+    this.#staleNodes.reset();
+    for (const tag of state.tags) {
+      const at = tag.reference.lastIndexOf(":");
+      const labels = { image: tag.reference.slice(0, at), tag: tag.reference.slice(at + 1) };
+      this.#distinct.set(labels, new Set(tag.nodes.map((n) => n.digest ?? n.imageId)).size);
+      this.#staleNodes.set(labels, tag.nodes.filter((n) => n.status === "stale").length);
+    }
+    this.#findings.reset();
+    for (const f of state.findings) this.#findings.inc({ kind: f.kind, severity: f.severity });
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * What a registry says a tag points at (SPEC §5): `HEAD /v2/<repo>/manifests/<tag>`
+ * accepting exactly the OCI index, OCI manifest, Docker manifest list and
+ * Docker v2 manifest types, answered by `Docker-Content-Digest` (the index
+ * digest for a multi-arch image, as containerd records it). Only when a
+ * registry leaves that header out is the manifest fetched and hashed.
+ *
+ * Every failure becomes an `error` result (the tag stays unresolved, never
+ * stale or missing); `not-found` needs the registry to say so: a 404, or a
+ * NAME_UNKNOWN / MANIFEST_UNKNOWN error code behind a 401/403.
+ */
+import { createHash } from "node:crypto";
+import {
+  type ErrorCode,
+  type ImageRef,
+  ImagedriftError,
+  isDigest,
+  type Logger,
+  silentLogger,
+  type TagResolution,
+  toImagedriftError,
+} from "@imagedrift/core";
+import { type Clock, systemClock } from "./clock.js";
+import type { HttpResponse } from "./http-transport.js";
+import { type HostState, type RequestObserver, type SendRequest, TransportPool } from "./registry-transport.js";
+import type { RegistriesConfig, RegistryHostConfig } from "./registry-host.js";
+import { backoffMs, DEFAULT_RETRY_POLICY, isTransientError, isTransientStatus, type RetryPolicy, retryAfterMs } from "./retry-policy.js";
+import { parseWwwAuthenticate } from "./www-authenticate.js";
+
+export const MANIFEST_MEDIA_TYPES = [
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+  "application/vnd.docker.distribution.manifest.v2+json",
+] as const;
+export const MANIFEST_ACCEPT = MANIFEST_MEDIA_TYPES.join(", ");
+
+/** distribution refuses manifests over 4 MiB. */
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const NOT_FOUND_CODES = new Set(["NAME_UNKNOWN", "MANIFEST_UNKNOWN"]);
+
+/** A resolution as the registry gave it; an error carries its code (the resolver stops asking a registry that is down). */
+export type RegistryResult =
+  | Exclude<TagResolution, { state: "pending" | "error" }>
+  | { state: "error"; error: string; code: ErrorCode; resolvedAt: string };
+
+export interface RegistryClientOptions {
+  registries: RegistriesConfig;
+  clock?: Clock;
+  /** Jitter source in [0, 1); default Math.random. */
+  random?: () => number;
+  logger?: Logger;
+  /** Called once per HTTP answer (its status) or failed exchange (`"error"`), token requests included. */
+  onRequest?: RequestObserver;
+  /** Per HTTP request; default 10 s. */
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Chooses the HTTP transport for a registry; default fetch, or node:https when the registry has a `ca`. */
+  transportFor?: TransportPool["transportFor"];
+}
+
+/** One tag being resolved. */
+interface Target {
+  host: HostState;
+  /** `host/repository:tag`, for messages. */
+  name: string;
+  url: string;
+  scope: string;
+}
+
+export class RegistryClient {
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #logger: Logger;
+  readonly #retry: RetryPolicy;
+  readonly #pool: TransportPool;
+
+  constructor(options: RegistryClientOptions) {
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+    this.#logger = options.logger ?? silentLogger;
+    this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.#pool = new TransportPool({ ...options, clock: this.#clock });
+  }
+
+  /** What the registry of `ref` says its tag points at, now. Never throws. */
+  async resolveTag(ref: ImageRef, signal?: AbortSignal): Promise<RegistryResult> {
+    const name = `${ref.host}/${ref.repository}:${ref.tag ?? ""}`;
+    try {
+      if (ref.tag === null) throw new ImagedriftError("invalid-argument", "a reference by digest has no tag to resolve");
+      const host = this.#pool.host(ref.host);
+      const target: Target = { host, name, url: manifestUrl(host.config, ref), scope: `repository:${ref.repository}:pull` };
+      const digest = await this.#resolve(target, signal);
+      const resolvedAt = new Date(this.#clock.now()).toISOString();
+      return digest === null ? { state: "not-found", resolvedAt } : { state: "found", digest, resolvedAt };
+    } catch (thrown) {
+      const error = toImagedriftError(thrown, "unavailable");
+      const resolvedAt = new Date(this.#clock.now()).toISOString();
+      return { state: "error", error: `${name}: ${error.message}`, code: error.code, resolvedAt };
+    }
+  }
+
+  async #resolve(target: Target, signal: AbortSignal | undefined): Promise<string | null> {
+    const { host } = target;
+    if (host.blockedUntil > this.#clock.now()) {
+      const until = new Date(host.blockedUntil).toISOString();
+      throw new ImagedriftError("resource-exhausted", `registry ${host.config.host} asked to wait until ${until} (429/503 Retry-After)`);
+    }
+    let res = await this.#exchange(target, "HEAD", signal);
+    const header = res.status === 200 ? res.headers.get("docker-content-digest") : null;
+    if (header !== null) {
+      if (!isDigest(header.trim())) throw this.#answerError(target, `an invalid Docker-Content-Digest ${JSON.stringify(header)}`);
+      return header.trim();
+    }
+    // No digest header, or an auth failure whose reason only the body tells (HEAD answers have none).
+    if (res.status === 200 || res.status === 401 || res.status === 403) {
+      res = await this.#exchange(target, "GET", signal);
+      if (res.status === 200) return this.#bodyDigest(target, res);
+    }
+    const codes = errorCodes(res);
+    if (res.status === 404 || ((res.status === 401 || res.status === 403) && codes.some((c) => NOT_FOUND_CODES.has(c)))) {
+      // A web server's 404 page (a wrong mirror URL) must not make a whole cluster "missing-in-registry".
+      const type = res.headers.get("content-type") ?? "";
+      if (!res.headers.has("docker-distribution-api-version") && /html/i.test(type)) {
+        throw this.#answerError(target, `404 with a ${type} page: is ${host.config.baseUrl} a registry?`);
+      }
+      return null;
+    }
+    throw statusError(target, res, codes);
+  }
+
+  /** The digest of a manifest fetched with GET: sha256 of its bytes, as the registry would have named it. */
+  #bodyDigest(target: Target, res: HttpResponse): string {
+    const type = (res.headers.get("content-type") ?? "").split(";")[0]?.trim() ?? "";
+    if (!(MANIFEST_MEDIA_TYPES as readonly string[]).includes(type)) {
+      throw this.#answerError(target, `a manifest of type ${JSON.stringify(type)}, not one of the types asked for`);
+    }
+    return `sha256:${createHash("sha256").update(res.body).digest("hex")}`;
+  }
+
+  #answerError(target: Target, what: string): ImagedriftError {
+    return new ImagedriftError("failed-precondition", `registry ${target.host.config.host} answered ${what}`);
+  }
+
+  /** One request with authentication, retried on transient failures; the last answer, or throws for the network. */
+  async #exchange(target: Target, method: "HEAD" | "GET", signal: AbortSignal | undefined): Promise<HttpResponse> {
+    const { host } = target;
+    for (let attempt = 1; ; attempt++) {
+      let res: HttpResponse | undefined;
+      let failure: unknown;
+      try {
+        res = await this.#authorized(target, method, signal);
+      } catch (error) {
+        failure = error;
+      }
+      signal?.throwIfAborted();
+      const transient = res ? isTransientStatus(res.status) : isTransientError(failure);
+      if (!transient || attempt >= this.#retry.maxAttempts) {
+        if (res) return res;
+        throw networkError(target, failure, attempt);
+      }
+      let waitMs = backoffMs(this.#retry, attempt, this.#random);
+      const after = res && (res.status === 429 || res.status === 503) ? retryAfterMs(res.headers.get("retry-after"), this.#clock.now()) : undefined;
+      if (res && after !== undefined) {
+        if (after > this.#retry.maxRetryAfterMs) {
+          host.blockedUntil = this.#clock.now() + after;
+          return res;
+        }
+        waitMs = after;
+      }
+      this.#logger.debug("registry request failed; trying again", {
+        registry: host.config.host,
+        reference: target.name,
+        method,
+        answer: res ? res.status : describeFailure(failure),
+        attempt,
+        waitMs,
+      });
+      await this.#clock.sleep(waitMs, signal);
+    }
+  }
+
+  async #authorized(target: Target, method: "HEAD" | "GET", signal: AbortSignal | undefined): Promise<HttpResponse> {
+    const { host } = target;
+    const request = (authorization: string | undefined): SendRequest => ({
+      method,
+      url: target.url,
+      headers: { accept: MANIFEST_ACCEPT, ...(authorization ? { authorization } : {}) },
+      maxBodyBytes: MAX_MANIFEST_BYTES,
+    });
+    const sent = await host.auth.authorization(target.scope);
+    const res = await this.#pool.send(host, request(sent), signal);
+    if (res.status !== 401) return res;
+    const challenges = parseWwwAuthenticate(res.headers.get("www-authenticate") ?? "");
+    const next = await host.auth.answer(challenges, target.scope, sent);
+    if (next === undefined) return res;
+    return this.#pool.send(host, request(next), signal);
+  }
+}
+
+function manifestUrl(config: RegistryHostConfig, ref: ImageRef): string {
+  const ns = config.mirror ? `?ns=${encodeURIComponent(ref.host)}` : "";
+  return `${config.baseUrl}/v2/${ref.repository}/manifests/${encodeURIComponent(ref.tag ?? "")}${ns}`;
+}
+
+/** The `code`s of distribution's JSON error body `{"errors": [{"code": …}]}`. */
+function errorCodes(res: HttpResponse): string[] {
+  try {
+    const body = JSON.parse(res.body.toString("utf8")) as { errors?: { code?: unknown }[] };
+    return (body.errors ?? []).map((e) => e.code).filter((c): c is string => typeof c === "string");
+  } catch {
+    return [];
+  }
+}
+
+function statusError(target: Target, res: HttpResponse, codes: readonly string[]): ImagedriftError {
+  const { config } = target.host;
+  const detail = codes.length > 0 ? ` (${codes.join(", ")})` : "";
+  const answered = `registry ${config.host} answered ${res.status}${detail}`;
+  if (res.status === 401) {
+    const why = config.credentials ? "the configured credentials were not accepted" : "it needs credentials and none are configured";
+    return new ImagedriftError("unauthenticated", `${answered}: ${why}`);
+  }
+  if (res.status === 403) return new ImagedriftError("permission-denied", `${answered}: access denied`);
+  if (res.status === 429) return new ImagedriftError("resource-exhausted", `${answered}: rate limited`);
+  return new ImagedriftError(res.status >= 500 ? "unavailable" : "failed-precondition", answered);
+}
+
+function networkError(target: Target, failure: unknown, attempts: number): ImagedriftError {
+  if (failure instanceof ImagedriftError && !isTransientError(failure)) return failure;
+  const { config } = target.host;
+  const tries = attempts > 1 ? ` (${attempts} attempts)` : "";
+  const code = failure instanceof ImagedriftError ? failure.code : "unavailable";
+  return new ImagedriftError(code, `cannot reach registry ${config.host} at ${config.baseUrl}: ${describeFailure(failure)}${tries}`, {
+    cause: failure,
+  });
+}
+
+/** A network failure in a few words: the system error, with a hint for TLS trouble. */
+export function describeFailure(failure: unknown): string {
+  if (failure instanceof ImagedriftError) return failure.message;
+  const cause = failure instanceof Error && failure.cause instanceof Error ? failure.cause : failure;
+  if (!(cause instanceof Error)) return String(cause);
+  const code = (cause as { code?: unknown }).code;
+  const text = typeof code === "string" && !cause.message.includes(code) ? `${code}: ${cause.message}` : cause.message;
+  return /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(String(code)) ? `${text} (is the registry's ca configured?)` : text;
+}

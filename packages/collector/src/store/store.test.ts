@@ -1,0 +1,120 @@
+import type { NodeImage, NodeInventory } from "@imagedrift/core";
+import { describe, expect, it } from "vitest";
+import { openDatabase } from "./database.js";
+import { FindingStore } from "./finding-store.js";
+import { migrations } from "./migrations.js";
+import { NodeStore } from "./node-store.js";
+import { TagStore } from "./tag-store.js";
+
+const hex = (c: string) => c.repeat(64);
+const T0 = new Date("2026-11-01T00:00:00Z");
+const T1 = new Date("2026-11-01T00:05:00Z");
+
+function image(id: string, tags: string[], digests: string[], over: Partial<NodeImage> = {}): NodeImage {
+  return { id: `sha256:${hex(id)}`, repoTags: tags, repoDigests: digests, size: 100, pinned: false, sandbox: false, inUse: false, containers: [], ...over };
+}
+
+function inventory(node: string, images: NodeImage[]): NodeInventory {
+  return {
+    node,
+    runtime: { name: "containerd", version: "1.6.20", apiVersion: "v1" },
+    scannedAt: T0.toISOString(),
+    images,
+    pods: [{ id: "p1", name: "web-1", namespace: "shop", uid: "u1", state: "ready" }],
+    imageFs: { mountpoint: "/var/lib/containerd", usedBytes: 5000, inodesUsed: null },
+  };
+}
+
+const app = (digest: string, id = "a") =>
+  image(id, ["reg.example/app:latest"], [`reg.example/app@sha256:${hex(digest)}`], {
+    inUse: true,
+    containers: [{ id: "c1", pod: "web-1", namespace: "shop", container: "web", state: "running", podUid: "u1", image: "reg.example/app:latest" }],
+  });
+
+function stores() {
+  const db = openDatabase(":memory:");
+  return { db, nodes: new NodeStore(db), tags: new TagStore(db), findings: new FindingStore(db) };
+}
+
+describe("migrations", () => {
+  it("apply once and record their version", () => {
+    const { db } = stores();
+    expect(db.prepare("SELECT max(version) AS v FROM schema_migrations").get()).toEqual({ v: migrations.length });
+    expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
+  });
+});
+
+describe("NodeStore", () => {
+  it("stores a node's inventory and gives it back whole", () => {
+    const { nodes } = stores();
+    nodes.hello("n1", { agentVersion: "0.1.0", intervalMs: 60_000, labels: { zone: "a" } }, T0);
+    const inv = inventory("n1", [app("1"), image("p", ["reg.example/pause:3.9"], [], { sandbox: true })]);
+    const result = nodes.save(inv, "sha256:h1", T0);
+    expect(result.changedTags).toEqual(["reg.example/app:latest", "reg.example/pause:3.9"]);
+    expect(result.rowsWritten).toBeGreaterThan(5);
+    const back = nodes.inventories().get("n1");
+    expect(back?.images).toEqual(expect.arrayContaining(inv.images));
+    expect(back?.pods).toEqual(inv.pods);
+    expect(nodes.get("n1")).toMatchObject({ inventoryHash: "sha256:h1", imageCount: 2, imageBytes: 200, labels: { zone: "a" } });
+  });
+
+  it("records tag history when a node's digest for a tag moves, and nothing when it does not", () => {
+    const { db, nodes } = stores();
+    nodes.hello("n1", { agentVersion: "0.1.0", intervalMs: 60_000, labels: {} }, T0);
+    nodes.save(inventory("n1", [app("1")]), "h1", T0);
+    expect(nodes.save(inventory("n1", [app("1")]), "h1", T1).changedTags).toEqual([]);
+    expect(nodes.save(inventory("n1", [app("2", "b")]), "h2", T1).changedTags).toEqual(["reg.example/app:latest"]);
+    const history = db.prepare("SELECT old_digest, new_digest, changed_at FROM tag_history ORDER BY id").all();
+    expect(history).toEqual([
+      { old_digest: null, new_digest: `sha256:${hex("1")}`, changed_at: T0.toISOString() },
+      { old_digest: `sha256:${hex("1")}`, new_digest: `sha256:${hex("2")}`, changed_at: T1.toISOString() },
+    ]);
+    expect(db.prepare("SELECT image_id, last_used_at FROM image_usage ORDER BY image_id").all()).toEqual([
+      { image_id: `sha256:${hex("a")}`, last_used_at: T1.toISOString() },
+      { image_id: `sha256:${hex("b")}`, last_used_at: T1.toISOString() },
+    ]);
+  });
+
+  it("keeps the previous inventory whole when a save fails half-way", () => {
+    const { nodes } = stores();
+    nodes.hello("n1", { agentVersion: "0.1.0", intervalMs: 60_000, labels: {} }, T0);
+    nodes.save(inventory("n1", [app("1")]), "h1", T0);
+    const duplicate = inventory("n1", [app("2", "b"), app("2", "b")]);
+    expect(() => nodes.save(duplicate, "h2", T1)).toThrow(/UNIQUE/);
+    expect(nodes.get("n1")?.inventoryHash).toBe("h1");
+    expect(nodes.inventories().get("n1")?.images.map((i) => i.id)).toEqual([`sha256:${hex("a")}`]);
+  });
+});
+
+describe("TagStore", () => {
+  it("keeps the last resolution of each tag", () => {
+    const { tags } = stores();
+    tags.save(new Map([["reg.example/app:latest", { state: "found", digest: "sha256:x", resolvedAt: T0.toISOString() } as const]]));
+    tags.save(new Map([["reg.example/app:latest", { state: "error", error: "timeout", resolvedAt: T1.toISOString() } as const]]));
+    expect(tags.all().get("reg.example/app:latest")).toEqual({ state: "error", error: "timeout", resolvedAt: T1.toISOString() });
+  });
+});
+
+describe("FindingStore", () => {
+  const draft = (key: string) => ({
+    key,
+    kind: "stale-tag" as const,
+    severity: "warning" as const,
+    reference: "reg.example/app:latest",
+    nodes: ["n1"],
+    digests: ["sha256:x"],
+    registryDigest: "sha256:y",
+    message: "m",
+    remedy: "r",
+    pods: [],
+  });
+
+  it("keeps firstSeenAt while a finding lasts and drops it when it clears", () => {
+    const { findings } = stores();
+    expect(findings.replace([draft("a")], T0)).toEqual({ opened: 1, closed: 0 });
+    expect(findings.replace([draft("a"), draft("b")], T1)).toEqual({ opened: 1, closed: 0 });
+    expect(findings.list().find((f) => f.key === "a")).toMatchObject({ firstSeenAt: T0.toISOString(), lastSeenAt: T1.toISOString() });
+    expect(findings.replace([draft("b")], T1)).toEqual({ opened: 0, closed: 1 });
+    expect(findings.list().map((f) => f.key)).toEqual(["b"]);
+  });
+});

@@ -1,0 +1,54 @@
+import type { Database } from "better-sqlite3";
+import type { TagResolution } from "@imagedrift/core";
+
+interface TagRow {
+  reference: string;
+  state: "found" | "not-found" | "error";
+  registry_digest: string | null;
+  resolved_at: string;
+  resolve_error: string | null;
+}
+
+function toResolution(row: TagRow): TagResolution {
+  switch (row.state) {
+    case "found":
+      return { state: "found", digest: row.registry_digest ?? "", resolvedAt: row.resolved_at };
+    case "not-found":
+      return { state: "not-found", resolvedAt: row.resolved_at };
+    default:
+      return { state: "error", error: row.resolve_error ?? "", resolvedAt: row.resolved_at };
+  }
+}
+
+/** What the registry said about each tag, with the time it said it. */
+export class TagStore {
+  readonly #upsert;
+  readonly #all;
+
+  constructor(db: Database) {
+    this.#upsert = db.prepare(`INSERT INTO tags (reference, state, registry_digest, resolved_at, resolve_error)
+      VALUES (@reference, @state, @digest, @resolvedAt, @error)
+      ON CONFLICT (reference) DO UPDATE SET state = excluded.state, registry_digest = excluded.registry_digest,
+        resolved_at = excluded.resolved_at, resolve_error = excluded.resolve_error`);
+    this.#all = db.prepare("SELECT * FROM tags");
+    this.save = db.transaction((resolutions: ReadonlyMap<string, TagResolution>) => {
+      for (const [reference, resolution] of resolutions) {
+        if (resolution.state === "pending") continue;
+        this.#upsert.run({
+          reference,
+          state: resolution.state,
+          digest: resolution.state === "found" ? resolution.digest : null,
+          resolvedAt: resolution.resolvedAt,
+          error: resolution.state === "error" ? resolution.error : null,
+        });
+      }
+    });
+  }
+
+  /** Saves a batch of resolutions in one transaction. */
+  readonly save: (resolutions: ReadonlyMap<string, TagResolution>) => void;
+
+  all(): Map<string, TagResolution> {
+    return new Map((this.#all.all() as TagRow[]).map((row) => [row.reference, toResolution(row)]));
+  }
+}

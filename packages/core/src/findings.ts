@@ -1,0 +1,141 @@
+/**
+ * The findings engine (SPEC §6): pure functions from a cluster snapshot to
+ * finding drafts. The collector may call tagFindings per changed tag and
+ * nodeFindings per changed node, then mergeFindings; computeFindings does all.
+ *
+ * Choices:
+ * - One finding per kind and tag; `running-stale` lists every affected
+ *   container of the cluster (per-node drafts merge by key), `agent-missing`
+ *   is per node.
+ * - `stale-tag` is left out when the tag is `inconsistent`: the inconsistent
+ *   finding already names the nodes to refresh, and counting both would
+ *   report one problem twice.
+ * - A tag needs at most one push: `missing-in-registry` when nodes pulled it
+ *   and the registry now answers 404; `local-only` (naming the nodes without a
+ *   repo digest) otherwise, including a never-pushed tag that the registry
+ *   does not know.
+ * - A node whose agent is missing keeps its last inventory in every finding;
+ *   findings that name such a node say so.
+ */
+import type { ClusterSnapshot, FindingDraft, NodeState, TagView } from "./drift-types.js";
+import { formatDuration } from "./duration.js";
+import { compareText, listOf, sortedUnique } from "./finding-text.js";
+import { runningStaleFinding, runningStaleOnNode } from "./running-stale.js";
+import { inconsistentTag, localOnly, missingInRegistry, staleTag } from "./tag-findings.js";
+import { computeTagViews } from "./tag-view.js";
+
+/** A node is missing after this many scan intervals without a report. */
+export const MISSING_AFTER_INTERVALS = 3;
+
+/** Whether the node's last report is more than 3 intervals before `now` (exactly 3 is not missing); an unreadable time is missing. */
+export function isAgentMissing(node: NodeState, now: Date): boolean {
+  const last = Date.parse(node.lastReportAt);
+  if (Number.isNaN(last)) return true;
+  return now.getTime() - last > MISSING_AFTER_INTERVALS * node.intervalMs;
+}
+
+/** Snapshots are treated as immutable: their missing nodes are computed once. */
+const missingCache = new WeakMap<ClusterSnapshot, ReadonlySet<string>>();
+
+function missingNodes(snapshot: ClusterSnapshot): ReadonlySet<string> {
+  let missing = missingCache.get(snapshot);
+  if (missing === undefined) {
+    missing = new Set(snapshot.nodes.filter((n) => isAgentMissing(n, snapshot.now)).map((n) => n.name));
+    missingCache.set(snapshot, missing);
+  }
+  return missing;
+}
+
+/** Appends a note when the finding relies on the last inventory of a node whose agent is missing. */
+function noteMissingAgents(draft: FindingDraft, snapshot: ClusterSnapshot): FindingDraft {
+  const missing = missingNodes(snapshot);
+  const named = draft.nodes.filter((node) => missing.has(node));
+  if (named.length === 0) return draft;
+  const note = ` No report from ${listOf(named)} for ${MISSING_AFTER_INTERVALS} intervals: this uses the last inventory.`;
+  return { ...draft, message: draft.message + note };
+}
+
+/** The tag-level findings of one tag: inconsistent-tag or stale-tag, and missing-in-registry or local-only. */
+export function tagFindings(view: TagView, snapshot: ClusterSnapshot): FindingDraft[] {
+  const drafts: FindingDraft[] = [];
+  const distinct = sortedUnique(view.nodes.flatMap((h) => (h.digest === null ? [] : [h.digest])));
+  if (distinct.length > 1) drafts.push(inconsistentTag(view, snapshot));
+  else if (view.nodes.some((h) => h.status === "stale")) drafts.push(staleTag(view, snapshot));
+  if (view.status === "missing-in-registry") drafts.push(missingInRegistry(view, snapshot));
+  else if (view.nodes.some((h) => h.digest === null)) drafts.push(localOnly(view, snapshot));
+  return drafts.map((draft) => noteMissingAgents(draft, snapshot));
+}
+
+function agentMissingFinding(node: NodeState, snapshot: ClusterSnapshot): FindingDraft {
+  const last = Date.parse(node.lastReportAt);
+  const scannedAt = snapshot.inventories.get(node.name)?.scannedAt;
+  const silence = Number.isNaN(last)
+    ? `has no readable last report time (${JSON.stringify(node.lastReportAt)})`
+    : `has not reported for ${formatDuration(Math.round((snapshot.now.getTime() - last) / 1000) * 1000)} ` +
+      `(last report ${node.lastReportAt}; it reports every ${formatDuration(node.intervalMs)} and counts as missing ` +
+      `after ${MISSING_AFTER_INTERVALS} intervals)`;
+  const inventory =
+    scannedAt === undefined
+      ? "No inventory of this node is known."
+      : `Other findings keep using its last inventory (scanned ${scannedAt}), which may be out of date.`;
+  return {
+    key: `agent-missing:${node.name}`,
+    kind: "agent-missing",
+    severity: "critical",
+    reference: node.name,
+    nodes: [node.name],
+    digests: [],
+    registryDigest: null,
+    message: `Node ${node.name}: the imagedrift agent ${silence}. ${inventory}`,
+    remedy: `kubectl -n imagedrift get pods -o wide --field-selector spec.nodeName=${node.name}`,
+    pods: [],
+  };
+}
+
+/** The node-level findings of one node: running-stale for its containers (one draft per tag) and agent-missing. */
+export function nodeFindings(node: string, snapshot: ClusterSnapshot): FindingDraft[] {
+  const drafts = [...runningStaleOnNode(node, snapshot)].map(([tag, pods]) =>
+    noteMissingAgents(runningStaleFinding(tag, pods, snapshot), snapshot),
+  );
+  const state = snapshot.nodes.find((n) => n.name === node);
+  if (state !== undefined && isAgentMissing(state, snapshot.now)) drafts.push(agentMissingFinding(state, snapshot));
+  return drafts.sort((a, b) => compareText(a.key, b.key));
+}
+
+/**
+ * Combines drafts that share a key, sorted by key. Only `running-stale`
+ * repeats a key (one draft per node); it is rebuilt from the union of its
+ * pods. Should another kind repeat a key, the draft whose message sorts first
+ * wins, so the result never depends on input order.
+ */
+export function mergeFindings(drafts: readonly FindingDraft[], snapshot: ClusterSnapshot): FindingDraft[] {
+  const byKey = new Map<string, FindingDraft[]>();
+  for (const draft of drafts) byKey.set(draft.key, [...(byKey.get(draft.key) ?? []), draft]);
+  return [...byKey.keys()].sort(compareText).flatMap((key) => {
+    const group = byKey.get(key) ?? [];
+    const first = group[0];
+    if (first === undefined) return [];
+    if (group.length === 1) return [first];
+    if (first.kind === "running-stale") {
+      const merged = runningStaleFinding(
+        first.reference,
+        group.flatMap((d) => d.pods),
+        snapshot,
+      );
+      return [noteMissingAgents(merged, snapshot)];
+    }
+    return [[...group].sort((a, b) => compareText(a.message, b.message))[0] ?? first];
+  });
+}
+
+/** Every finding of the snapshot (SPEC §6 minus pull-policy-risk and mixed-replicas), sorted by key. */
+export function computeFindings(snapshot: ClusterSnapshot): FindingDraft[] {
+  const nodes = sortedUnique([...snapshot.nodes.map((n) => n.name), ...snapshot.inventories.keys()]);
+  return mergeFindings(
+    [
+      ...computeTagViews(snapshot).flatMap((view) => tagFindings(view, snapshot)),
+      ...nodes.flatMap((node) => nodeFindings(node, snapshot)),
+    ],
+    snapshot,
+  );
+}

@@ -1,0 +1,117 @@
+/**
+ * `running-stale` (SPEC §6): a container runs an image that is no longer what
+ * its tag points at, on its node or in the registry; the pod needs a restart.
+ *
+ * A container is stale for a tag it wants (see wantedTags) when:
+ * - the registry answered with a digest and the image the container runs has
+ *   repo digests for the tag's repository, none of them the registry's; or
+ * - otherwise (registry unresolved, 404, or an image without repo digest):
+ *   the node now holds the tag on another image (the tag moved on the node).
+ * When the registry confirms the running digest, a tag that moved on the node
+ * does not make the container stale: the node's cache is what is out of date
+ * (a `stale-tag`), and restarting the pod there would make things worse.
+ * Exited containers are left out: they run nothing.
+ */
+import { comparePods, findingPod, nodeIndex } from "./container-tags.js";
+import type { ClusterSnapshot, FindingDraft, FindingPod } from "./drift-types.js";
+import { compareText, countOf, familiarRef, listOf, shortDigest, sortedUnique } from "./finding-text.js";
+
+function registryDigestOf(reference: string, snapshot: ClusterSnapshot): string | null {
+  const resolution = snapshot.resolutions.get(reference);
+  return resolution?.state === "found" ? resolution.digest : null;
+}
+
+/** The running-stale containers of one node, by the tag they want (tags sorted, pods sorted). */
+export function runningStaleOnNode(node: string, snapshot: ClusterSnapshot): Map<string, FindingPod[]> {
+  const byTag = new Map<string, FindingPod[]>();
+  const inventory = snapshot.inventories.get(node);
+  if (inventory === undefined) return byTag;
+  const { holders, uses } = nodeIndex(inventory);
+  for (const use of uses) {
+    if (use.container.state === "exited") continue;
+    for (const tag of use.tags) {
+      const imageDigests = use.digests.get(tag) ?? [];
+      const registryDigest = registryDigestOf(tag, snapshot);
+      const holder = holders.get(tag);
+      const stale =
+        registryDigest !== null && imageDigests.length > 0
+          ? !imageDigests.includes(registryDigest)
+          : holder !== undefined && holder.imageId !== use.image.id;
+      if (!stale) continue;
+      const pods = byTag.get(tag) ?? [];
+      pods.push(findingPod(node, use.container, imageDigests[0] ?? null));
+      byTag.set(tag, pods);
+    }
+  }
+  for (const pods of byTag.values()) pods.sort(comparePods);
+  return new Map([...byTag].sort(([a], [b]) => compareText(a, b)));
+}
+
+function describeDigest(digest: string | null): string {
+  return digest === null ? "an image without repo digest" : shortDigest(digest);
+}
+
+function describePod(pod: FindingPod, now: string | null): string {
+  const who =
+    pod.pod !== "" ? `${pod.namespace}/${pod.pod} (${pod.container})` : `container ${shortDigest(pod.containerId)}`;
+  return `${who} on ${pod.node} runs ${describeDigest(pod.digest)}, the tag now points at ${describeDigest(now)}`;
+}
+
+/** `kubectl -n ns delete pod a b` per namespace; containers outside any pod are stopped on their node. */
+export function restartCommand(pods: readonly FindingPod[]): string {
+  const byNamespace = new Map<string, string[]>();
+  const unnamedByNode = new Map<string, string[]>();
+  for (const pod of pods) {
+    if (pod.pod !== "" && pod.namespace !== "") {
+      byNamespace.set(pod.namespace, [...(byNamespace.get(pod.namespace) ?? []), pod.pod]);
+    } else {
+      unnamedByNode.set(pod.node, [...(unnamedByNode.get(pod.node) ?? []), pod.containerId]);
+    }
+  }
+  const commands = [...byNamespace]
+    .sort(([a], [b]) => compareText(a, b))
+    .map(([namespace, names]) => `kubectl -n ${namespace} delete pod ${sortedUnique(names).join(" ")}`);
+  for (const [node, ids] of [...unnamedByNode].sort(([a], [b]) => compareText(a, b))) {
+    commands.push(`ssh ${node} crictl stop ${sortedUnique(ids).join(" ")}`);
+  }
+  return commands.join("; ");
+}
+
+/**
+ * The finding for one tag from its stale containers (one node's or the whole
+ * cluster's). Rebuilding it from the union of the pods gives the merged
+ * finding, so per-node results combine exactly.
+ */
+export function runningStaleFinding(
+  reference: string,
+  pods: readonly FindingPod[],
+  snapshot: ClusterSnapshot,
+): FindingDraft {
+  const byContainer = new Map([...pods].sort(comparePods).map((pod) => [`${pod.node}\n${pod.containerId}`, pod]));
+  const unique = [...byContainer.values()];
+  const registryDigest = registryDigestOf(reference, snapshot);
+  const nowOn = (node: string): string | null => {
+    if (registryDigest !== null) return registryDigest;
+    const inventory = snapshot.inventories.get(node);
+    return inventory === undefined ? null : (nodeIndex(inventory).holders.get(reference)?.digest ?? null);
+  };
+  const familiar = familiarRef(reference);
+  const entries = unique.map((pod) => describePod(pod, nowOn(pod.node)));
+  const message =
+    `${familiar}: ${countOf(unique.length, "container")} ${unique.length === 1 ? "runs" : "run"} an image the tag ` +
+    `no longer points at: ${listOf(entries)}. Deleting a pod makes its controller recreate it; the new pod gets ` +
+    `the current image only with imagePullPolicy: Always, or once its node holds the current image ` +
+    `(imagedrift refresh ${familiar}).`;
+  return {
+    key: `running-stale:${reference}`,
+    kind: "running-stale",
+    severity: "critical",
+    reference,
+    nodes: sortedUnique(unique.map((pod) => pod.node)),
+    digests: sortedUnique(unique.flatMap((pod) => (pod.digest === null ? [] : [pod.digest]))),
+    registryDigest,
+    message,
+    remedy: restartCommand(unique),
+    pods: unique,
+  };
+}
