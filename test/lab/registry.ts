@@ -53,6 +53,8 @@ export interface Registry {
   /** Resolves the tag's digest, deletes that manifest and returns the digest. */
   deleteTag(repo: string, tag: string, authorization?: string): Promise<string>;
   stop(): Promise<void>;
+  /** Starts a stopped registry again on the same port and storage. */
+  start(): Promise<void>;
 }
 
 const START_ATTEMPTS = 3;
@@ -76,14 +78,16 @@ async function startOn(options: RegistryOptions, port: number): Promise<Registry
   const url = `http://${host}`;
   const configFile = join(options.dir, "config.yml");
   await writeFile(configFile, await renderConfig(options, host));
-  const daemon: Daemon = await startDaemon({
-    name: `registry on ${host}`,
-    command: REGISTRY_BINARY,
-    args: ["serve", configFile],
-    logFile: join(options.dir, "registry.log"),
-    // Any HTTP answer counts: with auth on, /v2/ answers 401.
-    ready: async () => (await registryRequest({ method: "GET", url, path: "/v2/", timeoutMs: 1_000 })).status > 0,
-  });
+  const spawnDaemon = () =>
+    startDaemon({
+      name: `registry on ${host}`,
+      command: REGISTRY_BINARY,
+      args: ["serve", configFile],
+      logFile: join(options.dir, "registry.log"),
+      // Any HTTP answer counts: with auth on, /v2/ answers 401.
+      ready: async () => (await registryRequest({ method: "GET", url, path: "/v2/", timeoutMs: 1_000 })).status > 0,
+    });
+  let daemon: Daemon = await spawnDaemon();
   const credentials = options.auth?.type === "htpasswd" ? options.auth.users[0] : undefined;
   const access = (authorization: string | undefined): RegistryAccess => ({
     url,
@@ -95,11 +99,17 @@ async function startOn(options: RegistryOptions, port: number): Promise<Registry
     url,
     dir: options.dir,
     logFile: daemon.logFile,
-    pid: daemon.pid,
+    get pid() {
+      return daemon.pid;
+    },
     credentials,
     digestOf: (repo, tag, authorization) => headDigest(access(authorization), repo, tag),
     deleteTag: (repo, tag, authorization) => deleteManifest(access(authorization), repo, tag),
     stop: () => daemon.stop(),
+    async start() {
+      if (daemon.exit === undefined) return;
+      daemon = await spawnDaemon();
+    },
   };
 }
 

@@ -60,7 +60,9 @@ const program = new Command("imagedrift-agent")
   )
   .addOption(option("--tls-ca <path>", "PEM CA that signed the collector's certificate: dial with TLS", "IMAGEDRIFT_TLS_CA"))
   .addOption(option("--log-level <level>", "debug, info, warn or error (default info)", "IMAGEDRIFT_LOG_LEVEL"))
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // commander exits 1 on a usage error (unknown option, missing value); usage errors exit 2, like bad values.
+  .exitOverride((error) => process.exit(error.exitCode === 1 ? 2 : error.exitCode));
 
 /** The shared token; an empty or unreadable file stops the agent with a clear error. */
 function readToken(path: string): string {
@@ -130,10 +132,12 @@ program.action(async (_options: unknown, command: Command) => {
     ready: loop.ready,
   });
   loop.start();
+  reporter?.start();
   log.info("agent started", {
     endpoint: cfg.criEndpoint,
     listen: `${cfg.listen.host}:${http.port}`,
     intervalMs: cfg.interval,
+    collector: cfg.collector ?? null,
   });
 
   const shutdown = async (signal: string) => {

@@ -6,7 +6,7 @@
  */
 import type { FindingKind, Severity, TagStatus, TagView } from "@imagedrift/core";
 
-export type { TagView, TagStatus, FindingKind, Severity };
+export type { FindingKind, Severity, TagStatus, TagView };
 
 export type NodeReportState = "reporting" | "missing";
 

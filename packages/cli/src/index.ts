@@ -1,4 +1,4 @@
-export { type CliIo, run } from "./run.js";
-export { CollectorClient, type CollectorClientOptions } from "./client.js";
-export * from "./verify.js";
 export type * from "./api-types.js";
+export { CollectorClient, type CollectorClientOptions } from "./client.js";
+export { type CliIo, run } from "./run.js";
+export * from "./verify.js";

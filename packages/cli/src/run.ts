@@ -17,7 +17,14 @@ import { defineTags } from "./commands/tags.js";
 import { defineVerify } from "./commands/verify.js";
 import { OUTPUT_FORMATS } from "./format/output.js";
 import { colorWanted, createStyle } from "./format/style.js";
-import { DEFAULT_SERVER, DEFAULT_TIMEOUT, type GlobalOptions, resolveSettings, SERVER_ENV, TOKEN_ENV } from "./settings.js";
+import {
+  DEFAULT_SERVER,
+  DEFAULT_TIMEOUT,
+  type GlobalOptions,
+  resolveSettings,
+  SERVER_ENV,
+  TOKEN_ENV,
+} from "./settings.js";
 
 export interface CliIo {
   stdout: { write(text: string): unknown; isTTY?: boolean };
@@ -71,7 +78,8 @@ function buildProgram(io: CliIo, execute: Execute): Command {
 /** Removes the token (from --token or the environment) from anything printed, whatever produced the text. */
 function redact(text: string, tokens: readonly (string | undefined)[]): string {
   let out = text;
-  for (const token of tokens) if (token !== undefined && token.trim() !== "") out = out.replaceAll(token.trim(), "[token]");
+  for (const token of tokens)
+    if (token !== undefined && token.trim() !== "") out = out.replaceAll(token.trim(), "[token]");
   return out;
 }
 
@@ -79,7 +87,11 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   let result: CommandResult | undefined;
   const program: Command = buildProgram(io, async (work) => {
     const settings = resolveSettings(program.opts<GlobalOptions>(), io.env);
-    const client = new CollectorClient({ server: settings.server, token: settings.token, timeoutMs: settings.timeoutMs });
+    const client = new CollectorClient({
+      server: settings.server,
+      token: settings.token,
+      timeoutMs: settings.timeoutMs,
+    });
     const style = createStyle(colorWanted(io.stdout, io.env));
     result = await work(client, { output: settings.output, style, now: io.now?.() ?? new Date() });
   });

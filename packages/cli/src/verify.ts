@@ -83,7 +83,8 @@ export function selectNodes(known: readonly NodeItem[], requested?: readonly str
 
 function missingDigestProblem(tag: TagView | undefined): string {
   const hint = "pass --digest sha256:… to require a given digest";
-  if (tag === undefined) return `no node holds this tag, so the collector has not resolved its registry digest; ${hint}`;
+  if (tag === undefined)
+    return `no node holds this tag, so the collector has not resolved its registry digest; ${hint}`;
   if (tag.status === "missing-in-registry") return `the tag is not found in the registry; ${hint}`;
   const why = tag.resolveError ? `: ${tag.resolveError}` : "";
   return `the registry digest is unresolved${why}; ${hint}`;
@@ -120,7 +121,16 @@ export function verifyReferences(input: {
     const nodes = selected.map((node) => nodeVerdict(node, tag, expectedDigest, known.get(node)));
     const passed = problem === null && nodes.length > 0 && nodes.every((n) => n.passed);
     const { input: typed, reference } = target;
-    return { input: typed, reference, tagStatus: tag?.status ?? null, expectedDigest, expectedFrom, passed, problem, nodes };
+    return {
+      input: typed,
+      reference,
+      tagStatus: tag?.status ?? null,
+      expectedDigest,
+      expectedFrom,
+      passed,
+      problem,
+      nodes,
+    };
   });
   const problem = selected.length === 0 ? "no node is reporting to the collector: nothing to verify against" : null;
   return { passed: problem === null && references.every((r) => r.passed), nodes: selected, problem, references };

@@ -71,7 +71,7 @@ const program = new Command("imagedrift-collector")
     const nodes = new NodeStore(db);
     const metrics = new CollectorMetrics();
     const resolver = new TagResolver({
-      config: registries,
+      registries,
       resolveIntervalMs: cfg.resolveInterval,
       log,
       onRequest: (registry, code) => metrics.registryRequests.inc({ registry, code: String(code) }),

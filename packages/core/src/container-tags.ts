@@ -8,7 +8,7 @@ import { compareText } from "./finding-text.js";
 import { imageNames, isImageId } from "./image-names.js";
 import { repositoryOf, tagOf, tryParseImageRef } from "./image-ref.js";
 import type { ImageContainer, NodeImage, NodeInventory } from "./inventory.js";
-import { type TagHolding, tagHolders } from "./tag-view.js";
+import { cachedTagHolders, type TagHolding } from "./tag-view.js";
 
 /** A container together with the image it runs and the tags it wants. */
 export interface ContainerUse {
@@ -22,7 +22,7 @@ export interface ContainerUse {
 
 /** What the findings engine reads from one node's inventory, computed once per inventory object. */
 export interface NodeIndex {
-  holders: Map<string, TagHolding>;
+  holders: ReadonlyMap<string, TagHolding>;
   uses: ContainerUse[];
   /** The uses that want each tag. */
   usesByTag: Map<string, ContainerUse[]>;
@@ -72,7 +72,7 @@ const cache = new WeakMap<NodeInventory, NodeIndex>();
 export function nodeIndex(inventory: NodeInventory): NodeIndex {
   const cached = cache.get(inventory);
   if (cached !== undefined) return cached;
-  const holders = tagHolders(inventory);
+  const holders = cachedTagHolders(inventory);
   const heldTags = new Map(inventory.images.flatMap((image) => [...imageNames(image).tags]));
   const uses = inventory.images.flatMap((image) => image.containers.map((c) => describeUse(c, image, heldTags)));
   const usesByTag = new Map<string, ContainerUse[]>();

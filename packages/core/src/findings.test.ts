@@ -61,6 +61,35 @@ const cases: { name: string; spec: SnapshotSpec; want: string[] }[] = [
     want: [],
   },
   {
+    name: "index re-pushed with the same platform image: the registry's digest is among the image's, nothing",
+    spec: {
+      nodes: {
+        a: [{ id: OLD_ID, tags: [APP], digests: [app(D1), app(D2)], containers: [running("c1")] }],
+        b: [appAt(D2)],
+      },
+      resolutions: { [APP]: found(D2) },
+    },
+    want: [],
+  },
+  {
+    name: "container named by its familiar reference, the tag moved on the node",
+    spec: {
+      nodes: {
+        a: [
+          { id: OLD_ID, digests: [nginx(D1)], containers: [running("c1", { image: "nginx:1.25" })] },
+          { id: NEW_ID, tags: [NGINX], digests: [nginx(D2)] },
+        ],
+      },
+      resolutions: { [NGINX]: found(D2) },
+    },
+    want: [`critical running-stale nginx:1.25 [a] [${s1}]`],
+  },
+  {
+    name: "tag moved on the node to a local build: running-stale and local-only",
+    spec: { nodes: { a: [appOld(D1, [running("c1")]), { id: NEW_ID, tags: [APP] }] } },
+    want: [`critical local-only ${APP} [a] []`, `critical running-stale ${APP} [a] [${s1}]`],
+  },
+  {
     name: "tag moved on the node, registry agrees with the node: running-stale",
     spec: { nodes: { a: [appOld(D1, [running("c1")]), appAt(D2)] }, resolutions: { [APP]: found(D2) } },
     want: [`critical running-stale ${APP} [a] [${s1}]`],
@@ -430,10 +459,30 @@ describe("finding details", () => {
   it("findings that use a missing node's inventory say so", () => {
     const s = { nodes: { a: [appAt(D1)], b: [appAt(D2)] }, silentMs: { b: 5 * INTERVAL_MS } };
     expect(only(s, "inconsistent-tag").message).toContain(
-      "No report from b for 3 intervals: this uses the last inventory.",
+      "No report from b for over 3 intervals: this uses the last inventory.",
     );
     const fine = only({ nodes: { a: [appAt(D1)], b: [appAt(D2)] } }, "inconsistent-tag");
     expect(fine.message).not.toContain("No report");
+  });
+});
+
+describe("agent-missing edge cases", () => {
+  it("a node without an interval or report time does not throw", () => {
+    const s = snapshot({ nodes: { a: [] } });
+    const broken = { ...s, nodes: [{ name: "a", lastReportAt: "never", intervalMs: Number.NaN }] };
+    expect(computeFindings(broken).map(summary)).toEqual(["critical agent-missing a [a] []"]);
+    const noInterval = {
+      ...s,
+      nodes: [{ name: "a", lastReportAt: "2025-12-31T00:00:00.000Z", intervalMs: Number.NaN }],
+    };
+    expect(() => computeFindings(noInterval)).not.toThrow();
+  });
+
+  it("a node known only by its state, without inventory", () => {
+    const s = snapshot({ nodes: {} });
+    const lone = { ...s, nodes: [{ name: "gone", lastReportAt: "2025-12-31T00:00:00.000Z", intervalMs: INTERVAL_MS }] };
+    const [f] = computeFindings(lone);
+    expect(f?.message).toContain("No inventory of this node is known.");
   });
 });
 

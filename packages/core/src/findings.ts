@@ -51,7 +51,7 @@ function noteMissingAgents(draft: FindingDraft, snapshot: ClusterSnapshot): Find
   const missing = missingNodes(snapshot);
   const named = draft.nodes.filter((node) => missing.has(node));
   if (named.length === 0) return draft;
-  const note = ` No report from ${listOf(named)} for ${MISSING_AFTER_INTERVALS} intervals: this uses the last inventory.`;
+  const note = ` No report from ${listOf(named)} for over ${MISSING_AFTER_INTERVALS} intervals: this uses the last inventory.`;
   return { ...draft, message: draft.message + note };
 }
 
@@ -66,13 +66,18 @@ export function tagFindings(view: TagView, snapshot: ClusterSnapshot): FindingDr
   return drafts.map((draft) => noteMissingAgents(draft, snapshot));
 }
 
+/** formatDuration that never throws: a bad interval must not stop every other finding. */
+function duration(ms: number): string {
+  return Number.isFinite(ms) ? formatDuration(ms) : `${ms}ms`;
+}
+
 function agentMissingFinding(node: NodeState, snapshot: ClusterSnapshot): FindingDraft {
   const last = Date.parse(node.lastReportAt);
   const scannedAt = snapshot.inventories.get(node.name)?.scannedAt;
   const silence = Number.isNaN(last)
     ? `has no readable last report time (${JSON.stringify(node.lastReportAt)})`
-    : `has not reported for ${formatDuration(Math.round((snapshot.now.getTime() - last) / 1000) * 1000)} ` +
-      `(last report ${node.lastReportAt}; it reports every ${formatDuration(node.intervalMs)} and counts as missing ` +
+    : `has not reported for ${duration(Math.round((snapshot.now.getTime() - last) / 1000) * 1000)} ` +
+      `(last report ${node.lastReportAt}; it reports every ${duration(node.intervalMs)} and counts as missing ` +
       `after ${MISSING_AFTER_INTERVALS} intervals)`;
   const inventory =
     scannedAt === undefined

@@ -4,7 +4,7 @@
  * findings engine looks at each several times. Inventories are treated as
  * immutable. Internal to the findings engine (not re-exported).
  */
-import { isDigest, parseRepoDigest, repositoryOf, tagOf, tryParseImageRef } from "./image-ref.js";
+import { parseRepoDigest, repositoryOf, tagOf, tryParseImageRef } from "./image-ref.js";
 import type { NodeImage } from "./inventory.js";
 
 export interface ImageNames {
@@ -14,12 +14,12 @@ export interface ImageNames {
   digests: ReadonlyMap<string, readonly string[]>;
 }
 
-const NO_DIGESTS: readonly string[] = [];
 /** A bare image id, as kubelet hands it to containerd: never a tag. */
 const IMAGE_ID = /^(?:sha256:)?[a-f0-9]{64}$/;
 
 const cache = new WeakMap<NodeImage, ImageNames>();
 
+/** The image's names, parsed once per image object. */
 export function imageNames(image: NodeImage): ImageNames {
   const cached = cache.get(image);
   if (cached !== undefined) return cached;
@@ -42,19 +42,14 @@ export function imageNames(image: NodeImage): ImageNames {
   return names;
 }
 
-/** The sorted repo digests an image carries for `repository` (`host/repository`). */
-export function repoDigestsFor(image: NodeImage, repository: string): readonly string[] {
-  return imageNames(image).digests.get(repository) ?? NO_DIGESTS;
-}
-
-/** Whether `s` is an image id (`sha256:<hex>` or bare hex) rather than a reference: parsing it would only fail. */
+/** Whether `s` is an image id (`sha256:<hex>` or bare hex): not a reference, and parsing it would fail by a (slow) throw. */
 export function isImageId(s: string): boolean {
-  return IMAGE_ID.test(s) || isDigest(s);
+  return IMAGE_ID.test(s);
 }
 
-/** A reference with a tag and no digest, normalised, with its repository; null otherwise (image ids included). */
+/** A reference with a tag and no digest, normalised, with its repository; null otherwise. */
 function parseTag(reference: string): { tag: string; repository: string } | null {
-  if (reference === "" || isImageId(reference)) return null;
+  if (reference === "") return null;
   const ref = tryParseImageRef(reference);
   const tag = ref !== null && ref.digest === null ? tagOf(ref) : null;
   return ref === null || tag === null ? null : { tag, repository: repositoryOf(ref) };

@@ -35,7 +35,7 @@ export interface TagHolderInput {
   repoDigests?: readonly string[];
 }
 
-/** A later image replaces an earlier one for the same tag only when it has a digest and the earlier one has not, or a smaller id. */
+/** For a tag listed on two images: prefer the one with a repo digest, then the smaller image id. */
 function preferred(candidate: TagHolding, current: TagHolding): boolean {
   if ((candidate.digest === null) !== (current.digest === null)) return candidate.digest !== null;
   return candidate.imageId < current.imageId;
@@ -60,8 +60,24 @@ export function tagHolders(inventory: NodeInventory): Map<string, TagHolding> {
   return holders;
 }
 
-function candidatesOf(holder: TagHolderInput): string[] {
-  const all = new Set(holder.repoDigests ?? []);
+/** Inventories are treated as immutable: the holders of one inventory object are computed once. */
+const holdersCache = new WeakMap<NodeInventory, ReadonlyMap<string, TagHolding>>();
+
+/** tagHolders, computed once per inventory object; the result is shared and must not be changed. */
+export function cachedTagHolders(inventory: NodeInventory): ReadonlyMap<string, TagHolding> {
+  let holders: ReadonlyMap<string, TagHolding> | undefined = holdersCache.get(inventory);
+  if (holders === undefined) {
+    holders = tagHolders(inventory);
+    holdersCache.set(inventory, holders);
+  }
+  return holders;
+}
+
+function candidatesOf(holder: TagHolderInput): readonly string[] {
+  const listed = holder.repoDigests ?? [];
+  if (listed.length === 0) return holder.digest === null ? [] : [holder.digest];
+  if (listed.length === 1 && (holder.digest === null || holder.digest === listed[0])) return listed;
+  const all = new Set(listed);
   if (holder.digest !== null) all.add(holder.digest);
   return [...all].sort();
 }
@@ -74,6 +90,7 @@ function candidatesOf(holder: TagHolderInput): string[] {
  */
 function chooseDigests(holders: readonly TagHolderInput[], registryDigest: string | null): (string | null)[] {
   const candidates = holders.map(candidatesOf);
+  if (candidates.every((list) => list.length <= 1)) return candidates.map((list) => list[0] ?? null);
   const votes = new Map<string, number>();
   for (const list of candidates) for (const d of list) votes.set(d, (votes.get(d) ?? 0) + 1);
   return candidates.map((list) => {
@@ -128,7 +145,7 @@ export function computeTagView(
 export function computeTagViews(snapshot: ClusterSnapshot): TagView[] {
   const byTag = new Map<string, TagHolderInput[]>();
   for (const [node, inventory] of snapshot.inventories) {
-    for (const [tag, holding] of tagHolders(inventory)) {
+    for (const [tag, holding] of cachedTagHolders(inventory)) {
       const list = byTag.get(tag) ?? [];
       list.push({ node, ...holding });
       byTag.set(tag, list);

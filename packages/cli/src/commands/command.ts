@@ -47,7 +47,16 @@ export const EXIT_CODES_HELP = [
 
 /** The text after a command's options: examples, then environment and exit codes. */
 export function helpEpilogue(examples: readonly string[], extra: readonly string[] = []): string {
-  return ["", "Examples:", ...examples.map((line) => `  $ ${line}`), "", ...extra, ENVIRONMENT_HELP, "", EXIT_CODES_HELP]
+  return [
+    "",
+    "Examples:",
+    ...examples.map((line) => `  $ ${line}`),
+    "",
+    ...extra,
+    ENVIRONMENT_HELP,
+    "",
+    EXIT_CODES_HELP,
+  ]
     .join("\n")
     .replace(/\n\n\n/g, "\n\n");
 }

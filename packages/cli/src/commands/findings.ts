@@ -78,10 +78,9 @@ export const defineFindings: DefineCommand = (program, execute) => {
     .summary("list drift findings with their remedies")
     .description(
       [
-        "List what the collector found: inconsistent or stale tags, pods running stale images, tags missing in the registry,",
-        "local-only images, silent agents, pull-policy risks and mixed replicas; each with the nodes, digests and a remedy to run.",
+        "List what the collector found: inconsistent or stale tags, pods running stale images, tags missing in the registry, local-only images, silent agents, pull-policy risks and mixed replicas; each with the nodes, digests and a remedy to run.",
         "Exits 0 whatever is listed, unless --fail-on is given.",
-      ].join("\n"),
+      ].join("\n\n"),
     )
     .addOption(new Option("--kind <kind>", "only findings of this kind").choices(FINDING_KINDS))
     .addOption(new Option("--severity <severity>", "only findings of this severity").choices(SEVERITIES))

@@ -69,10 +69,7 @@ export const defineImages: DefineCommand = (program, execute) => {
     .argument("<node>", "node name, as `imagedrift nodes` shows it")
     .addOption(new Option("--in-use", "only images some container uses").conflicts("unused"))
     .addOption(new Option("--unused", "only images no container uses (prune candidates)"))
-    .addHelpText(
-      "after",
-      helpEpilogue(["imagedrift images worker-1", "imagedrift images worker-1 --unused -o yaml"]),
-    )
+    .addHelpText("after", helpEpilogue(["imagedrift images worker-1", "imagedrift images worker-1 --unused -o yaml"]))
     .action((node: string, flags: { inUse?: boolean; unused?: boolean }) => {
       const filter: ImageFilter = flags.inUse ? "in-use" : flags.unused ? "unused" : "all";
       return execute((client, view) => imagesCommand(client, { ...view, node, filter }));

@@ -1,11 +1,11 @@
 /** `imagedrift nodes`: every node the collector knows, with its cache size and last report. */
 import type { NodeItem } from "../api-types.js";
 import type { CollectorClient } from "../client.js";
+import { renderOutput } from "../format/output.js";
 import { formatBytes } from "../format/size.js";
 import type { Style } from "../format/style.js";
 import { type Column, renderTable } from "../format/table.js";
 import { formatAgo } from "../format/time.js";
-import { renderOutput } from "../format/output.js";
 import { type CommandResult, type DefineCommand, helpEpilogue, type ViewOptions } from "./command.js";
 
 function stateCell(state: string, style: Style): string {

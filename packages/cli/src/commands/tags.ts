@@ -64,13 +64,14 @@ export const defineTags: DefineCommand = (program, execute) => {
     .description(
       [
         "List every tag (host/repository:tag) any node holds, the registry's current digest for it, and which digests the nodes hold.",
-        "Status: current (every node has the registry's digest), stale (some node's digest differs from the registry's),",
-        "inconsistent (nodes disagree), missing-in-registry (the registry answered 404), unresolved (the registry could not be asked),",
-        "local-only (no repo digest: built or imported on the node).",
-      ].join("\n"),
+        "Status: current (every node has the registry's digest), stale (some node's digest differs from the registry's), inconsistent (nodes disagree), missing-in-registry (the registry answered 404), unresolved (the registry could not be asked), local-only (no repo digest: built or imported on the node).",
+      ].join("\n\n"),
     )
     .addOption(new Option("--status <status>", "only tags with this status").choices(TAG_STATUSES))
-    .addHelpText("after", helpEpilogue(["imagedrift tags", "imagedrift tags --status stale", "imagedrift tags -o json"]))
+    .addHelpText(
+      "after",
+      helpEpilogue(["imagedrift tags", "imagedrift tags --status stale", "imagedrift tags -o json"]),
+    )
     .action((flags: { status?: TagStatus }) =>
       execute((client, view) => tagsCommand(client, { ...view, status: flags.status })),
     );

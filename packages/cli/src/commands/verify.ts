@@ -5,7 +5,13 @@ import { shortDigest } from "../format/digest.js";
 import { renderOutput } from "../format/output.js";
 import { familiarRef } from "../format/reference.js";
 import { type Column, renderTableLines } from "../format/table.js";
-import { type NodeVerdict, parseVerifyTargets, type ReferenceVerdict, type VerifyResult, verifyReferences } from "../verify.js";
+import {
+  type NodeVerdict,
+  parseVerifyTargets,
+  type ReferenceVerdict,
+  type VerifyResult,
+  verifyReferences,
+} from "../verify.js";
 import { type CommandResult, type DefineCommand, helpEpilogue, type ViewOptions } from "./command.js";
 
 export interface VerifyOptions extends ViewOptions {
@@ -52,7 +58,8 @@ export function verifyText(result: VerifyResult, view: ViewOptions): string {
   ];
   const lines = renderTableLines(columns, rows, { header: false });
   for (const reference of result.references) {
-    if (reference.problem !== null) lines.push(`${style.red("✗")} ${familiarRef(reference.reference)}: ${reference.problem}`);
+    if (reference.problem !== null)
+      lines.push(`${style.red("✗")} ${familiarRef(reference.reference)}: ${reference.problem}`);
   }
   if (lines.length > 0) lines.push("");
   lines.push(result.passed ? style.green(summary(result)) : style.red(summary(result)));
@@ -85,11 +92,9 @@ export const defineVerify: DefineCommand = (program, execute) => {
     .summary("deploy gate: check that nodes hold tags at the expected digest")
     .description(
       [
-        "Check that every selected node holds each REF at the expected digest: the registry's current digest for the tag,",
-        "or --digest, or the digest pinned in REF (name:tag@sha256:…). A node without the tag fails; a tag whose registry",
-        "digest is unresolved fails unless --digest is given. Prints one line per REF × node and a summary.",
-        "Nodes: --nodes, else every node in state reporting.",
-      ].join("\n"),
+        "Deploy gate: check that every selected node holds each REF at the expected digest, which is the registry's current digest for the tag, or --digest, or the digest pinned in REF (name:tag@sha256:…).",
+        "A node without the tag fails; a tag whose registry digest is unresolved fails unless --digest is given. The nodes are those of --nodes, else every node in state reporting. Prints one line per REF × node, then a summary.",
+      ].join("\n\n"),
     )
     .argument("<ref...>", "image references, e.g. nginx:1.27 or registry.example.com/team/app:2.4.1")
     .option("--nodes <a,b>", "only these nodes (default: every node that is reporting)", parseNodeList)

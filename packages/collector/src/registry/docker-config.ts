@@ -45,7 +45,9 @@ function entryCredentials(entry: Record<string, unknown>, key: string): DockerCo
     password ??= decoded.password;
   }
   if (typeof entry.identitytoken === "string" && entry.identitytoken !== "") {
-    return { credentials: { kind: "identity-token", username: username ?? "", token: new Secret(entry.identitytoken) } };
+    return {
+      credentials: { kind: "identity-token", username: username ?? "", token: new Secret(entry.identitytoken) },
+    };
   }
   if (username === undefined || username === "" || password === undefined) {
     return {

@@ -111,7 +111,11 @@ export function manifestReply(manifest: { body: string; digest: string }, withDi
 export function errorReply(status: number, code: string, headers: Record<string, string> = {}): Reply {
   return {
     status,
-    headers: { "content-type": "application/json; charset=utf-8", "docker-distribution-api-version": "registry/2.0", ...headers },
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "docker-distribution-api-version": "registry/2.0",
+      ...headers,
+    },
     body: JSON.stringify({ errors: [{ code, message: code.toLowerCase().replace("_", " "), detail: null }] }),
   };
 }

@@ -9,7 +9,7 @@
  *   and the undici bundled in Node is not importable; node:https avoids a
  *   dependency for this one case.
  */
-import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from "node:http";
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { rootCertificates } from "node:tls";
 import { ImagedriftError } from "@imagedrift/core";

@@ -25,7 +25,10 @@ async function problems(yaml: string, files: Record<string, string> = {}): Promi
   } catch (error) {
     expect(error).toBeInstanceOf(ImagedriftError);
     expect((error as ImagedriftError).code).toBe("invalid-config");
-    return (error as Error).message.split("\n").slice(1).map((line) => line.trim());
+    return (error as Error).message
+      .split("\n")
+      .slice(1)
+      .map((line) => line.trim());
   }
   throw new Error("expected the config to be rejected");
 }
@@ -85,7 +88,8 @@ registries:
   });
 
   it("a loopback registry with a ca, or insecure: false, is spoken to over HTTPS", async () => {
-    const yaml = "registries:\n  - {host: '127.0.0.1:5000', ca: /ca.pem}\n  - {host: 'localhost:6000', insecure: false}\n";
+    const yaml =
+      "registries:\n  - {host: '127.0.0.1:5000', ca: /ca.pem}\n  - {host: 'localhost:6000', insecure: false}\n";
     const config = await parseRegistriesConfig(yaml, { readFile: reader({ "/ca.pem": PEM }).readFile });
     expect(hostConfig(config, "127.0.0.1:5000")).toMatchObject({ baseUrl: "https://127.0.0.1:5000", insecure: false });
     expect(hostConfig(config, "localhost:6000").baseUrl).toBe("https://localhost:6000");
@@ -105,7 +109,8 @@ registries:
     const files = { "/d0": dockerConfig, "/d1": dockerConfig, "/d2": dockerConfig, "/d3": dockerConfig };
     const text = `registries:\n${yaml.replace("index.docker.io", "other.example.com")}`;
     const config = await parseRegistriesConfig(text, {
-      readFile: reader({ ...files, "/d1": JSON.stringify({ "other.example.com": { auth: b64("legacy:pw") } }) }).readFile,
+      readFile: reader({ ...files, "/d1": JSON.stringify({ "other.example.com": { auth: b64("legacy:pw") } }) })
+        .readFile,
     });
     expect(hostConfig(config, "docker.io").credentials).toMatchObject({ kind: "basic", username: "hubuser" });
     expect(hostConfig(config, "other.example.com").credentials).toMatchObject({ kind: "basic", username: "legacy" });
@@ -149,7 +154,10 @@ registries:
     auth: {passwordFile: /y}
   - {insecure: true}
 `;
-    const files = { "/not-pem": "hello", "/dc.json": JSON.stringify({ auths: { "a.example.com": { auth: b64("a:b") } } }) };
+    const files = {
+      "/not-pem": "hello",
+      "/dc.json": JSON.stringify({ auths: { "a.example.com": { auth: b64("a:b") } } }),
+    };
     const lines = await problems(yaml, files);
     expect(lines).toEqual([
       "registries[0].insecure: Invalid input: expected boolean, received string",
@@ -193,7 +201,9 @@ registries:
     expect((await problems("registries:\n  - host: a\n   bad: ["))[0]).toBe(
       "(file): line 3, column 1: Sequence item without - indicator",
     );
-    expect(await problems("registries: {host: a.example.com}")).toEqual([expect.stringMatching(/^registries: .*expected array/)]);
+    expect(await problems("registries: {host: a.example.com}")).toEqual([
+      expect.stringMatching(/^registries: .*expected array/),
+    ]);
     expect(await problems("regsitries: []")).toEqual(["regsitries: unknown field"]);
   });
 
@@ -216,6 +226,8 @@ describe("loadRegistriesConfig", () => {
       "invalid registries config /etc/imagedrift/registries.yaml:\n  registries[0].ca: file not found (/etc/imagedrift/certs/ca.pem)",
     );
     expect(reads).toEqual(["/etc/imagedrift/registries.yaml", "/etc/imagedrift/certs/ca.pem"]);
-    await expect(loadRegistriesConfig("/nope.yaml", readFile)).rejects.toThrow("registries config /nope.yaml: file not found");
+    await expect(loadRegistriesConfig("/nope.yaml", readFile)).rejects.toThrow(
+      "registries config /nope.yaml: file not found",
+    );
   });
 });

@@ -79,7 +79,10 @@ const fileSchema = z.strictObject({ registries: z.array(z.unknown()).nullish() }
 
 /** `registries[1].auth.passwordFile` from a zod path. */
 export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), "");
+  return path.reduce<string>(
+    (out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
+    "",
+  );
 }
 
 /** Parses the file's text; throws ImagedriftError("invalid-config") listing every problem. */
@@ -89,7 +92,10 @@ export async function parseRegistriesConfig(text: string, options: RegistriesCon
   const doc = parseDocument(text, { uniqueKeys: true });
   for (const error of doc.errors) {
     const at = error.linePos?.[0];
-    issues.push({ path: [], message: `${at ? `line ${at.line}, column ${at.col}: ` : ""}${yamlMessage(error.message)}` });
+    issues.push({
+      path: [],
+      message: `${at ? `line ${at.line}, column ${at.col}: ` : ""}${yamlMessage(error.message)}`,
+    });
   }
   const top = issues.length === 0 ? fileSchema.safeParse(doc.toJS()) : undefined;
   if (top && !top.success) issues.push(...zodIssues(top.error, []));
@@ -175,7 +181,8 @@ async function hostConfigFromEntry(
   } else if (auth?.username !== undefined && auth.passwordFile !== undefined) {
     const password = (await read(["auth", "passwordFile"], auth.passwordFile))?.replace(/\r?\n$/, "");
     if (password === "") problem(["auth", "passwordFile"], "the file is empty");
-    else if (password !== undefined) credentials = { kind: "basic", username: auth.username, password: new Secret(password) };
+    else if (password !== undefined)
+      credentials = { kind: "basic", username: auth.username, password: new Secret(password) };
   }
 
   if (!("host" in host) || (mirror && "problem" in mirror)) return { config: undefined, issues };
@@ -196,7 +203,8 @@ async function hostConfigFromEntry(
 
 /** The host normalised as in image references (`index.docker.io` → `docker.io`), or why it is not one. */
 function registryHost(input: string): { host: string } | { problem: string } {
-  if (/[/@]|^[a-z]+:\/\//i.test(input)) return { problem: `"${input}" is not a bare host[:port] (no scheme, path or @)` };
+  if (/[/@]|^[a-z]+:\/\//i.test(input))
+    return { problem: `"${input}" is not a bare host[:port] (no scheme, path or @)` };
   const probe = tryCatch(() => parseImageRef(`${input}/imagedrift-probe`));
   if (probe.error) return { problem: probe.error.message.replace("/imagedrift-probe", "") };
   const expected = input.toLowerCase() === "index.docker.io" ? "docker.io" : input;

@@ -1,7 +1,15 @@
 import { createLogger, parseImageRef } from "@imagedrift/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { InstantClock } from "./clock.fake.js";
-import { errorReply, type FakeRequest, type FakeServer, manifestBody, manifestReply, type Script, startFakeServer } from "./fake-registry.fake.js";
+import {
+  errorReply,
+  type FakeRequest,
+  type FakeServer,
+  manifestBody,
+  manifestReply,
+  type Script,
+  startFakeServer,
+} from "./fake-registry.fake.js";
 import { RegistryClient } from "./registry-client.js";
 import { defaultHostConfig, type RegistryHostConfig } from "./registry-host.js";
 import { type RegistryCredentials, Secret } from "./secret.js";
@@ -35,7 +43,11 @@ async function tokenRegistry(options: TokenRegistryOptions = {}) {
     const body = answer.body as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;
     if (token) issued.add(token);
-    return { status: answer.status, headers: { "content-type": "application/json" }, body: JSON.stringify(answer.body) };
+    return {
+      status: answer.status,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(answer.body),
+    };
   });
   const manifest = manifestBody("token-protected");
   const registry = await serve((request) => {
@@ -56,7 +68,7 @@ function clientFor(host: string, config: Partial<RegistryHostConfig> = {}) {
     registries: { hosts: new Map([[host, { ...defaultHostConfig(host), ...config }]]) },
     clock,
     random: () => 0,
-    logger: createLogger({ write: (line) => lines.push(line), level: "debug" }),
+    log: createLogger({ write: (line) => lines.push(line), level: "debug" }),
   });
   return { registry, clock, lines };
 }
@@ -73,7 +85,10 @@ describe("Bearer token flow", () => {
     const { registry: client, clock } = clientFor(registry.host);
     const ref = parseImageRef(`${registry.host}/demo/app:v1`);
     expect(await client.resolveTag(ref)).toMatchObject({ state: "found", digest: manifest.digest });
-    expect(registry.requests.map((r) => `${r.method} ${r.headers.authorization ?? "-"}`)).toEqual(["HEAD -", "HEAD Bearer tok-1"]);
+    expect(registry.requests.map((r) => `${r.method} ${r.headers.authorization ?? "-"}`)).toEqual([
+      "HEAD -",
+      "HEAD Bearer tok-1",
+    ]);
     expect(tokens.requests).toHaveLength(1);
     const tokenRequest = tokens.requests[0];
     expect(tokenRequest?.url.searchParams.get("service")).toBe("fake-registry");
@@ -104,7 +119,9 @@ describe("Bearer token flow", () => {
   });
 
   it("defaults the token lifetime to 60 s and reads access_token", async () => {
-    const { tokens, registry } = await tokenRegistry({ token: (_r, n) => ({ status: 200, body: { access_token: `acc-${n}` } }) });
+    const { tokens, registry } = await tokenRegistry({
+      token: (_r, n) => ({ status: 200, body: { access_token: `acc-${n}` } }),
+    });
     const { registry: client, clock } = clientFor(registry.host);
     const ref = parseImageRef(`${registry.host}/demo/app:v1`);
     expect(await client.resolveTag(ref)).toMatchObject({ state: "found" });
@@ -124,7 +141,9 @@ describe("Bearer token flow", () => {
           : { status: 401, body: { details: "incorrect username or password" } },
     });
     const good = clientFor(registry.host, { credentials: basicCredentials("robot", "right") });
-    expect(await good.registry.resolveTag(parseImageRef(`${registry.host}/demo/app:v1`))).toMatchObject({ state: "found" });
+    expect(await good.registry.resolveTag(parseImageRef(`${registry.host}/demo/app:v1`))).toMatchObject({
+      state: "found",
+    });
 
     const bad = clientFor(registry.host, { credentials: basicCredentials("robot", CANARY) });
     const result = await bad.registry.resolveTag(parseImageRef(`${registry.host}/demo/app:v1`));
@@ -141,7 +160,9 @@ describe("Bearer token flow", () => {
     const { tokens, registry } = await tokenRegistry({
       token: (request, n) => {
         const form = new URLSearchParams(request.body);
-        return request.method === "POST" && form.get("grant_type") === "refresh_token" && form.get("refresh_token") === "idt"
+        return request.method === "POST" &&
+          form.get("grant_type") === "refresh_token" &&
+          form.get("refresh_token") === "idt"
           ? { status: 200, body: { access_token: `acc-${n}` } }
           : { status: 401, body: {} };
       },
@@ -169,9 +190,14 @@ describe("Bearer token flow", () => {
 
   it("refuses to send credentials to a plain-HTTP token realm on another host", async () => {
     const registry = await serve(() =>
-      errorReply(401, "UNAUTHORIZED", { "www-authenticate": 'Bearer realm="http://auth.example.com/token",service="s"' }),
+      errorReply(401, "UNAUTHORIZED", {
+        "www-authenticate": 'Bearer realm="http://auth.example.com/token",service="s"',
+      }),
     );
-    const { registry: client } = clientFor(registry.host, { insecure: false, credentials: basicCredentials("u", CANARY) });
+    const { registry: client } = clientFor(registry.host, {
+      insecure: false,
+      credentials: basicCredentials("u", CANARY),
+    });
     const result = await client.resolveTag(parseImageRef(`${registry.host}/demo/app:v1`));
     expect(result).toMatchObject({ state: "error", error: expect.stringContaining("not sending credentials there") });
     expect(JSON.stringify(result)).not.toContain(CANARY);
@@ -197,7 +223,11 @@ describe("Basic auth", () => {
       digest: manifest.digest,
     });
     await client.resolveTag(parseImageRef(`${registry.host}/demo/other:v1`));
-    expect(registry.requests.map((r) => (r.headers.authorization ? "creds" : "none"))).toEqual(["none", "creds", "creds"]);
+    expect(registry.requests.map((r) => (r.headers.authorization ? "creds" : "none"))).toEqual([
+      "none",
+      "creds",
+      "creds",
+    ]);
   });
 
   it("reports wrong credentials as an error naming the host and repository, without the password", async () => {

@@ -65,7 +65,11 @@ export class RegistryAuth {
    * After a 401 carrying `challenges`: the Authorization header to retry with,
    * or undefined when retrying cannot help (nothing new to send).
    */
-  async answer(challenges: readonly AuthChallenge[], scope: string, sent: string | undefined): Promise<string | undefined> {
+  async answer(
+    challenges: readonly AuthChallenge[],
+    scope: string,
+    sent: string | undefined,
+  ): Promise<string | undefined> {
     const challenge = challenges.find((c) => c.scheme === "bearer") ?? challenges.find((c) => c.scheme === "basic");
     if (challenge === undefined) return undefined;
     this.#challenge = challenge;
@@ -169,6 +173,7 @@ function tokenFrom(response: HttpResponse, where: string, scope: string): { toke
   if (typeof token !== "string" || token === "") {
     throw new ImagedriftError("unauthenticated", `${where} answered without a token or access_token`);
   }
-  const seconds = typeof body.expires_in === "number" && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_LIFETIME_S;
+  const seconds =
+    typeof body.expires_in === "number" && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_LIFETIME_S;
   return { token: new Secret(token), lifetimeMs: seconds * 1000 };
 }

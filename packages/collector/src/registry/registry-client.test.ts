@@ -91,12 +91,18 @@ describe.each(transports)("RegistryClient over %s", (_name, transport) => {
     });
     expect(server.requests.map((r) => r.method)).toEqual(["HEAD"]);
     server.script = () => errorReply(401, "NAME_UNKNOWN");
-    expect(await registry.resolveTag(parseImageRef(`${server.host}/demo/nope:v1`))).toMatchObject({ state: "not-found" });
+    expect(await registry.resolveTag(parseImageRef(`${server.host}/demo/nope:v1`))).toMatchObject({
+      state: "not-found",
+    });
     expect(server.requests.map((r) => r.method)).toEqual(["HEAD", "HEAD", "GET"]);
   });
 
   it("does not take a web server's 404 page for a missing tag", async () => {
-    const server = await serve(() => ({ status: 404, headers: { "content-type": "text/html" }, body: "<h1>nope</h1>" }));
+    const server = await serve(() => ({
+      status: 404,
+      headers: { "content-type": "text/html" },
+      body: "<h1>nope</h1>",
+    }));
     const result = await client().registry.resolveTag(parseImageRef(`${server.host}/demo/app:v1`));
     expect(result).toMatchObject({ state: "error", error: expect.stringContaining("is http://") });
   });
@@ -120,7 +126,10 @@ describe.each(transports)("RegistryClient over %s", (_name, transport) => {
     const server = await serve(() => errorReply(502, "BAD_GATEWAY"));
     const { registry, clock } = client();
     const result = await registry.resolveTag(parseImageRef(`${server.host}/demo/app:v1`));
-    expect(result).toMatchObject({ state: "error", error: expect.stringContaining(`registry ${server.host} answered 502`) });
+    expect(result).toMatchObject({
+      state: "error",
+      error: expect.stringContaining(`registry ${server.host} answered 502`),
+    });
     expect(server.requests).toHaveLength(3);
     expect(clock.sleeps).toEqual([250, 500]);
   });
@@ -130,7 +139,10 @@ describe.each(transports)("RegistryClient over %s", (_name, transport) => {
     const { registry, clock } = client();
     const ref = parseImageRef(`${server.host}/demo/app:v1`);
     expect(await registry.resolveTag(ref)).toMatchObject({ state: "error", error: expect.stringContaining("429") });
-    expect(await registry.resolveTag(ref)).toMatchObject({ state: "error", error: expect.stringContaining("asked to wait until") });
+    expect(await registry.resolveTag(ref)).toMatchObject({
+      state: "error",
+      error: expect.stringContaining("asked to wait until"),
+    });
     expect(server.requests).toHaveLength(1);
     clock.advance(3_600_000);
     server.script = () => manifestReply(manifestBody("later"));
@@ -141,7 +153,10 @@ describe.each(transports)("RegistryClient over %s", (_name, transport) => {
     const server = await serve(() => "drop");
     const { registry, calls } = client();
     const result = await registry.resolveTag(parseImageRef(`${server.host}/demo/app:v1`));
-    expect(result).toMatchObject({ state: "error", error: expect.stringContaining(`cannot reach registry ${server.host}`) });
+    expect(result).toMatchObject({
+      state: "error",
+      error: expect.stringContaining(`cannot reach registry ${server.host}`),
+    });
     expect(result.state === "error" && result.error).toContain("(3 attempts)");
     expect(calls).toEqual([
       [server.host, "error"],
@@ -154,13 +169,19 @@ describe.each(transports)("RegistryClient over %s", (_name, transport) => {
     const server = await serve(() => "hang");
     const { registry } = client({ timeoutMs: 100, retry: { maxAttempts: 2 } });
     const result = await registry.resolveTag(parseImageRef(`${server.host}/demo/app:v1`));
-    expect(result).toMatchObject({ state: "error", error: expect.stringContaining("no answer within 100 ms (2 attempts)") });
+    expect(result).toMatchObject({
+      state: "error",
+      error: expect.stringContaining("no answer within 100 ms (2 attempts)"),
+    });
   });
 
   it("follows a redirect, dropping Authorization when the origin changes", async () => {
     const manifest = manifestBody("moved");
     const target = await serve(() => manifestReply(manifest));
-    const origin = await serve(() => ({ status: 307, headers: { location: `${target.url}/v2/demo/app/manifests/v1` } }));
+    const origin = await serve(() => ({
+      status: 307,
+      headers: { location: `${target.url}/v2/demo/app/manifests/v1` },
+    }));
     const config: RegistryHostConfig = { ...defaultHostConfig(origin.host), credentials: undefined };
     const { registry } = client({ registries: { hosts: new Map([[origin.host, config]]) } });
     const result = await registry.resolveTag(parseImageRef(`${origin.host}/demo/app:v1`));
@@ -171,7 +192,11 @@ describe.each(transports)("RegistryClient over %s", (_name, transport) => {
   it("sends requests for a mirrored registry to the mirror, with ns= as containerd does", async () => {
     const manifest = manifestBody("mirrored");
     const mirror = await serve(() => manifestReply(manifest));
-    const config: RegistryHostConfig = { ...defaultHostConfig("docker.io"), baseUrl: `${mirror.url}/prefix`, mirror: true };
+    const config: RegistryHostConfig = {
+      ...defaultHostConfig("docker.io"),
+      baseUrl: `${mirror.url}/prefix`,
+      mirror: true,
+    };
     const { registry, calls } = client({ registries: { hosts: new Map([["docker.io", config]]) } });
     const result = await registry.resolveTag(parseImageRef("nginx"));
     expect(result).toMatchObject({ state: "found", digest: manifest.digest });
@@ -188,7 +213,11 @@ describe("RegistryClient without a network", () => {
       clock: new InstantClock(),
       transportFor: () => async (request) => {
         urls.push(`${request.method} ${request.url}`);
-        return { status: 200, headers: new Headers({ "docker-content-digest": `sha256:${"a".repeat(64)}` }), body: Buffer.alloc(0) };
+        return {
+          status: 200,
+          headers: new Headers({ "docker-content-digest": `sha256:${"a".repeat(64)}` }),
+          body: Buffer.alloc(0),
+        };
       },
     });
     expect(await registry.resolveTag(parseImageRef("busybox:1.36"))).toMatchObject({ state: "found" });
@@ -199,7 +228,11 @@ describe("RegistryClient without a network", () => {
     const registry = new RegistryClient({
       registries: emptyRegistriesConfig,
       clock: new InstantClock(),
-      transportFor: () => async () => ({ status: 200, headers: new Headers({ "docker-content-digest": "md5:abc" }), body: Buffer.alloc(0) }),
+      transportFor: () => async () => ({
+        status: 200,
+        headers: new Headers({ "docker-content-digest": "md5:abc" }),
+        body: Buffer.alloc(0),
+      }),
     });
     expect(await registry.resolveTag(parseImageRef("127.0.0.1:5000/a:b"))).toMatchObject({
       state: "error",

@@ -12,8 +12,8 @@
 import { createHash } from "node:crypto";
 import {
   type ErrorCode,
-  type ImageRef,
   ImagedriftError,
+  type ImageRef,
   isDigest,
   type Logger,
   silentLogger,
@@ -22,9 +22,17 @@ import {
 } from "@imagedrift/core";
 import { type Clock, systemClock } from "./clock.js";
 import type { HttpResponse } from "./http-transport.js";
-import { type HostState, type RequestObserver, type SendRequest, TransportPool } from "./registry-transport.js";
+import { describeFailure, errorCodes, networkError, statusError } from "./registry-errors.js";
 import type { RegistriesConfig, RegistryHostConfig } from "./registry-host.js";
-import { backoffMs, DEFAULT_RETRY_POLICY, isTransientError, isTransientStatus, type RetryPolicy, retryAfterMs } from "./retry-policy.js";
+import { type HostState, type RequestObserver, type SendRequest, TransportPool } from "./registry-transport.js";
+import {
+  backoffMs,
+  DEFAULT_RETRY_POLICY,
+  isTransientError,
+  isTransientStatus,
+  type RetryPolicy,
+  retryAfterMs,
+} from "./retry-policy.js";
 import { parseWwwAuthenticate } from "./www-authenticate.js";
 
 export const MANIFEST_MEDIA_TYPES = [
@@ -45,11 +53,12 @@ export type RegistryResult =
   | { state: "error"; error: string; code: ErrorCode; resolvedAt: string };
 
 export interface RegistryClientOptions {
-  registries: RegistriesConfig;
+  /** The `--registries-config`; absent: every registry gets the defaults. */
+  registries?: RegistriesConfig | undefined;
   clock?: Clock;
   /** Jitter source in [0, 1); default Math.random. */
   random?: () => number;
-  logger?: Logger;
+  log?: Logger;
   /** Called once per HTTP answer (its status) or failed exchange (`"error"`), token requests included. */
   onRequest?: RequestObserver;
   /** Per HTTP request; default 10 s. */
@@ -71,14 +80,14 @@ interface Target {
 export class RegistryClient {
   readonly #clock: Clock;
   readonly #random: () => number;
-  readonly #logger: Logger;
+  readonly #log: Logger;
   readonly #retry: RetryPolicy;
   readonly #pool: TransportPool;
 
   constructor(options: RegistryClientOptions) {
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
-    this.#logger = options.logger ?? silentLogger;
+    this.#log = options.log ?? silentLogger;
     this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.#pool = new TransportPool({ ...options, clock: this.#clock });
   }
@@ -87,9 +96,15 @@ export class RegistryClient {
   async resolveTag(ref: ImageRef, signal?: AbortSignal): Promise<RegistryResult> {
     const name = `${ref.host}/${ref.repository}:${ref.tag ?? ""}`;
     try {
-      if (ref.tag === null) throw new ImagedriftError("invalid-argument", "a reference by digest has no tag to resolve");
+      if (ref.tag === null)
+        throw new ImagedriftError("invalid-argument", "a reference by digest has no tag to resolve");
       const host = this.#pool.host(ref.host);
-      const target: Target = { host, name, url: manifestUrl(host.config, ref), scope: `repository:${ref.repository}:pull` };
+      const target: Target = {
+        host,
+        name,
+        url: manifestUrl(host.config, ref),
+        scope: `repository:${ref.repository}:pull`,
+      };
       const digest = await this.#resolve(target, signal);
       const resolvedAt = new Date(this.#clock.now()).toISOString();
       return digest === null ? { state: "not-found", resolvedAt } : { state: "found", digest, resolvedAt };
@@ -104,12 +119,16 @@ export class RegistryClient {
     const { host } = target;
     if (host.blockedUntil > this.#clock.now()) {
       const until = new Date(host.blockedUntil).toISOString();
-      throw new ImagedriftError("resource-exhausted", `registry ${host.config.host} asked to wait until ${until} (429/503 Retry-After)`);
+      throw new ImagedriftError(
+        "resource-exhausted",
+        `registry ${host.config.host} asked to wait until ${until} (429/503 Retry-After)`,
+      );
     }
     let res = await this.#exchange(target, "HEAD", signal);
     const header = res.status === 200 ? res.headers.get("docker-content-digest") : null;
     if (header !== null) {
-      if (!isDigest(header.trim())) throw this.#answerError(target, `an invalid Docker-Content-Digest ${JSON.stringify(header)}`);
+      if (!isDigest(header.trim()))
+        throw this.#answerError(target, `an invalid Docker-Content-Digest ${JSON.stringify(header)}`);
       return header.trim();
     }
     // No digest header, or an auth failure whose reason only the body tells (HEAD answers have none).
@@ -118,7 +137,10 @@ export class RegistryClient {
       if (res.status === 200) return this.#bodyDigest(target, res);
     }
     const codes = errorCodes(res);
-    if (res.status === 404 || ((res.status === 401 || res.status === 403) && codes.some((c) => NOT_FOUND_CODES.has(c)))) {
+    if (
+      res.status === 404 ||
+      ((res.status === 401 || res.status === 403) && codes.some((c) => NOT_FOUND_CODES.has(c)))
+    ) {
       // A web server's 404 page (a wrong mirror URL) must not make a whole cluster "missing-in-registry".
       const type = res.headers.get("content-type") ?? "";
       if (!res.headers.has("docker-distribution-api-version") && /html/i.test(type)) {
@@ -126,7 +148,7 @@ export class RegistryClient {
       }
       return null;
     }
-    throw statusError(target, res, codes);
+    throw statusError(host.config, res, codes);
   }
 
   /** The digest of a manifest fetched with GET: sha256 of its bytes, as the registry would have named it. */
@@ -157,10 +179,13 @@ export class RegistryClient {
       const transient = res ? isTransientStatus(res.status) : isTransientError(failure);
       if (!transient || attempt >= this.#retry.maxAttempts) {
         if (res) return res;
-        throw networkError(target, failure, attempt);
+        throw networkError(host.config, failure, attempt);
       }
       let waitMs = backoffMs(this.#retry, attempt, this.#random);
-      const after = res && (res.status === 429 || res.status === 503) ? retryAfterMs(res.headers.get("retry-after"), this.#clock.now()) : undefined;
+      const after =
+        res && (res.status === 429 || res.status === 503)
+          ? retryAfterMs(res.headers.get("retry-after"), this.#clock.now())
+          : undefined;
       if (res && after !== undefined) {
         if (after > this.#retry.maxRetryAfterMs) {
           host.blockedUntil = this.#clock.now() + after;
@@ -168,7 +193,7 @@ export class RegistryClient {
         }
         waitMs = after;
       }
-      this.#logger.debug("registry request failed; trying again", {
+      this.#log.debug("registry request failed; trying again", {
         registry: host.config.host,
         reference: target.name,
         method,
@@ -201,47 +226,4 @@ export class RegistryClient {
 function manifestUrl(config: RegistryHostConfig, ref: ImageRef): string {
   const ns = config.mirror ? `?ns=${encodeURIComponent(ref.host)}` : "";
   return `${config.baseUrl}/v2/${ref.repository}/manifests/${encodeURIComponent(ref.tag ?? "")}${ns}`;
-}
-
-/** The `code`s of distribution's JSON error body `{"errors": [{"code": …}]}`. */
-function errorCodes(res: HttpResponse): string[] {
-  try {
-    const body = JSON.parse(res.body.toString("utf8")) as { errors?: { code?: unknown }[] };
-    return (body.errors ?? []).map((e) => e.code).filter((c): c is string => typeof c === "string");
-  } catch {
-    return [];
-  }
-}
-
-function statusError(target: Target, res: HttpResponse, codes: readonly string[]): ImagedriftError {
-  const { config } = target.host;
-  const detail = codes.length > 0 ? ` (${codes.join(", ")})` : "";
-  const answered = `registry ${config.host} answered ${res.status}${detail}`;
-  if (res.status === 401) {
-    const why = config.credentials ? "the configured credentials were not accepted" : "it needs credentials and none are configured";
-    return new ImagedriftError("unauthenticated", `${answered}: ${why}`);
-  }
-  if (res.status === 403) return new ImagedriftError("permission-denied", `${answered}: access denied`);
-  if (res.status === 429) return new ImagedriftError("resource-exhausted", `${answered}: rate limited`);
-  return new ImagedriftError(res.status >= 500 ? "unavailable" : "failed-precondition", answered);
-}
-
-function networkError(target: Target, failure: unknown, attempts: number): ImagedriftError {
-  if (failure instanceof ImagedriftError && !isTransientError(failure)) return failure;
-  const { config } = target.host;
-  const tries = attempts > 1 ? ` (${attempts} attempts)` : "";
-  const code = failure instanceof ImagedriftError ? failure.code : "unavailable";
-  return new ImagedriftError(code, `cannot reach registry ${config.host} at ${config.baseUrl}: ${describeFailure(failure)}${tries}`, {
-    cause: failure,
-  });
-}
-
-/** A network failure in a few words: the system error, with a hint for TLS trouble. */
-export function describeFailure(failure: unknown): string {
-  if (failure instanceof ImagedriftError) return failure.message;
-  const cause = failure instanceof Error && failure.cause instanceof Error ? failure.cause : failure;
-  if (!(cause instanceof Error)) return String(cause);
-  const code = (cause as { code?: unknown }).code;
-  const text = typeof code === "string" && !cause.message.includes(code) ? `${code}: ${cause.message}` : cause.message;
-  return /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(String(code)) ? `${text} (is the registry's ca configured?)` : text;
 }

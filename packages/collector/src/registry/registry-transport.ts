@@ -10,7 +10,7 @@ import type { Clock } from "./clock.js";
 import { fetchTransport, type HttpResponse, type HttpTransport, nodeTransport } from "./http-transport.js";
 import { RateLimiter } from "./rate-limit.js";
 import { RegistryAuth } from "./registry-auth.js";
-import { hostConfig, type RegistriesConfig, type RegistryHostConfig } from "./registry-host.js";
+import { emptyRegistriesConfig, hostConfig, type RegistriesConfig, type RegistryHostConfig } from "./registry-host.js";
 
 /** `code` is the HTTP status, or `"error"` when no answer came (network, timeout). */
 export type RequestObserver = (registry: string, code: number | "error") => void;
@@ -33,7 +33,7 @@ export interface HostState {
 }
 
 export interface TransportPoolOptions {
-  registries: RegistriesConfig;
+  registries?: RegistriesConfig | undefined;
   clock: Clock;
   onRequest?: RequestObserver;
   timeoutMs?: number;
@@ -47,7 +47,9 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** fetch, except for a registry with its own CA over HTTPS: node:https with that CA. */
 export function defaultTransportFor(config: RegistryHostConfig): HttpTransport {
-  return config.ca !== undefined && config.baseUrl.startsWith("https:") ? nodeTransport({ ca: config.ca }) : fetchTransport;
+  return config.ca !== undefined && config.baseUrl.startsWith("https:")
+    ? nodeTransport({ ca: config.ca })
+    : fetchTransport;
 }
 
 export class TransportPool {
@@ -64,7 +66,7 @@ export class TransportPool {
   host(name: string): HostState {
     const known = this.#hosts.get(name);
     if (known) return known;
-    const config = hostConfig(this.#options.registries, name);
+    const config = hostConfig(this.#options.registries ?? emptyRegistriesConfig, name);
     const limiter = new RateLimiter({
       requestsPerSecond: config.requestsPerSecond,
       maxConcurrent: config.maxConcurrentRequests,

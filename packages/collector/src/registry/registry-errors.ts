@@ -1,0 +1,67 @@
+/**
+ * Errors of registry exchanges, worded for operators: they name the registry
+ * host (and the caller prefixes the reference), the status and distribution's
+ * error codes, and a hint where one helps. Never a header, token or password.
+ */
+import { ImagedriftError } from "@imagedrift/core";
+import type { HttpResponse } from "./http-transport.js";
+import type { RegistryHostConfig } from "./registry-host.js";
+import { isTransientError } from "./retry-policy.js";
+
+/** The `code`s of distribution's JSON error body `{"errors": [{"code": …}]}`. */
+export function errorCodes(res: HttpResponse): string[] {
+  try {
+    const body = JSON.parse(res.body.toString("utf8")) as { errors?: { code?: unknown }[] };
+    return (body.errors ?? []).map((e) => e.code).filter((c): c is string => typeof c === "string");
+  } catch {
+    return [];
+  }
+}
+
+/** The error for a final answer that is neither a digest nor not-found. */
+export function statusError(config: RegistryHostConfig, res: HttpResponse, codes: readonly string[]): ImagedriftError {
+  const detail = codes.length > 0 ? ` (${codes.join(", ")})` : "";
+  const answered = `registry ${config.host} answered ${res.status}${detail}`;
+  if (res.status === 401) {
+    const why = config.credentials
+      ? "the configured credentials were not accepted"
+      : "it needs credentials and none are configured";
+    return new ImagedriftError("unauthenticated", `${answered}: ${why}`);
+  }
+  if (res.status === 403) return new ImagedriftError("permission-denied", `${answered}: access denied`);
+  if (res.status === 429) return new ImagedriftError("resource-exhausted", `${answered}: rate limited`);
+  if (res.status === 400 && config.baseUrl.startsWith("http:")) {
+    // What an HTTPS-only server answers to plain HTTP (loopback registries get plain HTTP by default).
+    return new ImagedriftError(
+      "failed-precondition",
+      `${answered} to plain HTTP: if it serves HTTPS, set insecure: false (and ca) for it`,
+    );
+  }
+  return new ImagedriftError(res.status >= 500 ? "unavailable" : "failed-precondition", answered);
+}
+
+/** The error for an exchange that got no usable answer after `attempts` tries. */
+export function networkError(config: RegistryHostConfig, failure: unknown, attempts: number): ImagedriftError {
+  if (failure instanceof ImagedriftError && !isTransientError(failure)) return failure;
+  const tries = attempts > 1 ? ` (${attempts} attempts)` : "";
+  const code = failure instanceof ImagedriftError ? failure.code : "unavailable";
+  return new ImagedriftError(
+    code,
+    `cannot reach registry ${config.host} at ${config.baseUrl}: ${describeFailure(failure)}${tries}`,
+    {
+      cause: failure,
+    },
+  );
+}
+
+/** A network failure in a few words: the system error, with a hint for TLS trouble. */
+export function describeFailure(failure: unknown): string {
+  if (failure instanceof ImagedriftError) return failure.message;
+  const cause = failure instanceof Error && failure.cause instanceof Error ? failure.cause : failure;
+  if (!(cause instanceof Error)) return String(cause);
+  const code = (cause as { code?: unknown }).code;
+  const text = typeof code === "string" && !cause.message.includes(code) ? `${code}: ${cause.message}` : cause.message;
+  return /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(String(code))
+    ? `${text} (is the registry's ca configured?)`
+    : text;
+}

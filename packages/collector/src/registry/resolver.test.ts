@@ -1,0 +1,138 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { InstantClock } from "./clock.fake.js";
+import {
+  errorReply,
+  type FakeServer,
+  manifestBody,
+  manifestReply,
+  type Script,
+  startFakeServer,
+} from "./fake-registry.fake.js";
+import { defaultHostConfig, emptyRegistriesConfig } from "./registry-host.js";
+import { TagResolver, type TagResolverOptions } from "./resolver.js";
+
+const MINUTE = 60_000;
+const servers: FakeServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function serve(script: Script): Promise<FakeServer> {
+  const server = await startFakeServer(script);
+  servers.push(server);
+  return server;
+}
+
+/** A registry where every tag exists, its digest derived from the path. */
+const everyTagExists: Script = (request) => manifestReply(manifestBody(request.path));
+
+function resolver(options: Partial<TagResolverOptions> = {}) {
+  const metrics = new Map<string, number>();
+  const clock = new InstantClock();
+  const tagResolver = new TagResolver({
+    registries: emptyRegistriesConfig,
+    resolveIntervalMs: 5 * MINUTE,
+    clock,
+    random: () => 0,
+    onRequest: (registry, code) => metrics.set(`${registry} ${code}`, (metrics.get(`${registry} ${code}`) ?? 0) + 1),
+    ...options,
+  });
+  return { tagResolver, metrics, clock };
+}
+
+describe("TagResolver", () => {
+  it("asks once per distinct tag per interval, however many nodes hold it and however concurrently", async () => {
+    const server = await serve(everyTagExists);
+    const { tagResolver, metrics } = resolver();
+    const tags = ["a:1", "a:2", "b:1"].map((t) => `${server.host}/demo/${t}`);
+    const t0 = new Date("2024-01-01T00:00:00Z");
+    const nodes = Array.from({ length: 50 }, () => tagResolver.resolve([...tags, ...tags], t0));
+    const results = await Promise.all(nodes);
+    expect(server.requests.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
+      "HEAD /v2/demo/a/manifests/1",
+      "HEAD /v2/demo/a/manifests/2",
+      "HEAD /v2/demo/b/manifests/1",
+    ]);
+    for (const result of results) {
+      expect([...result.keys()].sort()).toEqual([...tags].sort());
+      expect(result.get(tags[0] ?? "")).toEqual({
+        state: "found",
+        digest: manifestBody("/v2/demo/a/manifests/1").digest,
+        resolvedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      });
+    }
+    await tagResolver.resolve(tags, new Date(t0.getTime() + 5 * MINUTE - 1));
+    expect(server.requests).toHaveLength(3);
+    await tagResolver.resolve(tags, new Date(t0.getTime() + 5 * MINUTE));
+    expect(server.requests).toHaveLength(6);
+    expect(metrics).toEqual(new Map([[`${server.host} 200`, 6]]));
+  });
+
+  it("keeps not-found and error results for the interval too", async () => {
+    const server = await serve(() => errorReply(404, "MANIFEST_UNKNOWN"));
+    const { tagResolver } = resolver();
+    const tag = `${server.host}/demo/gone:1`;
+    const t0 = new Date("2024-01-01T00:00:00Z");
+    expect((await tagResolver.resolve([tag], t0)).get(tag)).toMatchObject({ state: "not-found" });
+    server.script = () => "drop";
+    const later = new Date(t0.getTime() + 6 * MINUTE);
+    expect((await tagResolver.resolve([tag], later)).get(tag)).toMatchObject({ state: "error" });
+    const count = server.requests.length;
+    expect((await tagResolver.resolve([tag], new Date(later.getTime() + MINUTE))).get(tag)).toMatchObject({
+      state: "error",
+    });
+    expect(server.requests).toHaveLength(count);
+    expect(tagResolver.lastResolution(tag)).toMatchObject({ state: "error" });
+  });
+
+  it("stops asking a registry that is down for the rest of the round; other registries go on", async () => {
+    const down = await serve(() => "drop");
+    const up = await serve(everyTagExists);
+    const registries = { hosts: new Map([[down.host, { ...defaultHostConfig(down.host), maxConcurrentRequests: 1 }]]) };
+    const { tagResolver, metrics } = resolver({ registries });
+    const downTags = Array.from({ length: 10 }, (_, i) => `${down.host}/demo/app:${i}`);
+    const upTag = `${up.host}/demo/app:1`;
+    const result = await tagResolver.resolve([...downTags, upTag], new Date("2024-01-01T00:00:00Z"));
+    expect(down.requests).toHaveLength(3); // one tag, three attempts
+    expect(metrics.get(`${down.host} error`)).toBe(3);
+    expect(result.get(upTag)).toMatchObject({ state: "found" });
+    expect(result.get(downTags[0] ?? "")).toMatchObject({
+      state: "error",
+      error: expect.stringContaining(`cannot reach registry ${down.host}`),
+    });
+    expect(result.get(downTags[9] ?? "")).toMatchObject({
+      state: "error",
+      error: expect.stringMatching(/demo\/app:9: not asked: registry .* is not answering/),
+    });
+    expect(downTags.every((tag) => result.get(tag)?.state === "error")).toBe(true);
+  });
+
+  it("answers an invalid reference with an error and no request", async () => {
+    const { tagResolver, metrics } = resolver();
+    const result = await tagResolver.resolve([
+      "127.0.0.1:1/Upper/Case:1",
+      `127.0.0.1:1/demo/app@sha256:${"a".repeat(64)}`,
+    ]);
+    expect(result.get("127.0.0.1:1/Upper/Case:1")).toMatchObject({
+      state: "error",
+      error: expect.stringContaining("must be lowercase"),
+    });
+    expect(result.get(`127.0.0.1:1/demo/app@sha256:${"a".repeat(64)}`)).toMatchObject({
+      state: "error",
+      error: expect.stringContaining("no tag"),
+    });
+    expect(metrics.size).toBe(0);
+  });
+
+  it("forgets tags nobody asked for in two intervals", async () => {
+    const server = await serve(everyTagExists);
+    const { tagResolver } = resolver();
+    const [old, fresh] = [`${server.host}/demo/old:1`, `${server.host}/demo/fresh:1`];
+    const t0 = Date.parse("2024-01-01T00:00:00Z");
+    await tagResolver.resolve([old, fresh], new Date(t0));
+    await tagResolver.resolve([fresh], new Date(t0 + 6 * MINUTE));
+    await tagResolver.resolve([fresh], new Date(t0 + 11 * MINUTE));
+    expect(tagResolver.lastResolution(old)).toBeUndefined();
+    expect(tagResolver.lastResolution(fresh)).toMatchObject({ state: "found" });
+  });
+});

@@ -1,0 +1,162 @@
+/**
+ * Resolving the tags the cluster holds, politely (SPEC §5): each distinct tag
+ * at most once per resolve interval whatever the number of nodes holding it;
+ * concurrent asks for one tag share one request; tags are grouped by registry
+ * and each group runs as many at a time as the registry's concurrency cap.
+ * When a registry is down (no answer, 5xx, rate limited), the rest of its
+ * group in that round is not asked: those tags stay unresolved until the next
+ * round, instead of each costing retries against a dead host.
+ */
+import {
+  type ErrorCode,
+  type Logger,
+  parseImageRef,
+  silentLogger,
+  type TagResolution,
+  tryCatch,
+} from "@imagedrift/core";
+import { type Clock, systemClock } from "./clock.js";
+import { RegistryClient, type RegistryClientOptions, type RegistryResult } from "./registry-client.js";
+import { emptyRegistriesConfig, hostConfig } from "./registry-host.js";
+
+export type ResolvedTag = Exclude<TagResolution, { state: "pending" }>;
+
+export interface TagResolverOptions extends RegistryClientOptions {
+  /** `--resolve-interval`: how long a resolution stands before the tag is asked again. */
+  resolveIntervalMs: number;
+}
+
+interface Entry {
+  /** When (ms) the last resolution of the tag started. */
+  startedAt: number;
+  /** When (ms) the tag was last asked for; entries nobody asks for are dropped. */
+  askedAt: number;
+  result?: ResolvedTag;
+  pending?: Promise<ResolvedTag>;
+}
+
+/** Error codes that say the registry as a whole is not answering now. */
+const REGISTRY_DOWN: ReadonlySet<ErrorCode> = new Set(["unavailable", "deadline-exceeded", "resource-exhausted"]);
+
+export class TagResolver {
+  readonly #options: TagResolverOptions;
+  readonly #client: RegistryClient;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(options: TagResolverOptions) {
+    this.#options = options;
+    this.#client = new RegistryClient(options);
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.log ?? silentLogger;
+  }
+
+  /** The last resolution of `tag`, without asking the registry; undefined when it never finished one. */
+  lastResolution(tag: string): ResolvedTag | undefined {
+    return this.#entries.get(tag)?.result;
+  }
+
+  /**
+   * The resolution of each tag (normalised `host/repository:tag`): from the
+   * cache when it started less than the interval before `now`, else asked now.
+   */
+  async resolve(tags: readonly string[], now: Date = new Date(this.#clock.now())): Promise<Map<string, TagResolution>> {
+    const t = now.getTime();
+    this.#forgetUnasked(t);
+    const waits: [string, Promise<ResolvedTag>][] = [];
+    const groups = new Map<string, Start[]>();
+    for (const tag of new Set(tags)) {
+      const entry = this.#entries.get(tag);
+      if (entry) entry.askedAt = t;
+      if (entry?.pending) {
+        waits.push([tag, entry.pending]);
+        continue;
+      }
+      if (entry?.result && t - entry.startedAt < this.#options.resolveIntervalMs) {
+        waits.push([tag, Promise.resolve(entry.result)]);
+        continue;
+      }
+      let settle!: (result: ResolvedTag) => void;
+      const pending = new Promise<ResolvedTag>((resolve) => {
+        settle = resolve;
+      });
+      this.#entries.set(tag, { startedAt: t, askedAt: t, pending, ...(entry?.result ? { result: entry.result } : {}) });
+      waits.push([tag, pending]);
+      const parsed = tryCatch(() => parseImageRef(tag));
+      const host = parsed.value?.host ?? "";
+      groups.set(host, [...(groups.get(host) ?? []), { tag, settle }]);
+    }
+    for (const [host, starts] of groups) void this.#resolveGroup(host, starts);
+    const results = await Promise.all(waits.map(async ([tag, wait]) => [tag, await wait] as const));
+    return new Map(results);
+  }
+
+  /** Resolves one registry's tags, `maxConcurrentRequests` at a time; stops asking once the registry is down. */
+  async #resolveGroup(host: string, starts: readonly Start[]): Promise<void> {
+    const workers =
+      host === "" ? 1 : hostConfig(this.#options.registries ?? emptyRegistriesConfig, host).maxConcurrentRequests;
+    let down: RegistryResult | undefined;
+    let next = 0;
+    const work = async () => {
+      for (let start = starts[next++]; start !== undefined; start = starts[next++]) {
+        let result: RegistryResult;
+        if (down?.state === "error") {
+          result = { ...down, error: `${start.tag}: not asked: registry ${host} is not answering (${down.error})` };
+        } else {
+          result = await this.#resolveOne(start.tag);
+          if (result.state === "error" && REGISTRY_DOWN.has(result.code) && down === undefined) {
+            down = result;
+            this.#log.warn("registry is not answering; its other tags stay unresolved this round", {
+              registry: host,
+              error: result.error,
+            });
+          }
+        }
+        this.#finish(start, result);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(workers, starts.length) }, work));
+  }
+
+  async #resolveOne(tag: string): Promise<RegistryResult> {
+    const parsed = tryCatch(() => parseImageRef(tag));
+    if (parsed.error) {
+      return { state: "error", error: parsed.error.message, code: parsed.error.code, resolvedAt: this.#nowIso() };
+    }
+    try {
+      return await this.#client.resolveTag(parsed.value);
+    } catch (error) {
+      // resolveTag does not throw; should it ever, the tag must still settle (others wait on it).
+      const message = error instanceof Error ? error.message : String(error);
+      return { state: "error", error: `${tag}: ${message}`, code: "internal", resolvedAt: this.#nowIso() };
+    }
+  }
+
+  #finish(start: Start, result: RegistryResult): void {
+    const resolution: ResolvedTag =
+      result.state === "error" ? { state: "error", error: result.error, resolvedAt: result.resolvedAt } : result;
+    const entry = this.#entries.get(start.tag);
+    if (entry) {
+      entry.result = resolution;
+      delete entry.pending;
+    }
+    start.settle(resolution);
+  }
+
+  /** Drops what nobody asked for in two intervals, so that the map follows the cluster's tags. */
+  #forgetUnasked(now: number): void {
+    for (const [tag, entry] of this.#entries) {
+      if (!entry.pending && now - entry.askedAt > 2 * this.#options.resolveIntervalMs) this.#entries.delete(tag);
+    }
+  }
+
+  #nowIso(): string {
+    return new Date(this.#clock.now()).toISOString();
+  }
+}
+
+interface Start {
+  tag: string;
+  settle: (result: ResolvedTag) => void;
+}
