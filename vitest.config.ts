@@ -16,6 +16,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["packages/*/src/**/*.test.ts"],
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -28,6 +29,7 @@ export default defineConfig({
           hookTimeout: 180_000,
           // Each lab file starts its own containerd nodes; two cores run two at a time.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
           fileParallelism: true,
         },
       },

@@ -38,21 +38,38 @@ async function main(): Promise<void> {
     void stop().then(() => process.exit(0));
   });
   try {
-    say(`registry ${lab.registry.url}; seeding the seeds' incidents (re-pushed tag, stale pods, deleted and never-pushed images) …`);
+    say(
+      `registry ${lab.registry.url}; seeding the seeds' incidents (re-pushed tag, stale pods, deleted and never-pushed images) …`,
+    );
     const incidents = await seedIncidents(lab);
     collector = await startCollector({ dir, httpPort: await preferredPort(8080), resolveInterval: "10s" });
     for (const node of lab.nodes) {
-      agents.push(await startAgent({ dir, node: node.name, endpoint: node.endpoint, collector: collector.grpcAddress, interval: "5s" }));
+      agents.push(
+        await startAgent({
+          dir,
+          node: node.name,
+          endpoint: node.endpoint,
+          collector: collector.grpcAddress,
+          interval: "5s",
+        }),
+      );
     }
     const url = collector.url;
     const findings = await waitFor(
       async () => {
-        const body = (await (await fetch(`${url}/api/v1/findings`)).json()) as { items: { kind: string; severity: string; message: string; remedy: string }[] };
-        return body.items.some((f) => f.kind === "missing-in-registry") && body.items.some((f) => f.kind === "running-stale") ? body.items : undefined;
+        const body = (await (await fetch(`${url}/api/v1/findings`)).json()) as {
+          items: { kind: string; severity: string; message: string; remedy: string }[];
+        };
+        return body.items.some((f) => f.kind === "missing-in-registry") &&
+          body.items.some((f) => f.kind === "running-stale")
+          ? body.items
+          : undefined;
       },
       { what: "the collector's findings", timeoutMs: 60_000, intervalMs: 250 },
     );
-    say(`\nready in ${((performance.now() - started) / 1000).toFixed(1)} s. imagedrift finds ${findings.length} problems:\n`);
+    say(
+      `\nready in ${((performance.now() - started) / 1000).toFixed(1)} s. imagedrift finds ${findings.length} problems:\n`,
+    );
     for (const f of findings) {
       say(`  [${f.severity}] ${f.kind}\n    ${f.message}\n    fix: ${f.remedy}\n`);
     }
@@ -62,7 +79,9 @@ async function main(): Promise<void> {
     say(`agents        ${agents.map((a) => `${a.url}/metrics`).join("  ")}`);
     say("\ntry the CLI:");
     say(`  node ${CLI_BIN} --server ${url} tags`);
-    say(`  node ${CLI_BIN} --server ${url} verify ${incidents.web.ref}     # exits 1: nodes disagree with the registry`);
+    say(
+      `  node ${CLI_BIN} --server ${url} verify ${incidents.web.ref}     # exits 1: nodes disagree with the registry`,
+    );
     say(`  node ${CLI_BIN} --server ${url} verify ${incidents.runtime.ref}  # exits 0: multi-arch, current everywhere`);
     say(`\nlogs in ${dir}; Ctrl-C stops everything.`);
   } catch (error) {

@@ -4,8 +4,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CriClient } from "@imagedrift/cri";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Lab, startLab } from "../lab/index.js";
 import { waitFor } from "../lab/wait.js";
 import { type Incidents, seedIncidents } from "../scenario/incidents.js";
@@ -30,7 +30,13 @@ beforeAll(async () => {
   for (const node of lab.nodes) {
     agents.set(
       node.name,
-      await startAgent({ dir, node: node.name, endpoint: node.endpoint, collector: collector.grpcAddress, tokenFile: collector.tokenFile }),
+      await startAgent({
+        dir,
+        node: node.name,
+        endpoint: node.endpoint,
+        collector: collector.grpcAddress,
+        tokenFile: collector.tokenFile,
+      }),
     );
   }
   await waitFor(
@@ -50,10 +56,13 @@ afterAll(async () => {
 
 describe("the seeds' incidents", () => {
   it("re-pushed :latest: the tag is inconsistent, n1 stale, n2 and n3 current, against the registry's digest", async () => {
-    const web = await waitFor(async () => {
-      const t = await tag(collector.url, incidents.web.ref);
-      return t?.registryDigest ? t : undefined;
-    }, { what: "web:latest resolved", timeoutMs: 30_000 });
+    const web = await waitFor(
+      async () => {
+        const t = await tag(collector.url, incidents.web.ref);
+        return t?.registryDigest ? t : undefined;
+      },
+      { what: "web:latest resolved", timeoutMs: 30_000 },
+    );
     expect(web.status).toBe("inconsistent");
     expect(web.registryDigest).toBe(incidents.web.newDigest);
     expect(web.nodes.map((n) => [n.node, n.digest, n.status])).toEqual([
@@ -61,8 +70,13 @@ describe("the seeds' incidents", () => {
       ["n2", incidents.web.newDigest, "current"],
       ["n3", incidents.web.newDigest, "current"],
     ]);
-    const finding = (await findings(collector.url)).find((f) => f.kind === "inconsistent-tag" && f.reference === incidents.web.ref);
-    expect(finding).toMatchObject({ severity: expect.stringMatching(/critical|warning/), registryDigest: incidents.web.newDigest });
+    const finding = (await findings(collector.url)).find(
+      (f) => f.kind === "inconsistent-tag" && f.reference === incidents.web.ref,
+    );
+    expect(finding).toMatchObject({
+      severity: expect.stringMatching(/critical|warning/),
+      registryDigest: incidents.web.newDigest,
+    });
     expect(finding?.digests.sort()).toEqual([incidents.web.newDigest, incidents.web.oldDigest].sort());
     expect(finding?.remedy).toContain("imagedrift refresh");
     expect(finding?.remedy).toContain("n1");
@@ -70,7 +84,8 @@ describe("the seeds' incidents", () => {
 
   it("pods keep running the old digest: running-stale names each pod and node", async () => {
     const f = await waitFor(
-      async () => (await findings(collector.url)).find((x) => x.kind === "running-stale" && x.reference === incidents.web.ref),
+      async () =>
+        (await findings(collector.url)).find((x) => x.kind === "running-stale" && x.reference === incidents.web.ref),
       { what: "running-stale", timeoutMs: 30_000 },
     );
     expect(f.severity).toBe("critical");
@@ -83,30 +98,39 @@ describe("the seeds' incidents", () => {
   });
 
   it("an image deleted from the registry is missing-in-registry", async () => {
-    const legacy = await waitFor(async () => {
-      const t = await tag(collector.url, incidents.legacy.ref);
-      return t?.status === "missing-in-registry" ? t : undefined;
-    }, { what: "legacy missing", timeoutMs: 30_000 });
+    const legacy = await waitFor(
+      async () => {
+        const t = await tag(collector.url, incidents.legacy.ref);
+        return t?.status === "missing-in-registry" ? t : undefined;
+      },
+      { what: "legacy missing", timeoutMs: 30_000 },
+    );
     expect(legacy.nodes.map((n) => n.node)).toEqual(["n1", "n2"]);
     const f = (await findings(collector.url)).find((x) => x.kind === "missing-in-registry");
     expect(f).toMatchObject({ reference: incidents.legacy.ref, nodes: ["n1", "n2"] });
   });
 
   it("an image imported on one node and never pushed is local-only", async () => {
-    const tools = await waitFor(async () => {
-      const t = await tag(collector.url, incidents.tools.ref);
-      return t?.status === "local-only" ? t : undefined;
-    }, { what: "tools local-only", timeoutMs: 30_000 });
+    const tools = await waitFor(
+      async () => {
+        const t = await tag(collector.url, incidents.tools.ref);
+        return t?.status === "local-only" ? t : undefined;
+      },
+      { what: "tools local-only", timeoutMs: 30_000 },
+    );
     expect(tools.nodes).toEqual([expect.objectContaining({ node: "n3", digest: null })]);
     const f = (await findings(collector.url)).find((x) => x.kind === "local-only");
     expect(f).toMatchObject({ reference: incidents.tools.ref, nodes: ["n3"] });
   });
 
   it("a multi-arch index is current everywhere, compared by index digest, with no finding", async () => {
-    const runtime = await waitFor(async () => {
-      const t = await tag(collector.url, incidents.runtime.ref);
-      return t?.registryDigest ? t : undefined;
-    }, { what: "runtime resolved", timeoutMs: 30_000 });
+    const runtime = await waitFor(
+      async () => {
+        const t = await tag(collector.url, incidents.runtime.ref);
+        return t?.registryDigest ? t : undefined;
+      },
+      { what: "runtime resolved", timeoutMs: 30_000 },
+    );
     expect(runtime.status).toBe("current");
     expect(runtime.registryDigest).toBe(incidents.runtime.digest);
     expect(runtime.nodes.every((n) => n.digest === incidents.runtime.digest && n.imageId !== n.digest)).toBe(true);
@@ -128,9 +152,13 @@ describe("REST shapes (SPEC §7)", () => {
       timeoutMs: 30_000,
     });
     const n1 = await images(collector.url, "n1");
-    const running = n1.find((i) => i.repoDigests.includes(`${incidents.web.ref.replace(/:latest$/, "")}@${incidents.web.oldDigest}`));
+    const running = n1.find((i) =>
+      i.repoDigests.includes(`${incidents.web.ref.replace(/:latest$/, "")}@${incidents.web.oldDigest}`),
+    );
     expect(running?.inUse).toBe(true);
-    expect(running?.containers).toEqual([expect.objectContaining({ pod: "web-1", namespace: "shop", container: "web", state: "running" })]);
+    expect(running?.containers).toEqual([
+      expect.objectContaining({ pod: "web-1", namespace: "shop", container: "web", state: "running" }),
+    ]);
     const missing = await fetch(`${collector.url}/api/v1/nodes/nope/images`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: { code: "not-found", message: expect.stringContaining('"nope"') } });
@@ -174,7 +202,8 @@ describe("agents", () => {
     });
     try {
       await waitFor(
-        async () => (await readFile(collector.daemon.logFile, "utf8")).includes("agent refused: missing or wrong token"),
+        async () =>
+          (await readFile(collector.daemon.logFile, "utf8")).includes("agent refused: missing or wrong token"),
         { what: "the refusal in the collector's log" },
       );
       expect((await nodes(collector.url)).map((n) => n.name)).not.toContain("intruder");
@@ -190,7 +219,10 @@ describe("agents", () => {
     await node.stop();
     await node.start();
     const agentUrl = agents.get("n3")?.url ?? "";
-    await waitFor(async () => (await fetch(`${agentUrl}/readyz`)).ok, { what: "n3's agent ready again", timeoutMs: 30_000 });
+    await waitFor(async () => (await fetch(`${agentUrl}/readyz`)).ok, {
+      what: "n3's agent ready again",
+      timeoutMs: 30_000,
+    });
     const after = await findings(collector.url);
     const stable = (list: typeof before) => list.map((f) => [f.id, f.firstSeenAt]).sort();
     expect(stable(after)).toEqual(stable(before));
@@ -204,7 +236,16 @@ describe("agents", () => {
     );
     expect(f).toMatchObject({ severity: "critical", nodes: ["n2"] });
     expect((await nodes(collector.url)).find((n) => n.name === "n2")?.state).toBe("missing");
-    agents.set("n2", await startAgent({ dir, node: "n2", endpoint: lab.node("n2").endpoint, collector: collector.grpcAddress, tokenFile: collector.tokenFile }));
+    agents.set(
+      "n2",
+      await startAgent({
+        dir,
+        node: "n2",
+        endpoint: lab.node("n2").endpoint,
+        collector: collector.grpcAddress,
+        tokenFile: collector.tokenFile,
+      }),
+    );
     await waitFor(async () => !(await findings(collector.url)).some((x) => x.kind === "agent-missing"), {
       what: "agent-missing to clear",
       timeoutMs: 20_000,
@@ -216,26 +257,41 @@ describe("registry down", () => {
   it("leaves tags unresolved (never stale) while down, and resolves them within an interval once back", async () => {
     const second = await startCollector({ dir: await mkdtemp("/tmp/idl-down-"), resolveInterval: "2s" });
     await lab.registry.stop();
-    const agent = await startAgent({ dir, node: "n1", endpoint: lab.node("n1").endpoint, collector: second.grpcAddress });
+    const agent = await startAgent({
+      dir,
+      node: "n1",
+      endpoint: lab.node("n1").endpoint,
+      collector: second.grpcAddress,
+    });
     try {
       const unresolved = await waitFor(
         async () => {
           const list = await tags(second.url);
-          return list.length > 0 && list.every((t) => t.resolveError !== null || t.status === "local-only") ? list : undefined;
+          return list.length > 0 && list.every((t) => t.resolveError !== null || t.status === "local-only")
+            ? list
+            : undefined;
         },
         { what: "every tag tried and unresolved", timeoutMs: 30_000 },
       );
       for (const t of unresolved.filter((x) => x.status !== "local-only")) {
         expect(t.status, t.reference).toMatch(/unresolved|inconsistent/);
-        expect(t.nodes.every((n) => n.status === "unknown"), t.reference).toBe(true);
+        expect(
+          t.nodes.every((n) => n.status === "unknown"),
+          t.reference,
+        ).toBe(true);
       }
-      expect((await findings(second.url)).filter((f) => f.kind === "stale-tag" || f.kind === "missing-in-registry")).toEqual([]);
+      expect(
+        (await findings(second.url)).filter((f) => f.kind === "stale-tag" || f.kind === "missing-in-registry"),
+      ).toEqual([]);
       await lab.registry.start();
       const back = Date.now();
-      await waitFor(async () => (await tag(second.url, incidents.web.ref))?.registryDigest === incidents.web.newDigest, {
-        what: "web:latest resolved again",
-        timeoutMs: 15_000,
-      });
+      await waitFor(
+        async () => (await tag(second.url, incidents.web.ref))?.registryDigest === incidents.web.newDigest,
+        {
+          what: "web:latest resolved again",
+          timeoutMs: 15_000,
+        },
+      );
       expect(Date.now() - back).toBeLessThan(2_000 + 5_000);
     } finally {
       await agent.stop();

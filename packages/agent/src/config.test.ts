@@ -22,17 +22,29 @@ describe("parseAgentConfig", () => {
       interval: "1m30s",
       tokenFile: "/var/run/secrets/imagedrift/token",
     });
-    expect(cfg).toMatchObject({ listen: { host: "127.0.0.1", port: 0 }, interval: 90_000, collector: "imagedrift-collector.imagedrift:9100" });
+    expect(cfg).toMatchObject({
+      listen: { host: "127.0.0.1", port: 0 },
+      interval: 90_000,
+      collector: "imagedrift-collector.imagedrift:9100",
+    });
   });
 
   it("lists every problem at once, each under its flag", () => {
     let message = "";
     try {
-      parseAgentConfig({ criEndpoint: "unix://relative.sock", nodeName: "Bad_Node", listen: "nine", interval: "soon", collector: "x" });
+      parseAgentConfig({
+        criEndpoint: "unix://relative.sock",
+        nodeName: "Bad_Node",
+        listen: "nine",
+        interval: "soon",
+        collector: "x",
+      });
     } catch (error) {
       message = (error as Error).message;
     }
-    expect(message).toContain("--cri-endpoint: CRI endpoint \"unix://relative.sock\": a unix socket path must be absolute");
+    expect(message).toContain(
+      '--cri-endpoint: CRI endpoint "unix://relative.sock": a unix socket path must be absolute',
+    );
     expect(message).toContain("--node-name: must be a Kubernetes node name");
     expect(message).toContain('--listen: "nine" is not a listen address');
     expect(message).toMatch(/--interval: .*"soon"/);

@@ -46,7 +46,9 @@ function snapshot(over: Partial<RuntimeSnapshot>): RuntimeSnapshot {
     images: [app, pause, orphan, nginx],
     containers: [],
     sandboxes: [],
-    imageFilesystems: [{ timestamp: "0", fsId: { mountpoint: "/var/lib/containerd" }, usedBytes: { value: "123456" }, inodesUsed: null }],
+    imageFilesystems: [
+      { timestamp: "0", fsId: { mountpoint: "/var/lib/containerd" }, usedBytes: { value: "123456" }, inodesUsed: null },
+    ],
     sandboxImage: "127.0.0.1:5000/pause:3.9",
     ...over,
   };
@@ -81,7 +83,11 @@ describe("assembleInventory", () => {
   });
 
   it("matches a familiar name the way the runtime normalises it", () => {
-    const inv = assembleInventory("n1", snapshot({ containers: [container({ id: "c1", image: { image: "nginx:1.25" } })] }), new Date());
+    const inv = assembleInventory(
+      "n1",
+      snapshot({ containers: [container({ id: "c1", image: { image: "nginx:1.25" } })] }),
+      new Date(),
+    );
     expect(byId(inv, nginx.id).inUse).toBe(true);
   });
 
@@ -91,7 +97,11 @@ describe("assembleInventory", () => {
     ["CONTAINER_EXITED", "exited"],
     ["CONTAINER_UNKNOWN", "unknown"],
   ] as const)("counts a %s container as use (%s)", (state, expected) => {
-    const inv = assembleInventory("n1", snapshot({ containers: [container({ id: "c1", imageRef: app.id, state })] }), new Date());
+    const inv = assembleInventory(
+      "n1",
+      snapshot({ containers: [container({ id: "c1", imageRef: app.id, state })] }),
+      new Date(),
+    );
     expect(byId(inv, app.id).inUse).toBe(true);
     expect(byId(inv, app.id).containers[0]?.state).toBe(expected);
   });
@@ -115,7 +125,15 @@ describe("assembleInventory", () => {
       new Date(),
     );
     expect(byId(inv, app.id).containers).toEqual([
-      { id: "c1", pod: "api-5f6", namespace: "shop", podUid: "uid-api-5f6", container: "api", state: "running", image: "" },
+      {
+        id: "c1",
+        pod: "api-5f6",
+        namespace: "shop",
+        podUid: "uid-api-5f6",
+        container: "api",
+        state: "running",
+        image: "",
+      },
       { id: "c2", pod: "web-7d9", namespace: "prod", podUid: "u-1", container: "web", state: "running", image: "" },
     ]);
   });
@@ -124,17 +142,28 @@ describe("assembleInventory", () => {
     const withPods = assembleInventory("n1", snapshot({ sandboxes: [sandbox("pod-1", "x")] }), new Date());
     expect(byId(withPods, pause.id).inUse).toBe(true);
     expect(withPods.pods).toEqual([{ id: "pod-1", name: "x", namespace: "shop", uid: "uid-x", state: "ready" }]);
-    const noSandboxImage = assembleInventory("n1", snapshot({ sandboxes: [sandbox("pod-1", "x")], sandboxImage: null }), new Date());
+    const noSandboxImage = assembleInventory(
+      "n1",
+      snapshot({ sandboxes: [sandbox("pod-1", "x")], sandboxImage: null }),
+      new Date(),
+    );
     expect(byId(noSandboxImage, pause.id).inUse).toBe(false);
   });
 
   it("keeps the digest-only image a moved tag left behind", () => {
     const inv = assembleInventory("n1", snapshot({}), new Date());
-    expect(byId(inv, orphan.id)).toMatchObject({ repoTags: [], repoDigests: [`127.0.0.1:5000/demo/app@sha256:${hex("2")}`] });
+    expect(byId(inv, orphan.id)).toMatchObject({
+      repoTags: [],
+      repoDigests: [`127.0.0.1:5000/demo/app@sha256:${hex("2")}`],
+    });
   });
 
   it("ignores containers of images the runtime no longer lists", () => {
-    const inv = assembleInventory("n1", snapshot({ containers: [container({ id: "c1", imageRef: `sha256:${hex("f")}` })] }), new Date());
+    const inv = assembleInventory(
+      "n1",
+      snapshot({ containers: [container({ id: "c1", imageRef: `sha256:${hex("f")}` })] }),
+      new Date(),
+    );
     expect(inv.images.some((i) => i.inUse)).toBe(false);
   });
 });

@@ -56,9 +56,15 @@ const program = new Command("imagedrift-agent")
   .addOption(option("--interval <duration>", "full rescan period, e.g. 30s or 5m (default 60s)", "IMAGEDRIFT_INTERVAL"))
   .addOption(option("--token-file <path>", "file holding the token shared with the collector", "IMAGEDRIFT_TOKEN_FILE"))
   .addOption(
-    option("--node-labels <k=v,...>", "labels of this node for job selectors (without the Kubernetes API)", "IMAGEDRIFT_NODE_LABELS"),
+    option(
+      "--node-labels <k=v,...>",
+      "labels of this node for job selectors (without the Kubernetes API)",
+      "IMAGEDRIFT_NODE_LABELS",
+    ),
   )
-  .addOption(option("--tls-ca <path>", "PEM CA that signed the collector's certificate: dial with TLS", "IMAGEDRIFT_TLS_CA"))
+  .addOption(
+    option("--tls-ca <path>", "PEM CA that signed the collector's certificate: dial with TLS", "IMAGEDRIFT_TLS_CA"),
+  )
   .addOption(option("--log-level <level>", "debug, info, warn or error (default info)", "IMAGEDRIFT_LOG_LEVEL"))
   .showHelpAfterError()
   // commander exits 1 on a usage error (unknown option, missing value); usage errors exit 2, like bad values.
@@ -70,7 +76,10 @@ function readToken(path: string): string {
   try {
     token = readFileSync(path, "utf8").trim();
   } catch (error) {
-    throw new ImagedriftError("invalid-config", `--token-file: cannot read ${path}: ${(error as NodeJS.ErrnoException).code}`);
+    throw new ImagedriftError(
+      "invalid-config",
+      `--token-file: cannot read ${path}: ${(error as NodeJS.ErrnoException).code}`,
+    );
   }
   if (!token) throw new ImagedriftError("invalid-config", `--token-file: ${path} is empty`);
   return token;

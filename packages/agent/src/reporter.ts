@@ -49,11 +49,11 @@ export class CollectorReporter {
   constructor(options: ReporterOptions) {
     this.#options = options;
     const Client = agentGateway();
-    this.#client = new Client(
-      options.address,
-      options.credentials ?? grpc.credentials.createInsecure(),
-      { ...channelOptions, "grpc.initial_reconnect_backoff_ms": 500, "grpc.max_reconnect_backoff_ms": 10_000 },
-    ) as unknown as GatewayClient;
+    this.#client = new Client(options.address, options.credentials ?? grpc.credentials.createInsecure(), {
+      ...channelOptions,
+      "grpc.initial_reconnect_backoff_ms": 500,
+      "grpc.max_reconnect_backoff_ms": 10_000,
+    }) as unknown as GatewayClient;
   }
 
   get connected(): boolean {

@@ -70,7 +70,11 @@ export class DriftService {
   }
 
   hello(node: string, hello: Hello): boolean {
-    const held = this.#o.nodes.hello(node, { agentVersion: hello.agentVersion, intervalMs: Number(hello.intervalMs), labels: hello.labels }, this.#now());
+    const held = this.#o.nodes.hello(
+      node,
+      { agentVersion: hello.agentVersion, intervalMs: Number(hello.intervalMs), labels: hello.labels },
+      this.#now(),
+    );
     this.#markDirty();
     return hello.inventoryHash === "" || held !== hello.inventoryHash || !this.#inventories.has(node);
   }
@@ -87,7 +91,11 @@ export class DriftService {
     const result = this.#o.nodes.save(inventory, hash, this.#now());
     end();
     this.#o.metrics.reports.inc({ kind: "inventory" });
-    this.#o.log.debug("inventory stored", { node: inventory.node, rows: result.rowsWritten, changedTags: result.changedTags.length });
+    this.#o.log.debug("inventory stored", {
+      node: inventory.node,
+      rows: result.rowsWritten,
+      changedTags: result.changedTags.length,
+    });
     this.#inventories.set(inventory.node, inventory);
     this.#markDirty();
     const unknown = result.changedTags.filter((tag) => !this.#resolutions.has(tag));
@@ -134,7 +142,12 @@ export class DriftService {
   }
 
   #snapshot(): ClusterSnapshot {
-    return { now: this.#now(), nodes: this.#o.nodes.states(), inventories: this.#inventories, resolutions: this.#resolutions };
+    return {
+      now: this.#now(),
+      nodes: this.#o.nodes.states(),
+      inventories: this.#inventories,
+      resolutions: this.#resolutions,
+    };
   }
 
   #markDirty(): void {

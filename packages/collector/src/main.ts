@@ -24,7 +24,10 @@ function readToken(path: string): string {
   try {
     token = readFileSync(path, "utf8").trim();
   } catch (error) {
-    throw new ImagedriftError("invalid-config", `--token-file: cannot read ${path}: ${(error as NodeJS.ErrnoException).code}`);
+    throw new ImagedriftError(
+      "invalid-config",
+      `--token-file: cannot read ${path}: ${(error as NodeJS.ErrnoException).code}`,
+    );
   }
   if (!token) throw new ImagedriftError("invalid-config", `--token-file: ${path} is empty`);
   return token;
@@ -36,16 +39,52 @@ const program = new Command("imagedrift-collector")
   )
   .version(version)
   .addOption(option("--db <path>", "SQLite database file (default ./imagedrift.db)", "IMAGEDRIFT_DB"))
-  .addOption(option("--listen <[host]:port>", "HTTP address: REST, web page, /metrics, /healthz, /readyz (default :8080)", "IMAGEDRIFT_LISTEN"))
-  .addOption(option("--grpc-listen <[host]:port>", "gRPC address agents connect to (default :9100)", "IMAGEDRIFT_GRPC_LISTEN"))
-  .addOption(option("--token-file <path>", "shared token: agents and mutating REST calls must present it", "IMAGEDRIFT_TOKEN_FILE"))
+  .addOption(
+    option(
+      "--listen <[host]:port>",
+      "HTTP address: REST, web page, /metrics, /healthz, /readyz (default :8080)",
+      "IMAGEDRIFT_LISTEN",
+    ),
+  )
+  .addOption(
+    option("--grpc-listen <[host]:port>", "gRPC address agents connect to (default :9100)", "IMAGEDRIFT_GRPC_LISTEN"),
+  )
+  .addOption(
+    option(
+      "--token-file <path>",
+      "shared token: agents and mutating REST calls must present it",
+      "IMAGEDRIFT_TOKEN_FILE",
+    ),
+  )
   .addOption(option("--protect-reads", "require the token for REST reads too", "IMAGEDRIFT_PROTECT_READS"))
   .addOption(
-    option("--kubernetes <mode>", "auto|on|off: use the Kubernetes API (auto: in a cluster or with KUBECONFIG)", "IMAGEDRIFT_KUBERNETES"),
+    option(
+      "--kubernetes <mode>",
+      "auto|on|off: use the Kubernetes API (auto: in a cluster or with KUBECONFIG)",
+      "IMAGEDRIFT_KUBERNETES",
+    ),
   )
-  .addOption(option("--registries-config <path>", "YAML with per-registry insecure, mirror, auth, ca, requestsPerSecond", "IMAGEDRIFT_REGISTRIES_CONFIG"))
-  .addOption(option("--resolve-interval <duration>", "how often each tag is resolved against its registry (default 5m)", "IMAGEDRIFT_RESOLVE_INTERVAL"))
-  .addOption(option("--tls-cert <path>", "PEM certificate for the agents' gRPC listener (with --tls-key)", "IMAGEDRIFT_TLS_CERT"))
+  .addOption(
+    option(
+      "--registries-config <path>",
+      "YAML with per-registry insecure, mirror, auth, ca, requestsPerSecond",
+      "IMAGEDRIFT_REGISTRIES_CONFIG",
+    ),
+  )
+  .addOption(
+    option(
+      "--resolve-interval <duration>",
+      "how often each tag is resolved against its registry (default 5m)",
+      "IMAGEDRIFT_RESOLVE_INTERVAL",
+    ),
+  )
+  .addOption(
+    option(
+      "--tls-cert <path>",
+      "PEM certificate for the agents' gRPC listener (with --tls-key)",
+      "IMAGEDRIFT_TLS_CERT",
+    ),
+  )
   .addOption(option("--tls-key <path>", "PEM private key for --tls-cert", "IMAGEDRIFT_TLS_KEY"))
   .addOption(option("--log-level <level>", "debug, info, warn or error (default info)", "IMAGEDRIFT_LOG_LEVEL"))
   .showHelpAfterError()
@@ -56,7 +95,10 @@ const program = new Command("imagedrift-collector")
       level: cfg.logLevel as LogLevel,
       fields: { component: "collector" },
     });
-    const kubernetes = cfg.kubernetes === "auto" ? Boolean(process.env.KUBERNETES_SERVICE_HOST || process.env.KUBECONFIG) : cfg.kubernetes === "on";
+    const kubernetes =
+      cfg.kubernetes === "auto"
+        ? Boolean(process.env.KUBERNETES_SERVICE_HOST || process.env.KUBECONFIG)
+        : cfg.kubernetes === "on";
     if (kubernetes) {
       throw new ImagedriftError(
         "invalid-config",
@@ -65,7 +107,9 @@ const program = new Command("imagedrift-collector")
     }
     const token = cfg.tokenFile ? readToken(cfg.tokenFile) : null;
     if (!token) log.warn("no --token-file: agents and mutating REST calls are not authenticated");
-    const registries = cfg.registriesConfig ? await loadRegistriesConfig(cfg.registriesConfig, (p) => readFile(p, "utf8")) : undefined;
+    const registries = cfg.registriesConfig
+      ? await loadRegistriesConfig(cfg.registriesConfig, (p) => readFile(p, "utf8"))
+      : undefined;
 
     const db = openDatabase(cfg.db);
     const nodes = new NodeStore(db);
@@ -98,9 +142,14 @@ const program = new Command("imagedrift-collector")
     });
     const grpcCredentials =
       cfg.tlsCert && cfg.tlsKey
-        ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(cfg.tlsCert), private_key: readFileSync(cfg.tlsKey) }])
+        ? grpc.ServerCredentials.createSsl(null, [
+            { cert_chain: readFileSync(cfg.tlsCert), private_key: readFileSync(cfg.tlsKey) },
+          ])
         : grpc.ServerCredentials.createInsecure();
-    const grpcPort = await gateway.listen(`${cfg.grpcListen.host || "0.0.0.0"}:${cfg.grpcListen.port}`, grpcCredentials);
+    const grpcPort = await gateway.listen(
+      `${cfg.grpcListen.host || "0.0.0.0"}:${cfg.grpcListen.port}`,
+      grpcCredentials,
+    );
     const http = createHttpServer({
       drift,
       nodes,

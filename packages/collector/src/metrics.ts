@@ -1,5 +1,5 @@
 import type { Finding, TagView } from "@imagedrift/core";
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { NodeRecord } from "./store/index.js";
 
 /**
@@ -8,7 +8,12 @@ import type { NodeRecord } from "./store/index.js";
  */
 export class CollectorMetrics {
   readonly registry = new Registry();
-  readonly #nodes = new Gauge({ name: "imagedrift_nodes", help: "Nodes by state.", labelNames: ["state"], registers: [this.registry] });
+  readonly #nodes = new Gauge({
+    name: "imagedrift_nodes",
+    help: "Nodes by state.",
+    labelNames: ["state"],
+    registers: [this.registry],
+  });
   readonly #lastReport = new Gauge({
     name: "imagedrift_node_last_report_timestamp_seconds",
     help: "Unix time of each node's last report.",
@@ -68,7 +73,12 @@ export class CollectorMetrics {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
-  recordState(state: { nodes: NodeRecord[]; missing: ReadonlySet<string>; tags: TagView[]; findings: Finding[] }): void {
+  recordState(state: {
+    nodes: NodeRecord[];
+    missing: ReadonlySet<string>;
+    tags: TagView[];
+    findings: Finding[];
+  }): void {
     this.#nodes.reset();
     this.#nodes.set({ state: "reporting" }, state.nodes.length - state.missing.size);
     this.#nodes.set({ state: "missing" }, state.missing.size);

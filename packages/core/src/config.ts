@@ -32,7 +32,9 @@ export interface ConfigIssue {
 
 /** `images[3].repoTags[0]` */
 export function issuePath(path: readonly PropertyKey[]): string {
-  return path.map((key, i) => (typeof key === "number" ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`)).join("");
+  return path
+    .map((key, i) => (typeof key === "number" ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`))
+    .join("");
 }
 
 /** One line per problem, each under its path: `images[3].size: is too large`. */

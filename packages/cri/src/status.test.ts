@@ -1,5 +1,5 @@
-import { Metadata, status } from "@grpc/grpc-js";
 import type { ServiceError } from "@grpc/grpc-js";
+import { Metadata, status } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import { grpcTarget } from "./client.js";
 import { fromGrpcError, grpcStatusName } from "./status.js";

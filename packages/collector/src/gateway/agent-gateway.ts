@@ -34,7 +34,6 @@ export interface AgentSession {
 
 const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
-
 /**
  * The collector's gRPC side: agents dial in and hold one stream each.
  * A call without the right token is refused with UNAUTHENTICATED and logged,
@@ -140,7 +139,10 @@ export class AgentGateway {
         break;
       case "heartbeat":
         if (this.#handlers.heartbeat(node, message.heartbeat.inventoryHash)) {
-          session.send({ body: "resendInventory", resendInventory: { reason: "inventory hash unknown to the collector" } });
+          session.send({
+            body: "resendInventory",
+            resendInventory: { reason: "inventory hash unknown to the collector" },
+          });
         }
         break;
       case "commandUpdate":

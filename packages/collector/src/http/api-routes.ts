@@ -3,7 +3,14 @@ import type { FastifyInstance } from "fastify";
 import type { DriftService } from "../drift-service.js";
 import type { NodeStore } from "../store/index.js";
 
-export const TAG_STATUSES: readonly TagStatus[] = ["current", "stale", "inconsistent", "missing-in-registry", "unresolved", "local-only"];
+export const TAG_STATUSES: readonly TagStatus[] = [
+  "current",
+  "stale",
+  "inconsistent",
+  "missing-in-registry",
+  "unresolved",
+  "local-only",
+];
 export const FINDING_KINDS = [
   "inconsistent-tag",
   "stale-tag",
@@ -38,7 +45,13 @@ function imageItem(image: NodeImage) {
     pinned: image.pinned,
     sandbox: image.sandbox,
     inUse: image.inUse,
-    containers: image.containers.map(({ id, pod, namespace, container, state }) => ({ id, pod, namespace, container, state })),
+    containers: image.containers.map(({ id, pod, namespace, container, state }) => ({
+      id,
+      pod,
+      namespace,
+      container,
+      state,
+    })),
   };
 }
 

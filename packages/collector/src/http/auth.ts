@@ -2,7 +2,6 @@ import { ImagedriftError } from "@imagedrift/core";
 import type { FastifyRequest } from "fastify";
 import { sameSecret } from "../same-secret.js";
 
-
 /**
  * Mutating requests need `Authorization: Bearer <token>` when a token is
  * configured; reads too with `protectReads`. Health and metrics stay open.

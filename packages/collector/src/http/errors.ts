@@ -29,7 +29,8 @@ export function toHttpError(thrown: unknown): ImagedriftError {
   if (fastifyError.validation) {
     return new ImagedriftError("invalid-argument", `invalid request: ${fastifyError.message ?? "validation failed"}`);
   }
-  if (fastifyError.statusCode === 413) return new ImagedriftError("resource-exhausted", fastifyError.message ?? "body too large");
+  if (fastifyError.statusCode === 413)
+    return new ImagedriftError("resource-exhausted", fastifyError.message ?? "body too large");
   if (typeof fastifyError.statusCode === "number" && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     return new ImagedriftError("invalid-argument", fastifyError.message ?? "bad request");
   }
@@ -37,6 +38,7 @@ export function toHttpError(thrown: unknown): ImagedriftError {
 }
 
 export function sendError(reply: FastifyReply, error: ImagedriftError, request?: FastifyRequest): FastifyReply {
-  const status = error.code === "resource-exhausted" && request?.headers["content-length"] ? 413 : httpStatusOf(error.code);
+  const status =
+    error.code === "resource-exhausted" && request?.headers["content-length"] ? 413 : httpStatusOf(error.code);
   return reply.status(status).send({ error: { code: error.code, message: error.message } });
 }

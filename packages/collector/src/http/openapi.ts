@@ -45,7 +45,9 @@ export const openApiDocument = {
       Error: {
         type: "object",
         required: ["error"],
-        properties: { error: { type: "object", required: ["code", "message"], properties: { code: str, message: str } } },
+        properties: {
+          error: { type: "object", required: ["code", "message"], properties: { code: str, message: str } },
+        },
       },
       Node: {
         type: "object",
@@ -114,7 +116,18 @@ export const openApiDocument = {
       },
       Finding: {
         type: "object",
-        required: ["kind", "severity", "reference", "nodes", "digests", "registryDigest", "firstSeenAt", "lastSeenAt", "message", "remedy"],
+        required: [
+          "kind",
+          "severity",
+          "reference",
+          "nodes",
+          "digests",
+          "registryDigest",
+          "firstSeenAt",
+          "lastSeenAt",
+          "message",
+          "remedy",
+        ],
         properties: {
           id: str,
           kind: { type: "string", enum: FINDING_KINDS },
@@ -133,12 +146,21 @@ export const openApiDocument = {
     },
   },
   paths: {
-    "/api/v1/nodes": { get: { summary: "Nodes and their caches", responses: { "200": ok("Node", "Every node that ever reported"), ...errors } } },
+    "/api/v1/nodes": {
+      get: {
+        summary: "Nodes and their caches",
+        responses: { "200": ok("Node", "Every node that ever reported"), ...errors },
+      },
+    },
     "/api/v1/nodes/{name}/images": {
       get: {
         summary: "A node's images, with the containers using each",
         parameters: [{ name: "name", in: "path", required: true, schema: str }],
-        responses: { "200": ok("NodeImage", "The node's last inventory"), "404": { $ref: "#/components/responses/Error" }, ...errors },
+        responses: {
+          "200": ok("NodeImage", "The node's last inventory"),
+          "404": { $ref: "#/components/responses/Error" },
+          ...errors,
+        },
       },
     },
     "/api/v1/tags": {
@@ -151,14 +173,24 @@ export const openApiDocument = {
     "/api/v1/findings": {
       get: {
         summary: "What is wrong and how to fix it",
-        parameters: [query("kind", FINDING_KINDS, "only this kind"), query("severity", SEVERITIES, "only this severity")],
+        parameters: [
+          query("kind", FINDING_KINDS, "only this kind"),
+          query("severity", SEVERITIES, "only this severity"),
+        ],
         responses: { "200": ok("Finding", "Findings, most severe first"), ...errors },
       },
     },
     "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } } },
     "/healthz": { get: { summary: "Liveness", responses: { "200": { description: "alive" } } } },
-    "/readyz": { get: { summary: "Readiness", responses: { "200": { description: "ready" }, "503": { description: "not ready, with the reason" } } } },
-    "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "text exposition format" } } } },
+    "/readyz": {
+      get: {
+        summary: "Readiness",
+        responses: { "200": { description: "ready" }, "503": { description: "not ready, with the reason" } },
+      },
+    },
+    "/metrics": {
+      get: { summary: "Prometheus metrics", responses: { "200": { description: "text exposition format" } } },
+    },
     "/": { get: { summary: "The web page", responses: { "200": { description: "HTML" } } } },
   },
 } as const;

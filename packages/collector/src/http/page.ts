@@ -2,7 +2,7 @@ import type { TagView } from "@imagedrift/core";
 import type { DriftService } from "../drift-service.js";
 import type { NodeStore } from "../store/index.js";
 
-const escape = (text: string) =>
+const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
 
 const short = (digest: string | null) => (digest ? digest.replace(/^sha256:/, "").slice(0, 12) : "no digest");
@@ -10,7 +10,7 @@ const short = (digest: string | null) => (digest ? digest.replace(/^sha256:/, ""
 function cell(tag: TagView, node: string): string {
   const holder = tag.nodes.find((h) => h.node === node);
   if (!holder) return `<td class="empty" aria-label="not held">·</td>`;
-  return `<td class="${holder.status}" title="${escape(holder.digest ?? holder.imageId)}">${escape(short(holder.digest))} <small>${holder.status}</small></td>`;
+  return `<td class="${holder.status}" title="${escapeHtml(holder.digest ?? holder.imageId)}">${escapeHtml(short(holder.digest))} <small>${holder.status}</small></td>`;
 }
 
 /**
@@ -23,14 +23,14 @@ export function renderPage(drift: DriftService, nodeStore: NodeStore): string {
   const rows = drift.tagViews
     .map(
       (tag) =>
-        `<tr><th scope="row">${escape(tag.reference)}<br><small class="status-${tag.status}">${tag.status}` +
-        ` · registry ${escape(short(tag.registryDigest))}</small></th>${nodes.map((n) => cell(tag, n)).join("")}</tr>`,
+        `<tr><th scope="row">${escapeHtml(tag.reference)}<br><small class="status-${tag.status}">${tag.status}` +
+        ` · registry ${escapeHtml(short(tag.registryDigest))}</small></th>${nodes.map((n) => cell(tag, n)).join("")}</tr>`,
     )
     .join("\n");
   const findingItems = findings
     .map(
       (f) =>
-        `<li class="${f.severity}"><strong>${f.severity}</strong> ${escape(f.kind)}: ${escape(f.message)}<br><code>${escape(f.remedy)}</code></li>`,
+        `<li class="${f.severity}"><strong>${f.severity}</strong> ${escapeHtml(f.kind)}: ${escapeHtml(f.message)}<br><code>${escapeHtml(f.remedy)}</code></li>`,
     )
     .join("\n");
   return `<!doctype html>
@@ -47,7 +47,7 @@ li.critical strong{color:#a40000}li.warning strong{color:#8a5a00}li{margin:.4rem
 <p>${nodes.length} nodes · ${drift.tagViews.length} tags · ${findings.length} findings · <a href="/api/v1/findings">JSON</a> · <a href="/openapi.json">API</a></p>
 <h2>Findings</h2><ul>${findingItems || "<li>None: every node holds what the registry says.</li>"}</ul>
 <h2>Tags × nodes</h2>
-<table><thead><tr><th scope="col">tag</th>${nodes.map((n) => `<th scope="col">${escape(n)}</th>`).join("")}</tr></thead>
+<table><thead><tr><th scope="col">tag</th>${nodes.map((n) => `<th scope="col">${escapeHtml(n)}</th>`).join("")}</tr></thead>
 <tbody>${rows}</tbody></table>
 </body></html>`;
 }

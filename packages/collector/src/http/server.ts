@@ -26,11 +26,14 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   });
   app.setErrorHandler((thrown, request, reply) => {
     const error = toHttpError(thrown);
-    if (error.code === "internal") options.log.error("request failed", { method: request.method, url: request.url, error });
+    if (error.code === "internal")
+      options.log.error("request failed", { method: request.method, url: request.url, error });
     return sendError(reply, error, request);
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ error: { code: "not-found", message: `no route ${request.method} ${request.url.split("?")[0]}` } }),
+    reply
+      .status(404)
+      .send({ error: { code: "not-found", message: `no route ${request.method} ${request.url.split("?")[0]}` } }),
   );
 
   registerApiRoutes(app, options);
@@ -38,7 +41,10 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   app.get("/healthz", async (_request, reply) => reply.type("text/plain").send("ok\n"));
   app.get("/readyz", async (_request, reply) => {
     const problem = options.ready();
-    return reply.status(problem ? 503 : 200).type("text/plain").send(problem ? `${problem}\n` : "ok\n");
+    return reply
+      .status(problem ? 503 : 200)
+      .type("text/plain")
+      .send(problem ? `${problem}\n` : "ok\n");
   });
   app.get("/metrics", async (_request, reply) =>
     reply.type(options.registry.contentType).send(await options.registry.metrics()),

@@ -1,5 +1,5 @@
-import BetterSqlite3, { type Database } from "better-sqlite3";
 import { ImagedriftError } from "@imagedrift/core";
+import BetterSqlite3, { type Database } from "better-sqlite3";
 import { migrate } from "./migrations.js";
 
 /** Opens (or creates) the collector's SQLite database: WAL, foreign keys, migrations applied. */
@@ -8,7 +8,9 @@ export function openDatabase(path: string): Database {
   try {
     db = new BetterSqlite3(path);
   } catch (error) {
-    throw new ImagedriftError("invalid-config", `--db: cannot open ${path}: ${(error as Error).message}`, { cause: error });
+    throw new ImagedriftError("invalid-config", `--db: cannot open ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   if (path !== ":memory:") db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");

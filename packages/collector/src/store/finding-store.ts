@@ -1,5 +1,5 @@
-import type { Database } from "better-sqlite3";
 import type { Finding, FindingDraft } from "@imagedrift/core";
+import type { Database } from "better-sqlite3";
 
 interface FindingRow {
   key: string;

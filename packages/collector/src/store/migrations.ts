@@ -118,7 +118,9 @@ export const migrations: readonly string[] = [
 ];
 
 export function migrate(db: Database): number {
-  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL) STRICT");
+  db.exec(
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL) STRICT",
+  );
   const current = (db.prepare("SELECT max(version) AS v FROM schema_migrations").get() as { v: number | null }).v ?? 0;
   if (current > migrations.length) {
     throw new Error(`database schema version ${current} is newer than this collector knows (${migrations.length})`);
@@ -126,7 +128,10 @@ export function migrate(db: Database): number {
   for (let version = current + 1; version <= migrations.length; version++) {
     db.transaction(() => {
       db.exec(migrations[version - 1] ?? "");
-      db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(version, new Date().toISOString());
+      db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(
+        version,
+        new Date().toISOString(),
+      );
     })();
   }
   return migrations.length;

@@ -1,6 +1,6 @@
-import type { Database } from "better-sqlite3";
 import type { ContainerState, NodeImage, NodeInventory, NodeState } from "@imagedrift/core";
 import { tagHolders } from "@imagedrift/core";
+import type { Database } from "better-sqlite3";
 
 export interface NodeRecord {
   name: string;
@@ -86,7 +86,11 @@ function toRecord(row: NodeRow): NodeRecord {
     runtime: { name: row.runtime_name, version: row.runtime_version, apiVersion: row.runtime_api_version },
     inventoryHash: row.inventory_hash,
     scannedAt: row.scanned_at,
-    imageFs: { mountpoint: row.imagefs_mountpoint, usedBytes: row.imagefs_used_bytes, inodesUsed: row.imagefs_inodes_used },
+    imageFs: {
+      mountpoint: row.imagefs_mountpoint,
+      usedBytes: row.imagefs_used_bytes,
+      inodesUsed: row.imagefs_inodes_used,
+    },
     imageCount: row.image_count,
     imageBytes: row.image_bytes,
   };
@@ -102,15 +106,18 @@ function statements(db: Database) {
     touch: prepare("UPDATE nodes SET last_report_at = ? WHERE name = ?"),
     node: prepare(`SELECT ${nodeColumns} FROM nodes n WHERE n.name = ?`),
     nodes: prepare(`SELECT ${nodeColumns} FROM nodes n ORDER BY n.name`),
-    updateNode: prepare(`UPDATE nodes SET last_report_at = @now, runtime_name = @runtimeName, runtime_version = @runtimeVersion,
+    updateNode:
+      prepare(`UPDATE nodes SET last_report_at = @now, runtime_name = @runtimeName, runtime_version = @runtimeVersion,
       runtime_api_version = @runtimeApiVersion, inventory_hash = @hash, scanned_at = @scannedAt,
       imagefs_mountpoint = @mountpoint, imagefs_used_bytes = @usedBytes, imagefs_inodes_used = @inodesUsed WHERE name = @node`),
     imageFirstSeen: prepare("SELECT image_id, first_seen_at FROM node_images WHERE node = ?"),
     deleteImages: prepare("DELETE FROM node_images WHERE node = ?"),
-    insertImage: prepare(`INSERT INTO node_images (node, image_id, repo_tags, repo_digests, size, pinned, sandbox, in_use, first_seen_at)
+    insertImage:
+      prepare(`INSERT INTO node_images (node, image_id, repo_tags, repo_digests, size, pinned, sandbox, in_use, first_seen_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     deleteContainers: prepare("DELETE FROM node_containers WHERE node = ?"),
-    insertContainer: prepare(`INSERT INTO node_containers (node, container_id, image_id, pod, namespace, container, state, pod_uid, image)
+    insertContainer:
+      prepare(`INSERT INTO node_containers (node, container_id, image_id, pod, namespace, container, state, pod_uid, image)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     deletePods: prepare("DELETE FROM node_pods WHERE node = ?"),
     insertPod: prepare("INSERT INTO node_pods (node, pod_id, name, namespace, uid, state) VALUES (?, ?, ?, ?, ?, ?)"),
@@ -118,7 +125,8 @@ function statements(db: Database) {
     upsertTag: prepare(`INSERT INTO node_tags (node, tag, digest, image_id, since) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (node, tag) DO UPDATE SET digest = excluded.digest, image_id = excluded.image_id, since = excluded.since`),
     deleteTag: prepare("DELETE FROM node_tags WHERE node = ? AND tag = ?"),
-    history: prepare(`INSERT INTO tag_history (node, tag, old_digest, new_digest, old_image_id, new_image_id, changed_at)
+    history:
+      prepare(`INSERT INTO tag_history (node, tag, old_digest, new_digest, old_image_id, new_image_id, changed_at)
       VALUES (?, ?, ?, ?, ?, ?, ?)`),
     usage: prepare(`INSERT INTO image_usage (node, image_id, last_used_at) VALUES (?, ?, ?)
       ON CONFLICT (node, image_id) DO UPDATE SET last_used_at = excluded.last_used_at`),
@@ -188,7 +196,10 @@ export class NodeStore {
     }).changes;
 
     const firstSeen = new Map(
-      (s.imageFirstSeen.all(node) as { image_id: string; first_seen_at: string }[]).map((r) => [r.image_id, r.first_seen_at]),
+      (s.imageFirstSeen.all(node) as { image_id: string; first_seen_at: string }[]).map((r) => [
+        r.image_id,
+        r.first_seen_at,
+      ]),
     );
     rows += s.deleteImages.run(node).changes + s.deleteContainers.run(node).changes + s.deletePods.run(node).changes;
     for (const image of inv.images) {
@@ -204,11 +215,22 @@ export class NodeStore {
         firstSeen.get(image.id) ?? now,
       ).changes;
       for (const c of image.containers) {
-        rows += s.insertContainer.run(node, c.id, image.id, c.pod, c.namespace, c.container, c.state, c.podUid, c.image).changes;
+        rows += s.insertContainer.run(
+          node,
+          c.id,
+          image.id,
+          c.pod,
+          c.namespace,
+          c.container,
+          c.state,
+          c.podUid,
+          c.image,
+        ).changes;
       }
       if (image.inUse) rows += s.usage.run(node, image.id, now).changes;
     }
-    for (const pod of inv.pods) rows += s.insertPod.run(node, pod.id, pod.name, pod.namespace, pod.uid, pod.state).changes;
+    for (const pod of inv.pods)
+      rows += s.insertPod.run(node, pod.id, pod.name, pod.namespace, pod.uid, pod.state).changes;
 
     const before = new Map(
       (s.nodeTags.all(node) as { tag: string; digest: string | null; image_id: string }[]).map((r) => [r.tag, r]),
@@ -220,7 +242,15 @@ export class NodeStore {
       if (old && old.digest === held.digest && old.image_id === held.imageId) continue;
       changedTags.push(tag);
       rows += s.upsertTag.run(node, tag, held.digest, held.imageId, now).changes;
-      rows += s.history.run(node, tag, old?.digest ?? null, held.digest, old?.image_id ?? null, held.imageId, now).changes;
+      rows += s.history.run(
+        node,
+        tag,
+        old?.digest ?? null,
+        held.digest,
+        old?.image_id ?? null,
+        held.imageId,
+        now,
+      ).changes;
     }
     for (const [tag, old] of before) {
       if (after.has(tag)) continue;
@@ -272,7 +302,14 @@ export class NodeStore {
         image: row.image,
       });
     }
-    for (const row of s.allPods.all() as { node: string; pod_id: string; name: string; namespace: string; uid: string; state: string }[]) {
+    for (const row of s.allPods.all() as {
+      node: string;
+      pod_id: string;
+      name: string;
+      namespace: string;
+      uid: string;
+      state: string;
+    }[]) {
       result.get(row.node)?.pods.push({
         id: row.pod_id,
         name: row.name,

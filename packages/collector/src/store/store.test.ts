@@ -11,7 +11,17 @@ const T0 = new Date("2026-11-01T00:00:00Z");
 const T1 = new Date("2026-11-01T00:05:00Z");
 
 function image(id: string, tags: string[], digests: string[], over: Partial<NodeImage> = {}): NodeImage {
-  return { id: `sha256:${hex(id)}`, repoTags: tags, repoDigests: digests, size: 100, pinned: false, sandbox: false, inUse: false, containers: [], ...over };
+  return {
+    id: `sha256:${hex(id)}`,
+    repoTags: tags,
+    repoDigests: digests,
+    size: 100,
+    pinned: false,
+    sandbox: false,
+    inUse: false,
+    containers: [],
+    ...over,
+  };
 }
 
 function inventory(node: string, images: NodeImage[]): NodeInventory {
@@ -28,7 +38,17 @@ function inventory(node: string, images: NodeImage[]): NodeInventory {
 const app = (digest: string, id = "a") =>
   image(id, ["reg.example/app:latest"], [`reg.example/app@sha256:${hex(digest)}`], {
     inUse: true,
-    containers: [{ id: "c1", pod: "web-1", namespace: "shop", container: "web", state: "running", podUid: "u1", image: "reg.example/app:latest" }],
+    containers: [
+      {
+        id: "c1",
+        pod: "web-1",
+        namespace: "shop",
+        container: "web",
+        state: "running",
+        podUid: "u1",
+        image: "reg.example/app:latest",
+      },
+    ],
   });
 
 function stores() {
@@ -55,7 +75,12 @@ describe("NodeStore", () => {
     const back = nodes.inventories().get("n1");
     expect(back?.images).toEqual(expect.arrayContaining(inv.images));
     expect(back?.pods).toEqual(inv.pods);
-    expect(nodes.get("n1")).toMatchObject({ inventoryHash: "sha256:h1", imageCount: 2, imageBytes: 200, labels: { zone: "a" } });
+    expect(nodes.get("n1")).toMatchObject({
+      inventoryHash: "sha256:h1",
+      imageCount: 2,
+      imageBytes: 200,
+      labels: { zone: "a" },
+    });
   });
 
   it("records tag history when a node's digest for a tag moves, and nothing when it does not", () => {
@@ -82,16 +107,33 @@ describe("NodeStore", () => {
     const duplicate = inventory("n1", [app("2", "b"), app("2", "b")]);
     expect(() => nodes.save(duplicate, "h2", T1)).toThrow(/UNIQUE/);
     expect(nodes.get("n1")?.inventoryHash).toBe("h1");
-    expect(nodes.inventories().get("n1")?.images.map((i) => i.id)).toEqual([`sha256:${hex("a")}`]);
+    expect(
+      nodes
+        .inventories()
+        .get("n1")
+        ?.images.map((i) => i.id),
+    ).toEqual([`sha256:${hex("a")}`]);
   });
 });
 
 describe("TagStore", () => {
   it("keeps the last resolution of each tag", () => {
     const { tags } = stores();
-    tags.save(new Map([["reg.example/app:latest", { state: "found", digest: "sha256:x", resolvedAt: T0.toISOString() } as const]]));
-    tags.save(new Map([["reg.example/app:latest", { state: "error", error: "timeout", resolvedAt: T1.toISOString() } as const]]));
-    expect(tags.all().get("reg.example/app:latest")).toEqual({ state: "error", error: "timeout", resolvedAt: T1.toISOString() });
+    tags.save(
+      new Map([
+        ["reg.example/app:latest", { state: "found", digest: "sha256:x", resolvedAt: T0.toISOString() } as const],
+      ]),
+    );
+    tags.save(
+      new Map([
+        ["reg.example/app:latest", { state: "error", error: "timeout", resolvedAt: T1.toISOString() } as const],
+      ]),
+    );
+    expect(tags.all().get("reg.example/app:latest")).toEqual({
+      state: "error",
+      error: "timeout",
+      resolvedAt: T1.toISOString(),
+    });
   });
 });
 
@@ -113,7 +155,10 @@ describe("FindingStore", () => {
     const { findings } = stores();
     expect(findings.replace([draft("a")], T0)).toEqual({ opened: 1, closed: 0 });
     expect(findings.replace([draft("a"), draft("b")], T1)).toEqual({ opened: 1, closed: 0 });
-    expect(findings.list().find((f) => f.key === "a")).toMatchObject({ firstSeenAt: T0.toISOString(), lastSeenAt: T1.toISOString() });
+    expect(findings.list().find((f) => f.key === "a")).toMatchObject({
+      firstSeenAt: T0.toISOString(),
+      lastSeenAt: T1.toISOString(),
+    });
     expect(findings.replace([draft("b")], T1)).toEqual({ opened: 0, closed: 1 });
     expect(findings.list().map((f) => f.key)).toEqual(["b"]);
   });

@@ -1,5 +1,5 @@
-import type { Database } from "better-sqlite3";
 import type { TagResolution } from "@imagedrift/core";
+import type { Database } from "better-sqlite3";
 
 interface TagRow {
   reference: string;
