@@ -5,5 +5,6 @@ export * from "./errors.js";
 export * from "./findings.js";
 export * from "./image-ref.js";
 export * from "./inventory.js";
+export * from "./job-types.js";
 export * from "./log.js";
 export * from "./tag-view.js";

@@ -1,0 +1,130 @@
+/**
+ * Jobs (SPEC §7, §9): what the REST API accepts, what the collector sends each
+ * agent (a command: one node's share of a job), and what agents answer.
+ * Credentials never appear in these types except `PullItem.auth`, which
+ * exists only in flight to the pulling agent and is never stored or returned.
+ */
+
+export type JobType = "prepull" | "refresh" | "prune";
+export type JobState = "pending" | "running" | "succeeded" | "failed" | "partial" | "cancelled";
+export type NodeJobState = "pending" | "running" | "succeeded" | "failed" | "cancelled" | "skipped";
+
+/** Prune policy (SPEC §9). Patterns are globs over normalised references (`*` within a path segment, `**` across). */
+export interface PrunePolicy {
+  /** dangling: images with no tag; unused: images no container uses; stale: images whose tag moved away in the registry. */
+  mode: "dangling" | "unused" | "stale";
+  include?: string[];
+  exclude?: string[];
+  /** Never removed, whatever the mode (the keep-list). */
+  keep?: string[];
+  /** Only images unused for at least this long (from the collector's history of last use; first seen when never used). */
+  olderThanMs?: number;
+  /** Remove least recently used first, only until image filesystem usage is below this percentage. */
+  targetUsagePercent?: number;
+}
+
+/** The body of `POST /api/v1/jobs`. */
+export interface JobRequest {
+  type: JobType;
+  images?: string[];
+  nodes?: string[];
+  nodeSelector?: Record<string, string>;
+  dryRun?: boolean;
+  concurrency?: number;
+  policy?: PrunePolicy;
+  /** refresh: remove the image the tag pointed at before, when nothing uses it. */
+  removeReplaced?: boolean;
+  /** Per-node timeout; default 10m for pulls, 5m for prunes. */
+  timeoutMs?: number;
+  /** Retries per node after a failure (default 2). */
+  retries?: number;
+}
+
+export interface PullItem {
+  /** Normalised reference to pull. */
+  ref: string;
+  /** The digest the collector resolved for the tag; the agent reports a mismatch. */
+  expectedDigest: string | null;
+  /** In flight only: CRI AuthConfig for the registry (`serverAddress` = host as containerd contacts it). */
+  auth?: { username?: string; password?: string; identityToken?: string; serverAddress: string };
+}
+
+/** What an agent is asked to do for one node's share of a job (sent as `Command.spec_json`). */
+export type CommandSpec =
+  | { type: "pull"; images: PullItem[]; dryRun: boolean }
+  | {
+      type: "prune";
+      policy: PrunePolicy;
+      dryRun: boolean;
+      /** References an active prepull wants: never removed. */
+      protect: string[];
+      /** Image id → ISO time it was last seen in use (or first seen), from the collector's history. */
+      lastUsed: Record<string, string>;
+      /** For mode "stale": image ids whose tag moved away in the registry. */
+      staleImageIds: string[];
+    }
+  | {
+      /** refresh's clean-up: remove these images if (checked right before) nothing uses them. */
+      type: "remove";
+      imageIds: string[];
+      dryRun: boolean;
+    };
+
+export interface PulledImage {
+  ref: string;
+  imageId: string;
+  /** The repo digest the runtime recorded for the pulled tag. */
+  digest: string | null;
+  /** Whether `digest` equals the expected digest (null when none was expected). */
+  verified: boolean | null;
+  alreadyPresent: boolean;
+  error?: string;
+}
+
+export interface RemovedImage {
+  id: string;
+  repoTags: string[];
+  bytes: number;
+}
+
+export interface SkippedImage {
+  id: string;
+  repoTags: string[];
+  /** Why it was kept: "in use by shop/web-1", "pinned", "sandbox image", "keep-list", "wanted by a prepull", … */
+  reason: string;
+}
+
+/** What an agent answers when a command ends (sent as `CommandUpdate.result_json`). */
+export interface CommandResult {
+  pulled?: PulledImage[];
+  removed?: RemovedImage[];
+  skipped?: SkippedImage[];
+  reclaimedBytes?: number;
+  dryRun?: boolean;
+}
+
+export interface JobNode {
+  node: string;
+  state: NodeJobState;
+  message: string;
+  attempts: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  pulled?: PulledImage[];
+  removed?: RemovedImage[];
+  skipped?: SkippedImage[];
+  reclaimedBytes?: number;
+}
+
+/** A job as `GET /api/v1/jobs/{id}` returns it. */
+export interface Job {
+  id: string;
+  type: JobType;
+  state: JobState;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  createdBy: string;
+  request: JobRequest;
+  nodes: JobNode[];
+}
