@@ -33,10 +33,12 @@ async function main(): Promise<void> {
     await collector?.stop();
     await lab.stop();
   };
-  process.once("SIGINT", () => {
-    say("\nstopping the demo …");
-    void stop().then(() => process.exit(0));
-  });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(signal, () => {
+      say("\nstopping the demo …");
+      void stop().then(() => process.exit(0));
+    });
+  }
   try {
     say(
       `registry ${lab.registry.url}; seeding the seeds' incidents (re-pushed tag, stale pods, deleted and never-pushed images) …`,
@@ -55,18 +57,29 @@ async function main(): Promise<void> {
       );
     }
     const url = collector.url;
-    const findings = await waitFor(
+    type Item = {
+      status?: string;
+      imageCount?: number;
+      kind: string;
+      severity: string;
+      message: string;
+      remedy: string;
+    };
+    const items = async (path: string) => ((await (await fetch(`${url}${path}`)).json()) as { items: Item[] }).items;
+    await waitFor(
       async () => {
-        const body = (await (await fetch(`${url}/api/v1/findings`)).json()) as {
-          items: { kind: string; severity: string; message: string; remedy: string }[];
-        };
-        return body.items.some((f) => f.kind === "missing-in-registry") &&
-          body.items.some((f) => f.kind === "running-stale")
-          ? body.items
-          : undefined;
+        const nodes = await items("/api/v1/nodes");
+        const tags = await items("/api/v1/tags");
+        // Every node's inventory is in, and every tag has had its registry's answer.
+        return (
+          nodes.length === lab.nodes.length &&
+          nodes.every((n) => (n.imageCount ?? 0) > 0) &&
+          tags.every((t) => t.status !== "unresolved")
+        );
       },
-      { what: "the collector's findings", timeoutMs: 60_000, intervalMs: 250 },
+      { what: "every node's inventory and every tag resolved", timeoutMs: 60_000, intervalMs: 250 },
     );
+    const findings = await items("/api/v1/findings");
     say(
       `\nready in ${((performance.now() - started) / 1000).toFixed(1)} s. imagedrift finds ${findings.length} problems:\n`,
     );

@@ -3,13 +3,24 @@
  * and the demo: the collector on loopback ports picked at run time, and one
  * agent per lab node. Each is stopped by its PID.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../lab/ports.js";
 import { type Daemon, startDaemon } from "../lab/process.js";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
+/** The repository root, found from this file both as source (test/scenario) and built (test/dist/scenario). */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "packages", "agent", "bin"))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error("cannot find the repository root above test/scenario");
+    dir = parent;
+  }
+  return dir;
+}
+
+const root = repoRoot();
 export const AGENT_BIN = join(root, "packages/agent/bin/imagedrift-agent.js");
 export const COLLECTOR_BIN = join(root, "packages/collector/bin/imagedrift-collector.js");
 export const CLI_BIN = join(root, "packages/cli/bin/imagedrift.js");
