@@ -82,6 +82,29 @@ describe("the seeds' incidents", () => {
     expect(finding?.remedy).toContain("n1");
   });
 
+  it("a tag pushed again that no node pulled: nodes agree, and both are stale-tag against the registry", async () => {
+    const api = await waitFor(
+      async () => {
+        const t = await tag(collector.url, incidents.api.ref);
+        return t?.registryDigest ? t : undefined;
+      },
+      { what: "api:stable resolved", timeoutMs: 30_000 },
+    );
+    expect(api.status).toBe("stale");
+    expect(api.registryDigest).toBe(incidents.api.newDigest);
+    expect(api.nodes.map((n) => [n.node, n.digest, n.status])).toEqual([
+      ["n1", incidents.api.oldDigest, "stale"],
+      ["n3", incidents.api.oldDigest, "stale"],
+    ]);
+    const f = (await findings(collector.url)).find((x) => x.kind === "stale-tag");
+    expect(f).toMatchObject({
+      reference: incidents.api.ref,
+      nodes: ["n1", "n3"],
+      registryDigest: incidents.api.newDigest,
+    });
+    expect(f?.remedy).toBe(`imagedrift refresh ${incidents.api.ref} --nodes n1,n3`);
+  });
+
   it("pods keep running the old digest: running-stale names each pod and node", async () => {
     const f = await waitFor(
       async () =>
