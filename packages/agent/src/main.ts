@@ -3,7 +3,11 @@ import { hostname } from "node:os";
 import * as grpc from "@grpc/grpc-js";
 import { createLogger, type ErrorCode, ImagedriftError, type LogLevel, toImagedriftError } from "@imagedrift/core";
 import { CriClient } from "@imagedrift/cri";
+import { readTokenFile } from "@imagedrift/protocol";
 import { Command, Option } from "commander";
+import { addPruneCommand } from "./cli/prune-command.js";
+import { addPullCommand } from "./cli/pull-command.js";
+import { CommandExecutor } from "./commands/executor.js";
 import { type AgentOptions, DEFAULT_CRI_ENDPOINT, parseAgentConfig } from "./config.js";
 import { startAgentHttp } from "./http-server.js";
 import { AgentMetrics } from "./metrics.js";
@@ -70,21 +74,6 @@ const program = new Command("imagedrift-agent")
   // commander exits 1 on a usage error (unknown option, missing value); usage errors exit 2, like bad values.
   .exitOverride((error) => process.exit(error.exitCode === 1 ? 2 : error.exitCode));
 
-/** The shared token; an empty or unreadable file stops the agent with a clear error. */
-function readToken(path: string): string {
-  let token: string;
-  try {
-    token = readFileSync(path, "utf8").trim();
-  } catch (error) {
-    throw new ImagedriftError(
-      "invalid-config",
-      `--token-file: cannot read ${path}: ${(error as NodeJS.ErrnoException).code}`,
-    );
-  }
-  if (!token) throw new ImagedriftError("invalid-config", `--token-file: ${path} is empty`);
-  return token;
-}
-
 function config(command: Command) {
   const options = command.optsWithGlobals<AgentOptions>();
   return parseAgentConfig({ ...options, nodeName: options.nodeName || process.env.NODE_NAME || hostname() });
@@ -104,6 +93,14 @@ program
     }
   });
 
+/** The local node, for the one-shot commands that change it. */
+function localNode(command: Command) {
+  const cfg = config(command);
+  return { cri: CriClient.connect({ endpoint: cfg.criEndpoint }), node: cfg.nodeName };
+}
+addPullCommand(program, localNode);
+addPruneCommand(program, localNode);
+
 program.action(async (_options: unknown, command: Command) => {
   const cfg = config(command);
   const log = createLogger({
@@ -113,16 +110,19 @@ program.action(async (_options: unknown, command: Command) => {
   });
   const metrics = new AgentMetrics();
   const cri = CriClient.connect({ endpoint: cfg.criEndpoint, observer: metrics.observeCriCall });
+  // After a pull or removal, rescan at once so that the collector sees the change.
+  const executor = new CommandExecutor({ cri, node: cfg.nodeName, log, onImagesChanged: () => void loop.scan() });
   const reporter = cfg.collector
     ? new CollectorReporter({
         address: cfg.collector,
         node: cfg.nodeName,
-        token: cfg.tokenFile ? readToken(cfg.tokenFile) : null,
+        token: cfg.tokenFile ? readTokenFile(cfg.tokenFile) : null,
         intervalMs: cfg.interval,
         agentVersion: version,
         labels: cfg.nodeLabels,
         credentials: cfg.tlsCa ? grpc.credentials.createSsl(readFileSync(cfg.tlsCa)) : undefined,
         log,
+        onCollectorMessage: executor.onCollectorMessage,
         onConnectionChange: (connected) => metrics.recordCollectorConnection(connected),
       })
     : undefined;
@@ -151,6 +151,7 @@ program.action(async (_options: unknown, command: Command) => {
 
   const shutdown = async (signal: string) => {
     log.info("stopping", { signal });
+    executor.shutdown();
     reporter?.stop();
     await loop.stop();
     await new Promise((resolve) => http.server.close(resolve));

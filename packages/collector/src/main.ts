@@ -2,13 +2,16 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import * as grpc from "@grpc/grpc-js";
 import { createLogger, type ErrorCode, ImagedriftError, type LogLevel, toImagedriftError } from "@imagedrift/core";
+import { readTokenFile } from "@imagedrift/protocol";
 import { Command, Option } from "commander";
 import { type CollectorOptions, parseCollectorConfig } from "./config.js";
 import { DriftService } from "./drift-service.js";
 import { AgentGateway } from "./gateway/agent-gateway.js";
 import { createHttpServer } from "./http/server.js";
+import { clusterFacts, commandPreparer, JobRunner, JobStore } from "./jobs/index.js";
 import { CollectorMetrics } from "./metrics.js";
 import { loadRegistriesConfig } from "./registry/registries-config.js";
+import { emptyRegistriesConfig } from "./registry/registry-host.js";
 import { TagResolver } from "./registry/resolver.js";
 import { FindingStore, NodeStore, openDatabase, TagStore } from "./store/index.js";
 
@@ -18,20 +21,6 @@ const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.
 const exitCodeByError: Partial<Record<ErrorCode, number>> = { "invalid-config": 2, "invalid-argument": 2 };
 
 const option = (flags: string, description: string, env: string) => new Option(flags, description).env(env);
-
-function readToken(path: string): string {
-  let token: string;
-  try {
-    token = readFileSync(path, "utf8").trim();
-  } catch (error) {
-    throw new ImagedriftError(
-      "invalid-config",
-      `--token-file: cannot read ${path}: ${(error as NodeJS.ErrnoException).code}`,
-    );
-  }
-  if (!token) throw new ImagedriftError("invalid-config", `--token-file: ${path} is empty`);
-  return token;
-}
 
 const program = new Command("imagedrift-collector")
   .description(
@@ -105,7 +94,7 @@ const program = new Command("imagedrift-collector")
         "--kubernetes: this collector does not watch the Kubernetes API yet; run with --kubernetes off",
       );
     }
-    const token = cfg.tokenFile ? readToken(cfg.tokenFile) : null;
+    const token = cfg.tokenFile ? readTokenFile(cfg.tokenFile) : null;
     if (!token) log.warn("no --token-file: agents and mutating REST calls are not authenticated");
     const registries = cfg.registriesConfig
       ? await loadRegistriesConfig(cfg.registriesConfig, (p) => readFile(p, "utf8"))
@@ -113,6 +102,7 @@ const program = new Command("imagedrift-collector")
 
     const db = openDatabase(cfg.db);
     const nodes = new NodeStore(db);
+    const tags = new TagStore(db);
     const metrics = new CollectorMetrics();
     const resolver = new TagResolver({
       registries,
@@ -122,7 +112,7 @@ const program = new Command("imagedrift-collector")
     });
     const drift = new DriftService({
       nodes,
-      tags: new TagStore(db),
+      tags,
       findings: new FindingStore(db),
       resolver,
       metrics,
@@ -133,12 +123,33 @@ const program = new Command("imagedrift-collector")
       token,
       log,
       handlers: {
-        hello: (node, hello) => drift.hello(node, hello),
+        hello: (node, hello) => {
+          jobs.agentConnected(node);
+          return drift.hello(node, hello);
+        },
         inventory: (_node, inventory, hash) => drift.inventory(inventory, hash),
         heartbeat: (node, hash) => drift.heartbeat(node, hash),
-        commandUpdate: (node, update) => log.debug("command update", { node, command: update.id, state: update.state }),
-        disconnected: (node) => log.info("agent disconnected", { node }),
+        commandUpdate: (node, update) => jobs.commandUpdate(node, update),
+        disconnected: (node) => {
+          log.info("agent disconnected", { node });
+          jobs.agentDisconnected(node);
+        },
       },
+    });
+    // Jobs: commands go out through the gateway's sessions; credentials are attached only when sending.
+    const jobStore = new JobStore(db);
+    const cluster = clusterFacts({ drift, nodes, tags, db });
+    const jobs = new JobRunner({
+      store: jobStore,
+      cluster,
+      sessions: gateway,
+      prepare: commandPreparer({
+        cluster,
+        registries: registries ?? emptyRegistriesConfig,
+        recentJobs: () => [...jobStore.active(), ...jobStore.list({ limit: 50 })],
+      }),
+      jobsCounter: metrics.jobs,
+      log,
     });
     const grpcCredentials =
       cfg.tlsCert && cfg.tlsKey
@@ -159,15 +170,18 @@ const program = new Command("imagedrift-collector")
       registry: metrics.registry,
       ready: () => (db.open ? null : "database closed"),
       log,
+      jobs,
     });
     await http.listen({ host: cfg.listen.host || "0.0.0.0", port: cfg.listen.port });
     const httpPort = (http.server.address() as { port: number }).port;
     drift.start();
+    jobs.start();
     log.info("collector started", { db: cfg.db, httpPort, grpcPort, tls: Boolean(cfg.tlsCert), version });
 
     const shutdown = async (signal: string) => {
       log.info("stopping", { signal });
       await http.close();
+      await jobs.stop();
       await gateway.close();
       await drift.stop();
       db.close();

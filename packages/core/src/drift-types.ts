@@ -27,7 +27,16 @@ export interface ClusterSnapshot {
 }
 
 export type NodeTagStatus = "current" | "stale" | "unknown";
-export type TagStatus = "current" | "stale" | "inconsistent" | "missing-in-registry" | "unresolved" | "local-only";
+
+export const TAG_STATUSES = [
+  "current",
+  "stale",
+  "inconsistent",
+  "missing-in-registry",
+  "unresolved",
+  "local-only",
+] as const;
+export type TagStatus = (typeof TAG_STATUSES)[number];
 
 export interface TagHolder {
   node: string;
@@ -47,17 +56,21 @@ export interface TagView {
   nodes: TagHolder[];
 }
 
-export type FindingKind =
-  | "inconsistent-tag"
-  | "stale-tag"
-  | "running-stale"
-  | "missing-in-registry"
-  | "local-only"
-  | "agent-missing"
-  | "pull-policy-risk"
-  | "mixed-replicas";
+export const FINDING_KINDS = [
+  "inconsistent-tag",
+  "stale-tag",
+  "running-stale",
+  "missing-in-registry",
+  "local-only",
+  "agent-missing",
+  "pull-policy-risk",
+  "mixed-replicas",
+] as const;
+export type FindingKind = (typeof FINDING_KINDS)[number];
 
-export type Severity = "critical" | "warning" | "info";
+/** Most severe first. */
+export const SEVERITIES = ["critical", "warning", "info"] as const;
+export type Severity = (typeof SEVERITIES)[number];
 
 export interface FindingPod {
   node: string;

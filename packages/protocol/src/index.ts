@@ -1,3 +1,4 @@
 export { agentGateway, channelOptions, MAX_MESSAGE_BYTES } from "./definition.js";
 export { fromWireInventory, inventoryHash, toWireInventory } from "./inventory-wire.js";
 export * from "./messages.js";
+export { readTokenFile } from "./token-file.js";

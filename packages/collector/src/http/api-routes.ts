@@ -1,27 +1,7 @@
-import { ImagedriftError, type NodeImage, type TagStatus } from "@imagedrift/core";
+import { FINDING_KINDS, ImagedriftError, type NodeImage, SEVERITIES, TAG_STATUSES } from "@imagedrift/core";
 import type { FastifyInstance } from "fastify";
 import type { DriftService } from "../drift-service.js";
 import type { NodeStore } from "../store/index.js";
-
-export const TAG_STATUSES: readonly TagStatus[] = [
-  "current",
-  "stale",
-  "inconsistent",
-  "missing-in-registry",
-  "unresolved",
-  "local-only",
-];
-export const FINDING_KINDS = [
-  "inconsistent-tag",
-  "stale-tag",
-  "running-stale",
-  "missing-in-registry",
-  "local-only",
-  "agent-missing",
-  "pull-policy-risk",
-  "mixed-replicas",
-] as const;
-export const SEVERITIES = ["critical", "warning", "info"] as const;
 
 export interface ApiDeps {
   drift: DriftService;

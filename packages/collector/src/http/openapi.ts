@@ -1,4 +1,6 @@
-import { FINDING_KINDS, SEVERITIES, TAG_STATUSES } from "./api-routes.js";
+import { FINDING_KINDS, SEVERITIES, TAG_STATUSES } from "@imagedrift/core";
+import { JOB_TYPES } from "../jobs/job-request.js";
+import { JOB_STATES } from "./job-routes.js";
 
 const str = { type: "string" } as const;
 const nullableStr = { type: ["string", "null"] } as const;
@@ -12,6 +14,13 @@ const ok = (ref: string, description: string) => ({
   description,
   content: { "application/json": { schema: list(ref) } },
 });
+const job = (description: string) => ({
+  description,
+  content: { "application/json": { schema: { $ref: "#/components/schemas/Job" } } },
+});
+const errorResponse = { $ref: "#/components/responses/Error" } as const;
+const jobId = { name: "id", in: "path", required: true, schema: str } as const;
+const int = { type: "integer" } as const;
 const errors = {
   "400": { $ref: "#/components/responses/Error" },
   "401": { $ref: "#/components/responses/Error" },
@@ -114,6 +123,89 @@ export const openApiDocument = {
           },
         },
       },
+      JobRequest: {
+        type: "object",
+        required: ["type"],
+        additionalProperties: false,
+        properties: {
+          type: { type: "string", enum: JOB_TYPES },
+          images: {
+            ...strings,
+            description: "references (prepull: required; refresh: default every stale or inconsistent tag)",
+          },
+          nodes: { ...strings, description: "node names; default every known node" },
+          nodeSelector: {
+            type: "object",
+            additionalProperties: str,
+            description: "labels from the agents' --node-labels",
+          },
+          dryRun: { type: "boolean" },
+          concurrency: {
+            type: "integer",
+            minimum: 1,
+            maximum: 1000,
+            default: 2,
+            description: "nodes worked on at once",
+          },
+          policy: {
+            type: "object",
+            required: ["mode"],
+            additionalProperties: false,
+            description: "prune only",
+            properties: {
+              mode: { type: "string", enum: ["dangling", "unused", "stale"] },
+              include: strings,
+              exclude: strings,
+              keep: strings,
+              olderThanMs: { type: "integer", minimum: 0 },
+              targetUsagePercent: { type: "number", minimum: 1, maximum: 99 },
+            },
+          },
+          removeReplaced: {
+            type: "boolean",
+            description: "refresh only: remove the image the tag pointed at before, if unused",
+          },
+          timeoutMs: {
+            type: "integer",
+            minimum: 1000,
+            description: "per node command; default 10m for pulls, 5m for prunes",
+          },
+          retries: { type: "integer", minimum: 0, maximum: 10, default: 2 },
+        },
+      },
+      Job: {
+        type: "object",
+        required: ["id", "type", "state", "createdAt", "finishedAt", "nodes"],
+        properties: {
+          id: str,
+          type: { type: "string", enum: JOB_TYPES },
+          state: { type: "string", enum: JOB_STATES },
+          createdAt: { type: "string", format: "date-time" },
+          startedAt: nullableStr,
+          finishedAt: nullableStr,
+          createdBy: { type: "string", description: '"token" or "anonymous"' },
+          request: { $ref: "#/components/schemas/JobRequest" },
+          nodes: {
+            type: "array",
+            items: {
+              type: "object",
+              required: ["node", "state", "message"],
+              properties: {
+                node: str,
+                state: { type: "string", enum: ["pending", "running", "succeeded", "failed", "cancelled", "skipped"] },
+                message: str,
+                attempts: int,
+                startedAt: nullableStr,
+                finishedAt: nullableStr,
+                pulled: { type: "array", items: { type: "object" } },
+                removed: { type: "array", items: { type: "object" } },
+                skipped: { type: "array", items: { type: "object" } },
+                reclaimedBytes: int,
+              },
+            },
+          },
+        },
+      },
       Finding: {
         type: "object",
         required: [
@@ -178,6 +270,47 @@ export const openApiDocument = {
           query("severity", SEVERITIES, "only this severity"),
         ],
         responses: { "200": ok("Finding", "Findings, most severe first"), ...errors },
+      },
+    },
+    "/api/v1/jobs": {
+      get: {
+        summary: "Jobs, newest first",
+        parameters: [
+          query("state", JOB_STATES, "only jobs in this state"),
+          { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 1000 } },
+        ],
+        responses: { "200": ok("Job", "Jobs with their nodes"), ...errors },
+      },
+      post: {
+        summary: "Start a prepull, refresh or prune job",
+        security: [{ bearer: [] }],
+        requestBody: {
+          required: true,
+          content: { "application/json": { schema: { $ref: "#/components/schemas/JobRequest" } } },
+        },
+        responses: {
+          "202": job("Accepted: the job, with at least {id, state}"),
+          "409": errorResponse,
+          ...errors,
+        },
+      },
+    },
+    "/api/v1/jobs/{id}": {
+      get: {
+        summary: "One job and its nodes' progress",
+        parameters: [jobId],
+        responses: { "200": job("The job"), "404": errorResponse, ...errors },
+      },
+      delete: {
+        summary: "Cancel a job: pending nodes are cancelled, running nodes' agents told to stop",
+        security: [{ bearer: [] }],
+        parameters: [jobId],
+        responses: {
+          "200": job("The cancelled job"),
+          "404": errorResponse,
+          "409": { ...errorResponse, description: "the job already finished" },
+          ...errors,
+        },
       },
     },
     "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } } },

@@ -1,9 +1,11 @@
 import type { Logger } from "@imagedrift/core";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
+import type { JobsApi } from "../jobs/job-runner.js";
 import { type ApiDeps, registerApiRoutes } from "./api-routes.js";
 import { checkAccess } from "./auth.js";
 import { sendError, toHttpError } from "./errors.js";
+import { registerJobRoutes } from "./job-routes.js";
 import { openApiDocument } from "./openapi.js";
 import { renderPage } from "./page.js";
 
@@ -15,6 +17,8 @@ export interface HttpServerOptions extends ApiDeps {
   ready: () => string | null;
   log: Logger;
   bodyLimitBytes?: number;
+  /** The job endpoints (SPEC §7); absent, they are not served. */
+  jobs?: JobsApi;
 }
 
 /** The collector's HTTP surface: REST API, web page, OpenAPI, health and metrics. */
@@ -37,6 +41,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   );
 
   registerApiRoutes(app, options);
+  if (options.jobs) registerJobRoutes(app, options.jobs);
   app.get("/openapi.json", async () => openApiDocument);
   app.get("/healthz", async (_request, reply) => reply.type("text/plain").send("ok\n"));
   app.get("/readyz", async (_request, reply) => {

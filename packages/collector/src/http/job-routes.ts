@@ -1,0 +1,61 @@
+import { ImagedriftError, type JobState } from "@imagedrift/core";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { parseJobRequest } from "../jobs/job-request.js";
+import type { JobsApi } from "../jobs/job-runner.js";
+
+export const JOB_STATES: readonly JobState[] = ["pending", "running", "succeeded", "failed", "partial", "cancelled"];
+
+/**
+ * Who asked, for the audit log: "token" when the request presented a token
+ * (http/auth.ts has already checked it when one is configured), "anonymous"
+ * otherwise. Never the token itself.
+ */
+export function actorOf(request: FastifyRequest): string {
+  return request.headers.authorization ? "token" : "anonymous";
+}
+
+function stateFilter(value: unknown): JobState | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (typeof value === "string" && (JOB_STATES as readonly string[]).includes(value)) return value as JobState;
+  throw new ImagedriftError(
+    "invalid-argument",
+    `state=${JSON.stringify(value)} is not one of ${JOB_STATES.join(", ")}`,
+  );
+}
+
+function limitOf(value: unknown): number {
+  if (value === undefined || value === "") return 100;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) {
+    throw new ImagedriftError(
+      "invalid-argument",
+      `limit=${JSON.stringify(value)} is not a whole number from 1 to 1000`,
+    );
+  }
+  return n;
+}
+
+/** The job endpoints of SPEC §7: submit, list, get, cancel. Mutations are audited by the runner's store. */
+export function registerJobRoutes(app: FastifyInstance, jobs: JobsApi): void {
+  app.post("/api/v1/jobs", async (request, reply) => {
+    const job = jobs.submit(parseJobRequest(request.body), actorOf(request));
+    return reply
+      .status(202)
+      .header("location", `/api/v1/jobs/${encodeURIComponent(job.id)}`)
+      .send(job);
+  });
+
+  app.get<{ Querystring: { state?: string; limit?: string } }>("/api/v1/jobs", async (request) => ({
+    items: jobs.list({ state: stateFilter(request.query.state), limit: limitOf(request.query.limit) }),
+  }));
+
+  app.get<{ Params: { id: string } }>("/api/v1/jobs/:id", async (request) => {
+    const job = jobs.get(request.params.id);
+    if (!job) throw new ImagedriftError("not-found", `job ${JSON.stringify(request.params.id)} does not exist`);
+    return job;
+  });
+
+  app.delete<{ Params: { id: string } }>("/api/v1/jobs/:id", async (request) =>
+    jobs.cancel(request.params.id, actorOf(request)),
+  );
+}
