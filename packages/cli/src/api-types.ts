@@ -1,12 +1,42 @@
+export { FINDING_KINDS, SEVERITIES, TAG_STATUSES } from "@imagedrift/core";
+
 /**
  * The collector's REST API as the CLI reads it (SPEC §7, contract). Tags are
  * core's TagView; the rest is declared here because only the wire shape
  * matters to the CLI. The API may add fields; the CLI passes them through in
  * `-o json|yaml` and ignores them in tables.
  */
-import type { FindingKind, Severity, TagStatus, TagView } from "@imagedrift/core";
+import type {
+  FindingKind,
+  Job,
+  JobNode,
+  JobRequest,
+  JobState,
+  JobType,
+  NodeJobState,
+  PrunePolicy,
+  PulledImage,
+  RemovedImage,
+  Severity,
+  SkippedImage,
+  TagStatus,
+  TagView,
+} from "@imagedrift/core";
 
-export type { FindingKind, Severity, TagStatus, TagView };
+export type {
+  FindingKind,
+  JobRequest,
+  JobState,
+  JobType,
+  NodeJobState,
+  PrunePolicy,
+  PulledImage,
+  RemovedImage,
+  Severity,
+  SkippedImage,
+  TagStatus,
+  TagView,
+};
 
 export type NodeReportState = "reporting" | "missing";
 
@@ -54,25 +84,26 @@ export interface FindingItem {
   remedy: string;
 }
 
-export const TAG_STATUSES: readonly TagStatus[] = [
-  "current",
-  "stale",
-  "inconsistent",
-  "missing-in-registry",
-  "unresolved",
-  "local-only",
-];
+/** The answer of `POST /api/v1/jobs` (202). */
+export interface JobCreated {
+  id: string;
+  state: JobState;
+}
 
-export const FINDING_KINDS: readonly FindingKind[] = [
-  "inconsistent-tag",
-  "stale-tag",
-  "running-stale",
-  "missing-in-registry",
-  "local-only",
-  "agent-missing",
-  "pull-policy-risk",
-  "mixed-replicas",
-];
+/** One node of a job: SPEC §7 promises node, state and message; core's JobNode fields come along when sent. */
+export type JobNodeItem = Pick<JobNode, "node" | "state" | "message"> &
+  Partial<Omit<JobNode, "node" | "state" | "message">>;
 
-/** Most severe first. */
-export const SEVERITIES: readonly Severity[] = ["critical", "warning", "info"];
+/** A job as `GET /api/v1/jobs[/{id}]` returns it: the SPEC §7 fields, and core's Job fields when sent. */
+export type JobItem = Pick<Job, "id" | "type" | "state" | "createdAt" | "finishedAt"> &
+  Partial<Omit<Job, "id" | "type" | "state" | "createdAt" | "finishedAt" | "nodes">> & { nodes: JobNodeItem[] };
+
+export const JOB_STATES: readonly JobState[] = ["pending", "running", "succeeded", "failed", "partial", "cancelled"];
+
+/** A job in one of these states will not change again. */
+export const FINISHED_JOB_STATES: readonly JobState[] = ["succeeded", "failed", "partial", "cancelled"];
+
+/** A node in one of these states is done with its share of the job. */
+export const FINISHED_NODE_STATES: readonly NodeJobState[] = ["succeeded", "failed", "cancelled", "skipped"];
+
+export const PRUNE_MODES = ["dangling", "unused", "stale"] as const satisfies readonly PrunePolicy["mode"][];

@@ -71,6 +71,51 @@ describe("CollectorClient", () => {
     expect((await codeOf(client.listTags()))[1]).toMatch(/without an \{"items": \[\.\.\.\]\} list/);
   });
 
+  it("POSTs a job as JSON, reads it back, lists and cancels jobs", async () => {
+    const job = { id: "j1", type: "prepull", state: "running", createdAt: "", finishedAt: null, nodes: [] };
+    const client = await clientFor(
+      {
+        "POST /api/v1/jobs": { status: 202, body: { id: "j1", state: "pending" } },
+        "/api/v1/jobs/j1": { body: job },
+        "/api/v1/jobs?state=running": { body: { items: [job] } },
+        "DELETE /api/v1/jobs/j1": { status: 204, body: null, raw: "" },
+      },
+      "s3cret",
+    );
+    expect(await client.createJob({ type: "prepull", images: ["docker.io/library/nginx:1.27"] })).toEqual({
+      id: "j1",
+      state: "pending",
+    });
+    expect(await client.getJob("j1")).toEqual(job);
+    expect(await client.listJobs({ state: "running" })).toEqual([job]);
+    expect(await client.cancelJob("j1")).toBeNull();
+    expect(fake?.requests.map((r) => [r.method, r.url, r.authorization, r.body])).toEqual([
+      ["POST", "/api/v1/jobs", "Bearer s3cret", { type: "prepull", images: ["docker.io/library/nginx:1.27"] }],
+      ["GET", "/api/v1/jobs/j1", "Bearer s3cret", undefined],
+      ["GET", "/api/v1/jobs?state=running", "Bearer s3cret", undefined],
+      ["DELETE", "/api/v1/jobs/j1", "Bearer s3cret", undefined],
+    ]);
+  });
+
+  it("rejects job answers that are not the API's", async () => {
+    const client = await clientFor({
+      "POST /api/v1/jobs": { status: 202, body: {} },
+      "/api/v1/jobs/x": { body: { id: "x" } },
+    });
+    expect((await codeOf(client.createJob({ type: "prune" })))[1]).toMatch(
+      /answered POST \/api\/v1\/jobs without the \{"id"/,
+    );
+    expect((await codeOf(client.getJob("x")))[1]).toMatch(/answered GET \/api\/v1\/jobs\/x without a job/);
+  });
+
+  it("stops a request when its signal is aborted", async () => {
+    const client = await clientFor({ "/api/v1/jobs/x": { body: {}, delayMs: 2000 } });
+    const controller = new AbortController();
+    const pending = codeOf(client.getJob("x", { signal: controller.signal }));
+    controller.abort();
+    expect((await pending)[0]).toBe("unavailable");
+  });
+
   it("reports an unreachable collector as unavailable", async () => {
     const port = await closedPort();
     const client = new CollectorClient({ server: new URL(`http://127.0.0.1:${port}`), token: null, timeoutMs: 5000 });

@@ -1,13 +1,26 @@
 /**
- * Typed reads of the collector's REST API (SPEC §7), and the one place that
+ * Typed calls of the collector's REST API (SPEC §7), and the one place that
  * turns HTTP statuses and network failures into ImagedriftError codes:
  * unreachable or too slow → `unavailable` / `deadline-exceeded`, 400 →
  * `invalid-argument`, 401 → `unauthenticated`, 403 → `permission-denied`,
- * 404 → `not-found`, 5xx → `internal` with the server's own message.
+ * 404 → `not-found`, 409 → `failed-precondition` (e.g. cancelling a finished
+ * job), 5xx → `internal` with the server's own message.
  * The token only ever goes into the Authorization header.
  */
 import { formatDuration, ImagedriftError } from "@imagedrift/core";
-import type { FindingItem, FindingKind, NodeImageItem, NodeItem, Severity, TagStatus, TagView } from "./api-types.js";
+import type {
+  FindingItem,
+  FindingKind,
+  JobCreated,
+  JobItem,
+  JobRequest,
+  JobState,
+  NodeImageItem,
+  NodeItem,
+  Severity,
+  TagStatus,
+  TagView,
+} from "./api-types.js";
 import { describeNetworkFailure, isTimeout } from "./network-errors.js";
 
 export interface CollectorClientOptions {
@@ -19,6 +32,17 @@ export interface CollectorClientOptions {
 }
 
 type Query = Record<string, string | undefined>;
+type Method = "GET" | "POST" | "DELETE";
+
+interface SendOptions {
+  query?: Query;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Whether an empty answer (e.g. 204) is fine; it reads as null. */
+  emptyOk?: boolean;
+  /** Gives up early when aborted (the timeout applies as well). */
+  signal?: AbortSignal;
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -69,15 +93,46 @@ export class CollectorClient {
     return this.#getItems("/api/v1/findings", filter);
   }
 
-  async #getItems<T>(path: string, query: Query = {}): Promise<T[]> {
-    const body = await this.#getJson(path, query);
-    if (!isRecord(body) || !Array.isArray(body.items)) {
-      throw new ImagedriftError(
-        "internal",
-        `${this.serverLabel} answered GET ${path} without an {"items": [...]} list: is it the imagedrift collector?`,
-      );
+  listJobs(filter: { state?: JobState } = {}): Promise<JobItem[]> {
+    return this.#getItems("/api/v1/jobs", filter);
+  }
+
+  /** `POST /api/v1/jobs`: the job is created and runs in the collector. */
+  async createJob(request: JobRequest): Promise<JobCreated> {
+    const path = "/api/v1/jobs";
+    const body = await this.#send("POST", path, { body: request });
+    if (!isRecord(body) || typeof body.id !== "string" || body.id === "") {
+      throw this.#notTheApi("POST", path, 'without the {"id": ...} of the new job');
     }
+    return body as unknown as JobCreated;
+  }
+
+  async getJob(id: string, options: { signal?: AbortSignal } = {}): Promise<JobItem> {
+    const path = `/api/v1/jobs/${encodeURIComponent(id)}`;
+    const body = await this.#send("GET", path, options);
+    if (!isRecord(body) || typeof body.state !== "string" || !Array.isArray(body.nodes)) {
+      throw this.#notTheApi("GET", path, 'without a job {"id", "state", "nodes": [...]}');
+    }
+    return body as unknown as JobItem;
+  }
+
+  /** `DELETE /api/v1/jobs/{id}`: asks the collector to cancel the job; whatever it answers (null when nothing). */
+  cancelJob(id: string): Promise<unknown> {
+    return this.#send("DELETE", `/api/v1/jobs/${encodeURIComponent(id)}`, { emptyOk: true });
+  }
+
+  async #getItems<T>(path: string, query: Query = {}): Promise<T[]> {
+    const body = await this.#send("GET", path, { query });
+    if (!isRecord(body) || !Array.isArray(body.items))
+      throw this.#notTheApi("GET", path, 'without an {"items": [...]} list');
     return body.items as T[];
+  }
+
+  #notTheApi(method: Method, path: string, what: string): ImagedriftError {
+    return new ImagedriftError(
+      "internal",
+      `${this.serverLabel} answered ${method} ${path} ${what}: is it the imagedrift collector?`,
+    );
   }
 
   #url(path: string, query: Query): URL {
@@ -87,32 +142,32 @@ export class CollectorClient {
     return url;
   }
 
-  async #getJson(path: string, query: Query): Promise<unknown> {
+  async #send(method: Method, path: string, options: SendOptions = {}): Promise<unknown> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (this.#options.token !== null) headers.authorization = `Bearer ${this.#options.token}`;
+    if (options.body !== undefined) headers["content-type"] = "application/json";
     let status: number;
     let text: string;
     try {
-      const response = await fetch(this.#url(path, query), {
+      const response = await fetch(this.#url(path, options.query ?? {}), {
+        method,
         headers,
-        signal: AbortSignal.timeout(this.#options.timeoutMs),
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal: AbortSignal.any([
+          AbortSignal.timeout(this.#options.timeoutMs),
+          ...(options.signal ? [options.signal] : []),
+        ]),
       });
       status = response.status;
       text = await response.text();
     } catch (thrown) {
       throw this.#networkError(thrown);
     }
+    if (status < 200 || status >= 300) throw this.#httpError(status, parseJson(text), `${method} ${path}`);
+    if (options.emptyOk && text.trim() === "") return null;
     const body = parseJson(text);
-    if (status >= 200 && status < 300) {
-      if (body === undefined) {
-        throw new ImagedriftError(
-          "internal",
-          `${this.serverLabel} answered GET ${path} with something other than JSON: is it the imagedrift collector?`,
-        );
-      }
-      return body;
-    }
-    throw this.#httpError(status, body, path);
+    if (body === undefined) throw this.#notTheApi(method, path, "with something other than JSON");
+    return body;
   }
 
   #networkError(thrown: unknown): ImagedriftError {
@@ -130,7 +185,8 @@ export class CollectorClient {
     );
   }
 
-  #httpError(status: number, body: unknown, path: string): ImagedriftError {
+  /** `request` is `METHOD /path`, for messages. */
+  #httpError(status: number, body: unknown, request: string): ImagedriftError {
     const message = serverMessage(body);
     const detail = message === null ? "" : `: ${message}`;
     if (status === 401 || status === 403) {
@@ -141,11 +197,12 @@ export class CollectorClient {
       return new ImagedriftError(code, `the collector refused the token (HTTP ${status}${detail})`);
     }
     if (status === 400) return new ImagedriftError("invalid-argument", `the collector rejected the request${detail}`);
-    if (status === 404) return new ImagedriftError("not-found", message ?? `not found: GET ${path} (HTTP 404)`);
+    if (status === 404) return new ImagedriftError("not-found", message ?? `not found: ${request} (HTTP 404)`);
+    if (status === 409) return new ImagedriftError("failed-precondition", `the collector refused${detail} (HTTP 409)`);
     if (status === 429) {
       return new ImagedriftError("resource-exhausted", `the collector is busy (HTTP 429)${detail}; try again later`);
     }
     if (status >= 500) return new ImagedriftError("internal", `the collector failed (HTTP ${status})${detail}`);
-    return new ImagedriftError("invalid-argument", `the collector answered GET ${path} with HTTP ${status}${detail}`);
+    return new ImagedriftError("invalid-argument", `the collector answered ${request} with HTTP ${status}${detail}`);
   }
 }

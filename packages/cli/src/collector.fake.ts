@@ -1,7 +1,10 @@
 /**
  * TEST DOUBLE of the collector's REST API, for the CLI's unit tests only.
- * A real HTTP server on 127.0.0.1, port 0, that answers GETs with canned
- * SPEC §7 bodies (see api-fixtures.fake.ts) and records what it was asked.
+ * A real HTTP server on 127.0.0.1, port 0, that answers with canned SPEC §7
+ * bodies (see api-fixtures.fake.ts, job-fixtures.fake.ts) and records what
+ * it was asked, request bodies included. A route may answer a sequence (a
+ * job going pending → running → partial, one answer per request, the last
+ * repeated) or drop the connection (a collector going away mid-follow).
  * It is not the collector and proves nothing about it; the collector's own
  * tests and the lab own that. Excluded from the build (`*.fake.ts`).
  */
@@ -15,18 +18,28 @@ export interface CannedResponse {
   delayMs?: number;
   /** Send this raw text instead of JSON. */
   raw?: string;
+  /** Drop the connection without answering. */
+  destroy?: boolean;
 }
+
+/** One answer, or successive answers (the last one repeats). */
+export type CannedRoute = CannedResponse | CannedResponse[];
 
 export interface RecordedRequest {
   method: string;
   /** Path and query, e.g. `/api/v1/tags?status=stale`. */
   url: string;
   authorization: string | undefined;
+  /** The JSON body, when one was sent. */
+  body?: unknown;
 }
 
 export interface FakeCollectorOptions {
-  /** Keyed by `path?query` (exact) or `path` (any query). */
-  routes: Record<string, CannedResponse>;
+  /**
+   * Keyed by `METHOD path?query` or `METHOD path`; a key without a method
+   * (`path?query` exact, or `path` for any query) answers GET only.
+   */
+  routes: Record<string, CannedRoute>;
   /** When set, every request needs `Authorization: Bearer <token>` (else 401). */
   token?: string;
 }
@@ -37,19 +50,33 @@ export class FakeCollector {
   readonly requests: RecordedRequest[] = [];
   readonly #server: Server;
   readonly #options: FakeCollectorOptions;
+  /** How many times each route key has answered, for sequences. */
+  readonly #served = new Map<string, number>();
 
   private constructor(options: FakeCollectorOptions) {
     this.#options = options;
     this.#server = createServer((request, response) => {
-      const url = request.url ?? "/";
-      this.requests.push({ method: request.method ?? "", url, authorization: request.headers.authorization });
-      const canned = this.#answer(url, request.headers.authorization);
-      const send = () => {
-        response.writeHead(canned.status ?? 200, { "content-type": "application/json" });
-        response.end(canned.raw ?? JSON.stringify(canned.body));
-      };
-      if (canned.delayMs === undefined) send();
-      else setTimeout(send, canned.delayMs).unref();
+      const chunks: Buffer[] = [];
+      request.on("data", (chunk: Buffer) => chunks.push(chunk));
+      request.on("end", () => {
+        const method = request.method ?? "";
+        const url = request.url ?? "/";
+        const recorded: RecordedRequest = { method, url, authorization: request.headers.authorization };
+        const text = Buffer.concat(chunks).toString("utf8");
+        if (text !== "") recorded.body = JSON.parse(text);
+        this.requests.push(recorded);
+        const canned = this.#answer(method, url, request.headers.authorization);
+        const send = () => {
+          if (canned.destroy) {
+            response.socket?.destroy();
+            return;
+          }
+          response.writeHead(canned.status ?? 200, { "content-type": "application/json" });
+          response.end(canned.raw ?? JSON.stringify(canned.body));
+        };
+        if (canned.delayMs === undefined) send();
+        else setTimeout(send, canned.delayMs).unref();
+      });
     });
   }
 
@@ -68,13 +95,26 @@ export class FakeCollector {
     return this.requests.map((r) => r.url);
   }
 
-  #answer(url: string, authorization: string | undefined): CannedResponse {
+  /** The requests of one method (and path, when given). */
+  requestsOf(method: string, path?: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.method === method && (path === undefined || r.url === path));
+  }
+
+  #answer(method: string, url: string, authorization: string | undefined): CannedResponse {
     if (this.#options.token !== undefined && authorization !== `Bearer ${this.#options.token}`) {
       return { status: 401, body: errorBody("unauthenticated", "missing or invalid bearer token") };
     }
     const path = url.split("?")[0] ?? url;
-    const canned = this.#options.routes[url] ?? this.#options.routes[path];
-    return canned ?? { status: 404, body: errorBody("not-found", `no route ${path}`) };
+    const keys = [`${method} ${url}`, `${method} ${path}`, ...(method === "GET" ? [url, path] : [])];
+    const key = keys.find((k) => this.#options.routes[k] !== undefined);
+    const route = key === undefined ? undefined : this.#options.routes[key];
+    if (key === undefined || route === undefined) {
+      return { status: 404, body: errorBody("not-found", `no route ${method} ${path}`) };
+    }
+    if (!Array.isArray(route)) return route;
+    const served = this.#served.get(key) ?? 0;
+    this.#served.set(key, served + 1);
+    return route[Math.min(served, route.length - 1)] ?? { status: 500, body: errorBody("internal", "empty sequence") };
   }
 
   close(): Promise<void> {

@@ -135,7 +135,7 @@ describe("exit codes", () => {
 });
 
 describe("help", () => {
-  it.each(["nodes", "images", "tags", "findings", "verify"])(
+  it.each(["nodes", "images", "tags", "findings", "verify", "prepull", "refresh", "prune", "jobs", "job", "cancel"])(
     "%s --help explains, shows an example and names the env vars",
     async (command) => {
       const result = await runCli([command, "--help"], { env });
@@ -148,6 +148,26 @@ describe("help", () => {
       expect(fake.requests).toEqual([]);
     },
   );
+
+  it("job commands explain following, --no-wait and Ctrl-C", async () => {
+    for (const command of ["prepull", "refresh", "prune"]) {
+      const help = (await runCli([command, "--help"], { env })).stdout;
+      for (const flag of [
+        "--nodes",
+        "--selector",
+        "--concurrency",
+        "--dry-run",
+        "--timeout-per-node",
+        "--retries",
+        "--no-wait",
+      ])
+        expect(help, `${command} ${flag}`).toContain(flag);
+      expect(help).toContain("imagedrift cancel ID");
+    }
+    expect((await runCli(["--help"], { env })).stdout).toMatch(
+      /prepull[\s\S]*refresh[\s\S]*prune[\s\S]*jobs[\s\S]*job[\s\S]*cancel/,
+    );
+  });
 
   it("prints the version", async () => {
     expect(await runCli(["--version"])).toMatchObject({ code: 0, stdout: "0.1.0\n" });

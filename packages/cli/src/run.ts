@@ -2,21 +2,30 @@
  * The imagedrift CLI as a function: argv and streams in, exit status out,
  * so tests run it in-process and main.ts only wires it to the process.
  * This is the one place where errors become exit codes (SPEC §10):
- * 0 fine, 1 the check failed, 2 usage or input error, 3 collector unreachable.
+ * 0 fine, 1 the check failed (or a job did not succeed), 2 usage or input
+ * error, 3 collector unreachable; 130 when Ctrl-C stopped following a job.
  */
 import { readFileSync } from "node:fs";
 import { type ErrorCode, toImagedriftError } from "@imagedrift/core";
 import { Command, CommanderError, Option } from "commander";
 import { CollectorClient } from "./client.js";
-import type { CommandResult, DefineCommand, Execute } from "./commands/command.js";
+import { defineCancel } from "./commands/cancel.js";
+import type { CommandResult, DefineCommand, Execute, LiveIo, ProgressStream } from "./commands/command.js";
 import { ENVIRONMENT_HELP, EXIT_CODES_HELP } from "./commands/command.js";
 import { defineFindings } from "./commands/findings.js";
 import { defineImages } from "./commands/images.js";
+import { defineJob } from "./commands/job.js";
+import { defineJobs } from "./commands/jobs.js";
+import { defineLint } from "./commands/lint.js";
 import { defineNodes } from "./commands/nodes.js";
+import { definePrepull } from "./commands/prepull.js";
+import { definePrune } from "./commands/prune.js";
+import { defineRefresh } from "./commands/refresh.js";
 import { defineTags } from "./commands/tags.js";
 import { defineVerify } from "./commands/verify.js";
 import { OUTPUT_FORMATS } from "./format/output.js";
 import { colorWanted, createStyle } from "./format/style.js";
+import { DEFAULT_POLL_INTERVAL_MS } from "./job-follow.js";
 import {
   DEFAULT_SERVER,
   DEFAULT_TIMEOUT,
@@ -28,16 +37,23 @@ import {
 
 export interface CliIo {
   stdout: { write(text: string): unknown; isTTY?: boolean };
-  stderr: { write(text: string): unknown };
+  /** Errors, and the progress of a followed job (a live bar when it is a terminal). */
+  stderr: ProgressStream;
   env: Readonly<Record<string, string | undefined>>;
   /** The clock for relative times; defaults to the system clock. */
   now?: () => Date;
+  /** Calls `handler` on Ctrl-C until the returned function is called; without it Ctrl-C is never seen. */
+  onInterrupt?: (handler: () => void) => () => void;
+  /** How often a followed job is polled; default 500 ms. */
+  pollIntervalMs?: number;
 }
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 const EXIT_UNREACHABLE = 3;
+/** 128 + SIGINT, as shells report a program stopped by Ctrl-C. */
+const EXIT_INTERRUPTED = 130;
 
 /** Error code → exit status; anything else (5xx, internal) is 1. */
 const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
@@ -45,13 +61,30 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   "invalid-reference": EXIT_USAGE,
   "invalid-config": EXIT_USAGE,
   "not-found": EXIT_USAGE,
+  // HTTP 409: the request does not fit the collector's state (refresh a tag no node holds, cancel a finished job).
+  "failed-precondition": EXIT_USAGE,
   unauthenticated: EXIT_USAGE,
   "permission-denied": EXIT_USAGE,
   unavailable: EXIT_UNREACHABLE,
   "deadline-exceeded": EXIT_UNREACHABLE,
+  // The user stopped following a job (Ctrl-C); the job itself goes on.
+  cancelled: EXIT_INTERRUPTED,
 };
 
-const COMMANDS: readonly DefineCommand[] = [defineNodes, defineImages, defineTags, defineFindings, defineVerify];
+const COMMANDS: readonly DefineCommand[] = [
+  defineNodes,
+  defineImages,
+  defineTags,
+  defineFindings,
+  defineVerify,
+  definePrepull,
+  defineRefresh,
+  definePrune,
+  defineJobs,
+  defineJob,
+  defineCancel,
+  defineLint,
+];
 
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
   .version;
@@ -75,6 +108,17 @@ function buildProgram(io: CliIo, execute: Execute): Command {
   return program;
 }
 
+/** Progress of followed jobs goes to stderr: a bar on a terminal (not a dumb one), plain lines otherwise. */
+function liveIo(io: CliIo): LiveIo {
+  return {
+    progress: io.stderr,
+    progressStyle: createStyle(colorWanted(io.stderr, io.env)),
+    bar: io.stderr.isTTY === true && io.env.TERM !== "dumb",
+    onInterrupt: io.onInterrupt ?? (() => () => {}),
+    pollIntervalMs: io.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+  };
+}
+
 /** Removes the token (from --token or the environment) from anything printed, whatever produced the text. */
 function redact(text: string, tokens: readonly (string | undefined)[]): string {
   let out = text;
@@ -93,7 +137,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       timeoutMs: settings.timeoutMs,
     });
     const style = createStyle(colorWanted(io.stdout, io.env));
-    result = await work(client, { output: settings.output, style, now: io.now?.() ?? new Date() });
+    result = await work(client, { output: settings.output, style, now: io.now?.() ?? new Date() }, liveIo(io));
   });
   try {
     await program.parseAsync([...argv], { from: "user" });

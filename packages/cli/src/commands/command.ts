@@ -18,6 +18,27 @@ export interface ViewOptions {
   now: Date;
 }
 
+/** A stream progress is written to while a job is followed (stderr in the binary). */
+export interface ProgressStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/** What commands that follow a job need beyond the view: where progress goes, and Ctrl-C. */
+export interface LiveIo {
+  /** Progress goes here (stderr), so stdout keeps only the result. */
+  progress: ProgressStream;
+  /** Colours for the progress stream: on only when it is a terminal. */
+  progressStyle: Style;
+  /** Draw a live progress bar (the progress stream is a terminal) instead of plain lines. */
+  bar: boolean;
+  /** Calls `handler` on Ctrl-C until the returned function is called. */
+  onInterrupt(handler: () => void): () => void;
+  /** How often a followed job is polled. */
+  pollIntervalMs: number;
+}
+
 export interface CommandResult {
   exitCode: number;
   /** Written to stdout as is. */
@@ -25,7 +46,9 @@ export interface CommandResult {
 }
 
 /** Runs a command's work with a client built from the global options; `run` supplies it. */
-export type Execute = (work: (client: CollectorClient, view: ViewOptions) => Promise<CommandResult>) => Promise<void>;
+export type Execute = (
+  work: (client: CollectorClient, view: ViewOptions, live: LiveIo) => Promise<CommandResult>,
+) => Promise<void>;
 
 /** Adds one subcommand to the program. */
 export type DefineCommand = (program: Command, execute: Execute) => void;
@@ -39,10 +62,11 @@ export const ENVIRONMENT_HELP = [
 
 export const EXIT_CODES_HELP = [
   "Exit codes:",
-  "  0  fine",
-  "  1  the check failed, or the collector answered with an error",
-  "  2  usage or input error (bad flag, bad reference, token refused)",
-  "  3  the collector could not be reached (refused, DNS, timeout)",
+  "    0  fine",
+  "    1  the check failed (drift found; a job failed, was partial or cancelled), or the collector answered with an error",
+  "    2  usage or input error (bad flag, bad reference, token refused)",
+  "    3  the collector could not be reached (refused, DNS, timeout)",
+  "  130  stopped following a job with Ctrl-C (the job goes on in the collector)",
 ].join("\n");
 
 /** The text after a command's options: examples, then environment and exit codes. */

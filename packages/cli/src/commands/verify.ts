@@ -1,5 +1,4 @@
 /** `imagedrift verify REF...`: the deploy gate. Exit 0 only when every selected node holds every tag at the expected digest. */
-import { ImagedriftError } from "@imagedrift/core";
 import type { CollectorClient } from "../client.js";
 import { shortDigest } from "../format/digest.js";
 import { renderOutput } from "../format/output.js";
@@ -13,6 +12,7 @@ import {
   verifyReferences,
 } from "../verify.js";
 import { type CommandResult, type DefineCommand, helpEpilogue, type ViewOptions } from "./command.js";
+import { parseNodeList } from "./flags.js";
 
 export interface VerifyOptions extends ViewOptions {
   references: string[];
@@ -74,16 +74,6 @@ export async function verifyCommand(client: CollectorClient, options: VerifyOpti
     exitCode: result.passed ? 0 : 1,
     output: renderOutput(result, options.output, (value) => verifyText(value, options)),
   };
-}
-
-/** `a,b, c` → `["a", "b", "c"]`; an empty list is a usage error. */
-export function parseNodeList(value: string): string[] {
-  const names = value
-    .split(",")
-    .map((name) => name.trim())
-    .filter((name) => name !== "");
-  if (names.length === 0) throw new ImagedriftError("invalid-argument", "--nodes needs node names, e.g. --nodes a,b");
-  return names;
 }
 
 export const defineVerify: DefineCommand = (program, execute) => {
