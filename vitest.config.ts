@@ -6,13 +6,16 @@ import { defineConfig } from "vitest/config";
  * The `@imagedrift/source` condition makes workspace imports resolve to
  * TypeScript sources, so unit tests need no build.
  */
-const resolve = { conditions: ["@imagedrift/source"] };
+const conditions = ["@imagedrift/source", "module", "node", "development|production"];
+const resolve = { conditions };
+const ssr = { resolve: { conditions, externalConditions: ["@imagedrift/source"] } };
 
 export default defineConfig({
   test: {
     projects: [
       {
         resolve,
+        ssr,
         test: {
           name: "unit",
           include: ["packages/*/src/**/*.test.ts"],
@@ -21,6 +24,7 @@ export default defineConfig({
       },
       {
         resolve,
+        ssr,
         test: {
           name: "lab",
           include: ["test/**/*.test.ts"],
