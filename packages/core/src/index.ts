@@ -7,4 +7,6 @@ export * from "./image-ref.js";
 export * from "./inventory.js";
 export * from "./job-types.js";
 export * from "./log.js";
+export * from "./manifest-lint.js";
+export * from "./prune-plan.js";
 export * from "./tag-view.js";

@@ -140,7 +140,11 @@ function plural(n: number, noun: string): string {
 }
 
 /** One row per finding, its remedy under it, then a count by severity. */
-export function lintTable(findings: readonly LintFinding[], counts: { files: number; documents: number }, style: Style) {
+export function lintTable(
+  findings: readonly LintFinding[],
+  counts: { files: number; documents: number },
+  style: Style,
+) {
   const checked = `${plural(counts.documents, "document")} in ${plural(counts.files, "file")}`;
   if (findings.length === 0) return `No findings: ${checked} checked.\n`;
   const columns: Column<LintFinding>[] = [
@@ -171,7 +175,10 @@ export async function lintCommand(options: LintOptions): Promise<CommandResult> 
   const findings = lintWorkloads(documents);
   const counts = { files, documents: documents.length };
   const exitCode = findings.some((f) => severityAtLeast(f.severity, options.failOn)) ? 1 : 0;
-  return { exitCode, output: renderOutput(findings, options.output, (items) => lintTable(items, counts, options.style)) };
+  return {
+    exitCode,
+    output: renderOutput(findings, options.output, (items) => lintTable(items, counts, options.style)),
+  };
 }
 
 /** The `lint` subcommand, reading `-` with `readStdin`. */
