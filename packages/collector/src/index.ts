@@ -2,5 +2,6 @@ export { type CollectorConfig, parseCollectorConfig } from "./config.js";
 export { DriftService, type TagResolverLike } from "./drift-service.js";
 export { AgentGateway, type AgentHandlers, type AgentSession } from "./gateway/agent-gateway.js";
 export { createHttpServer } from "./http/server.js";
+export * from "./jobs/index.js";
 export { CollectorMetrics } from "./metrics.js";
 export * from "./store/index.js";

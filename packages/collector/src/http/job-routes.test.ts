@@ -79,7 +79,10 @@ function collector(options: { token?: string | null; labels?: Record<string, str
     log: silentLogger,
     jobs: runner,
   });
-  cleanups.push(() => runner.stop(), () => app.close());
+  cleanups.push(
+    () => runner.stop(),
+    () => app.close(),
+  );
   return { app, agents, runner, store };
 }
 
@@ -95,7 +98,12 @@ describe("job routes", () => {
     const { app, agents, runner, store } = collector();
     agents.connect("n1");
     agents.connect("n2");
-    const res = await app.inject({ method: "POST", url: "/api/v1/jobs", headers: auth, payload: { type: "prepull", images: ["reg.example/app:1"] } });
+    const res = await app.inject({
+      method: "POST",
+      url: "/api/v1/jobs",
+      headers: auth,
+      payload: { type: "prepull", images: ["reg.example/app:1"] },
+    });
     expect(res.statusCode).toBe(202);
     const body = res.json();
     expect(body).toMatchObject({ id: expect.any(String), state: "running", type: "prepull", finishedAt: null });
@@ -122,7 +130,10 @@ describe("job routes", () => {
     [{ type: "prepull", images: ["nginx"], imagez: 1 }, 'unknown field "imagez"'],
     [{ type: "wipe" }, "type: must be one of prepull, refresh, prune"],
     [{ type: "prepull", images: ["nginx", "Bad/Ref"] }, 'images[1]: invalid reference "Bad/Ref"'],
-    [{ type: "prune", policy: { mode: "unused", targetUsagePercent: 0 } }, "policy.targetUsagePercent: must be between 1 and 99"],
+    [
+      { type: "prune", policy: { mode: "unused", targetUsagePercent: 0 } },
+      "policy.targetUsagePercent: must be between 1 and 99",
+    ],
     [{ type: "prepull", images: ["nginx"], nodes: ["ghost"] }, 'nodes: unknown node "ghost"'],
     [
       { type: "prepull", images: ["nginx"], nodeSelector: { zone: "a" } },
@@ -157,7 +168,11 @@ describe("job routes", () => {
 
   it("records an anonymous actor when no token is configured", async () => {
     const { app, store } = collector({ token: null });
-    const res = await app.inject({ method: "POST", url: "/api/v1/jobs", payload: { type: "prepull", images: ["nginx"] } });
+    const res = await app.inject({
+      method: "POST",
+      url: "/api/v1/jobs",
+      payload: { type: "prepull", images: ["nginx"] },
+    });
     expect(res.statusCode).toBe(202);
     expect(res.json().createdBy).toBe("anonymous");
     expect(store.auditLog()[0]?.actor).toBe("anonymous");
@@ -201,7 +216,9 @@ describe("job routes", () => {
     agents.connect("n2");
     const ids: string[] = [];
     for (const images of [["a"], ["b"]]) {
-      const { id } = (await app.inject({ method: "POST", url: "/api/v1/jobs", headers: auth, payload: { type: "prepull", images } })).json();
+      const { id } = (
+        await app.inject({ method: "POST", url: "/api/v1/jobs", headers: auth, payload: { type: "prepull", images } })
+      ).json();
       ids.push(id);
       await runner.settled(id);
     }

@@ -115,6 +115,44 @@ export const migrations: readonly string[] = [
     last_seen_at TEXT NOT NULL
   ) STRICT, WITHOUT ROWID;
   `,
+  /* 2: jobs, their per-node shares, the audit log. Never credentials: they travel only to the pulling agent. */ `
+  CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL CHECK (type IN ('prepull', 'refresh', 'prune')),
+    state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'succeeded', 'failed', 'partial', 'cancelled')),
+    request TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    created_by TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX jobs_by_state ON jobs (state);
+  CREATE INDEX jobs_by_created ON jobs (created_at);
+
+  -- One node's share of a job: the planned commands (steps), how far it got, and what the agent answered.
+  CREATE TABLE job_nodes (
+    job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    node TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    message TEXT NOT NULL DEFAULT '',
+    result TEXT,
+    started_at TEXT,
+    finished_at TEXT,
+    command_id TEXT,
+    steps TEXT NOT NULL DEFAULT '[]',
+    steps_done INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (job_id, node)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL
+  ) STRICT;
+  `,
 ];
 
 export function migrate(db: Database): number {

@@ -1,0 +1,43 @@
+import type { NodeInventory, TagResolution, TagView } from "@imagedrift/core";
+import type { Database } from "better-sqlite3";
+import type { DriftService } from "../drift-service.js";
+import type { NodeStore, TagStore } from "../store/index.js";
+import type { KnownNode } from "./node-selection.js";
+
+/** What jobs need to know about the cluster, read fresh on every call. */
+export interface ClusterFacts {
+  knownNodes(): KnownNode[];
+  tagViews(): readonly TagView[];
+  /** What the registry said about each tag. */
+  resolutions(): ReadonlyMap<string, TagResolution>;
+  inventory(node: string): NodeInventory | undefined;
+  /** Image id → ISO time last seen in use on the node, or first seen for an image never used. */
+  lastUsed(node: string): Map<string, string>;
+}
+
+/** ClusterFacts from the drift service, the stores and the usage history in SQLite. */
+export function clusterFacts(deps: {
+  drift: DriftService;
+  nodes: NodeStore;
+  tags: TagStore;
+  db: Database;
+}): ClusterFacts {
+  const usage = deps.db.prepare(`SELECT i.image_id AS id, coalesce(u.last_used_at, i.first_seen_at) AS at
+    FROM node_images i LEFT JOIN image_usage u ON u.node = i.node AND u.image_id = i.image_id
+    WHERE i.node = ?`);
+  return {
+    knownNodes: () => {
+      const missing = deps.drift.missingNodes;
+      return deps.nodes.list().map((n) => ({
+        name: n.name,
+        labels: n.labels,
+        missing: missing.has(n.name),
+        lastReportAt: n.lastReportAt,
+      }));
+    },
+    tagViews: () => deps.drift.tagViews,
+    resolutions: () => deps.tags.all(),
+    inventory: (node) => deps.drift.nodeInventory(node),
+    lastUsed: (node) => new Map((usage.all(node) as { id: string; at: string }[]).map((r) => [r.id, r.at])),
+  };
+}

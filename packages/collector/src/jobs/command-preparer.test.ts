@@ -1,0 +1,178 @@
+import type { CommandSpec, Job, TagView } from "@imagedrift/core";
+import { describe, expect, it } from "vitest";
+import { defaultHostConfig, type RegistriesConfig } from "../registry/registry-host.js";
+import { Secret } from "../registry/secret.js";
+import type { ClusterFacts } from "./cluster-facts.js";
+import { commandPreparer } from "./command-preparer.js";
+import { protectedReferences, staleImageIds } from "./prune-facts.js";
+import { pullAuth } from "./pull-credentials.js";
+
+const d = (c: string) => `sha256:${c.repeat(64)}`;
+const NOW = new Date("2026-01-01T12:00:00Z");
+
+const registries: RegistriesConfig = {
+  hosts: new Map([
+    [
+      "private.example:5000",
+      {
+        ...defaultHostConfig("private.example:5000"),
+        credentials: { kind: "basic", username: "robot", password: new Secret("s3cret") },
+      },
+    ],
+    [
+      "docker.io",
+      {
+        ...defaultHostConfig("docker.io"),
+        credentials: { kind: "identity-token", username: "", token: new Secret("refresh-token") },
+      },
+    ],
+    ["public.example", defaultHostConfig("public.example")],
+  ]),
+};
+
+const holder = (node: string, imageId: string, status: "current" | "stale" | "unknown") => ({
+  node,
+  digest: status === "unknown" ? null : d("0"),
+  imageId,
+  status,
+});
+
+const views: TagView[] = [
+  {
+    reference: "reg.example/app:1",
+    registryDigest: d("2"),
+    resolvedAt: null,
+    resolveError: null,
+    status: "stale",
+    nodes: [holder("n1", d("a"), "stale"), holder("n2", d("b"), "stale")],
+  },
+  {
+    reference: "reg.example/app:2",
+    registryDigest: d("3"),
+    resolvedAt: null,
+    resolveError: null,
+    status: "current",
+    // The same image on n2 is current under another tag: not stale.
+    nodes: [holder("n2", d("b"), "current"), holder("n1", d("c"), "unknown")],
+  },
+];
+
+const job = (over: Partial<Job>): Job => ({
+  id: "j",
+  type: "prepull",
+  state: "running",
+  createdAt: "2026-01-01T00:00:00Z",
+  startedAt: null,
+  finishedAt: null,
+  createdBy: "token",
+  request: { type: "prepull", images: ["reg.example/wanted:1"] },
+  nodes: [],
+  ...over,
+});
+
+const cluster: ClusterFacts = {
+  knownNodes: () => [],
+  tagViews: () => views,
+  resolutions: () => new Map(),
+  inventory: () => undefined,
+  lastUsed: () => new Map([[d("a"), "2026-01-01T10:00:00Z"]]),
+};
+
+describe("prune facts", () => {
+  it("stale images are those whose tag moved away and that no other tag keeps current", () => {
+    expect(staleImageIds("n1", views)).toEqual([d("a")]);
+    expect(staleImageIds("n2", views)).toEqual([]);
+  });
+
+  it("protects what active pulling jobs want, and recent ones for an hour", () => {
+    const jobs = [
+      job({ id: "active" }),
+      job({
+        id: "recent",
+        state: "succeeded",
+        finishedAt: "2026-01-01T11:30:00Z",
+        request: { type: "prepull", images: ["reg.example/recent:1"] },
+      }),
+      job({
+        id: "old",
+        state: "succeeded",
+        finishedAt: "2026-01-01T10:00:00Z",
+        request: { type: "prepull", images: ["reg.example/old:1"] },
+      }),
+      job({ id: "prune", type: "prune", request: { type: "prune", policy: { mode: "unused" } } }),
+    ];
+    expect(protectedReferences(jobs, NOW)).toEqual(["reg.example/recent:1", "reg.example/wanted:1"]);
+  });
+
+  it("a prune command is planned again right before sending, from fresh facts", () => {
+    const prepare = commandPreparer({ cluster, registries, recentJobs: () => [job({})] });
+    const planned: CommandSpec = {
+      type: "prune",
+      policy: { mode: "stale" },
+      dryRun: true,
+      protect: [],
+      lastUsed: {},
+      staleImageIds: [],
+    };
+    expect(prepare(planned, { node: "n1", earlier: {}, now: NOW })).toEqual({
+      type: "prune",
+      policy: { mode: "stale" },
+      dryRun: true,
+      protect: ["reg.example/wanted:1"],
+      lastUsed: { [d("a")]: "2026-01-01T10:00:00Z" },
+      staleImageIds: [d("a")],
+    });
+  });
+});
+
+describe("credentials", () => {
+  it.each([
+    [
+      "private.example:5000/team/app:1",
+      { username: "robot", password: "s3cret", serverAddress: "private.example:5000" },
+    ],
+    ["nginx:1.27", { identityToken: "refresh-token", serverAddress: "docker.io" }],
+    ["public.example/app:1", undefined],
+    ["elsewhere.example/app:1", undefined],
+  ])("%s → %j", (ref, expected) => {
+    expect(pullAuth(registries, ref)).toEqual(expected);
+  });
+
+  it("are attached by host when sending, leaving the planned spec untouched", () => {
+    const prepare = commandPreparer({ cluster, registries, recentJobs: () => [] });
+    const planned: CommandSpec = {
+      type: "pull",
+      dryRun: false,
+      images: [
+        { ref: "private.example:5000/team/app:1", expectedDigest: null },
+        { ref: "public.example/app:1", expectedDigest: null },
+      ],
+    };
+    const copy = structuredClone(planned);
+    const sent = prepare(planned, { node: "n1", earlier: {}, now: NOW });
+    expect(planned).toEqual(copy);
+    expect(sent).toEqual({
+      ...planned,
+      images: [
+        {
+          ref: "private.example:5000/team/app:1",
+          expectedDigest: null,
+          auth: { username: "robot", password: "s3cret", serverAddress: "private.example:5000" },
+        },
+        { ref: "public.example/app:1", expectedDigest: null },
+      ],
+    });
+  });
+});
+
+describe("refresh's removal", () => {
+  it("never removes an image the node's pull just returned; nothing left means no command", () => {
+    const prepare = commandPreparer({ cluster, registries, recentJobs: () => [] });
+    const spec: CommandSpec = { type: "remove", imageIds: [d("a"), d("b")], dryRun: false };
+    const pulled = (imageId: string) => ({
+      pulled: [{ ref: "reg.example/app:1", imageId, digest: null, verified: null, alreadyPresent: false }],
+    });
+    expect(prepare(spec, { node: "n1", earlier: pulled(d("a")), now: NOW })).toEqual({ ...spec, imageIds: [d("b")] });
+    expect(prepare({ ...spec, imageIds: [d("a")] }, { node: "n1", earlier: pulled(d("a")), now: NOW })).toBeNull();
+  });
+});
