@@ -23,6 +23,11 @@ export interface LabOptions {
   /** The lab dir (created if missing; keep it short). Default a new /tmp/idl-XXXXXX. */
   dir?: string;
   registryAuth?: RegistryAuth;
+  /**
+   * Whether nodes' containerd configs carry the registry's credentials (default
+   * true). False makes pulls depend on credentials sent with each CRI request.
+   */
+  nodeCredentials?: boolean;
 }
 
 export type NodeRef = ContainerdNode | string;
@@ -88,7 +93,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
           dir: join(dir, name),
           registryHost: started.host,
           sandboxImage: lab.sandboxImage,
-          registryCredentials: started.credentials,
+          registryCredentials: options.nodeCredentials === false ? undefined : started.credentials,
         }),
       ),
     );

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import * as grpc from "@grpc/grpc-js";
-import { createLogger, type ErrorCode, ImagedriftError, type LogLevel, toImagedriftError } from "@imagedrift/core";
+import { createLogger, type ErrorCode, type LogLevel, toImagedriftError } from "@imagedrift/core";
 import { CriClient } from "@imagedrift/cri";
 import { readTokenFile } from "@imagedrift/protocol";
 import { Command, Option } from "commander";

@@ -1,0 +1,47 @@
+/** What every command gets to run with, and what it tells the executor when it ends. */
+import type { CommandResult, Logger } from "@imagedrift/core";
+import type { CriClient } from "@imagedrift/cri";
+
+export interface CommandContext {
+  cri: CriClient;
+  node: string;
+  log: Logger;
+  /** Aborted on cancel or timeout: commands stop between items (a CRI call under way finishes). */
+  signal: AbortSignal;
+  /** Epoch ms by which the command must end; caps each pull's deadline. */
+  deadline: number;
+  /**
+   * The result so far. Commands add to it as they go, so that a command that
+   * is cancelled, times out or fails half-way still reports what it did.
+   */
+  result: CommandResult;
+  /** A progress line (sent as a `running` update with the result so far). */
+  progress(message: string): void;
+  now(): Date;
+}
+
+export interface CommandOutcome {
+  /** Whether any item failed. */
+  failed: boolean;
+  /** One line for the final update. */
+  message: string;
+}
+
+/** `sha256:0123456789ab` — enough to tell digests apart in a message. */
+export function shortDigest(digest: string | null): string {
+  if (digest === null) return "no digest";
+  const colon = digest.indexOf(":");
+  return digest.slice(0, colon + 13);
+}
+
+/** `12.3 MB`. */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}

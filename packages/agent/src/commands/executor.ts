@@ -1,0 +1,220 @@
+/**
+ * Runs what the collector asks of this node (`command` / `cancelCommand` on
+ * the agent's stream). Commands run one at a time, in arrival order: two
+ * prunes, or a pull and a prune, never interleave on one node. Each sends
+ * `running` updates with a progress line and the result so far, then one final
+ * update (`succeeded`, `failed` or `cancelled`) whose `resultJson` is the
+ * CommandResult. A cancel or the command's timeout stops it between items
+ * and it reports what it did. A command id seen before is not run twice: its
+ * final update is sent again.
+ */
+import {
+  type CommandResult,
+  type CommandSpec,
+  formatDuration,
+  type ImagedriftError,
+  type Logger,
+  toImagedriftError,
+} from "@imagedrift/core";
+import type { CriClient } from "@imagedrift/cri";
+import type { AgentMessage, CollectorMessage, CommandMessage, CommandUpdate } from "@imagedrift/protocol";
+import { parseCommandSpec } from "./command-spec.js";
+import type { CommandContext, CommandOutcome } from "./context.js";
+import { runPrune } from "./prune.js";
+import { runPull } from "./pull.js";
+import { runRemove } from "./remove.js";
+
+/** Used when a command carries no timeout. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 10 * 60_000;
+/** Final updates kept to answer a repeated command id. */
+const REMEMBERED = 200;
+
+type Reply = (message: AgentMessage) => void;
+
+interface Pending {
+  command: CommandMessage;
+  reply: Reply;
+  controller: AbortController;
+  deadline: number;
+  timeoutMs: number;
+}
+
+const CANCELLED = "cancelled";
+const TIMED_OUT = "timed-out";
+
+/** Runs one command to its outcome. */
+export function runCommand(ctx: CommandContext, spec: CommandSpec): Promise<CommandOutcome> {
+  switch (spec.type) {
+    case "pull":
+      return runPull(ctx, spec);
+    case "prune":
+      return runPrune(ctx, spec);
+    case "remove":
+      return runRemove(ctx, spec);
+  }
+}
+
+/** Whether a result changed the node's images (something pulled or removed for real). */
+export function changedImages(result: CommandResult): boolean {
+  if (result.dryRun) return false;
+  return (result.removed?.length ?? 0) > 0 || (result.pulled ?? []).some((p) => !p.alreadyPresent && !p.error);
+}
+
+export interface CommandExecutorOptions {
+  cri: CriClient;
+  node: string;
+  log: Logger;
+  /** Told after a command changed the node's images, e.g. to rescan at once. */
+  onImagesChanged?: () => void;
+  now?: () => Date;
+}
+
+export class CommandExecutor {
+  readonly #options: CommandExecutorOptions;
+  readonly #queue: Pending[] = [];
+  readonly #finished = new Map<string, CommandUpdate>();
+  #current: Pending | undefined;
+  #pumping: Promise<void> | undefined;
+
+  constructor(options: CommandExecutorOptions) {
+    this.#options = options;
+  }
+
+  /** For `CollectorReporter`'s `onCollectorMessage`. */
+  readonly onCollectorMessage = (message: CollectorMessage, reply: Reply): void => {
+    if (message.body === "command") this.submit(message.command, reply);
+    else if (message.body === "cancelCommand") this.cancel(message.cancelCommand.id, reply);
+  };
+
+  /** Queues a command; its timeout counts from now. */
+  submit(command: CommandMessage, reply: Reply): void {
+    const finished = this.#finished.get(command.id);
+    if (finished) {
+      reply({ body: "commandUpdate", commandUpdate: finished });
+      return;
+    }
+    if (this.#current?.command.id === command.id || this.#queue.some((p) => p.command.id === command.id)) return;
+    const given = Number(command.timeoutMs);
+    const timeoutMs = Number.isFinite(given) && given > 0 ? given : DEFAULT_COMMAND_TIMEOUT_MS;
+    this.#queue.push({
+      command,
+      reply,
+      controller: new AbortController(),
+      deadline: Date.now() + timeoutMs,
+      timeoutMs,
+    });
+    this.#pumping ??= this.#pump().finally(() => {
+      this.#pumping = undefined;
+    });
+  }
+
+  /** Cancels a queued command at once, a running one between two of its items. */
+  cancel(id: string, reply: Reply): void {
+    if (this.#current?.command.id === id) {
+      this.#current.controller.abort(CANCELLED);
+      return;
+    }
+    const index = this.#queue.findIndex((p) => p.command.id === id);
+    const queued = index >= 0 ? this.#queue.splice(index, 1)[0] : undefined;
+    if (queued) {
+      this.#finish(queued, { id, state: "cancelled", message: "cancelled before it started", resultJson: "{}" });
+      return;
+    }
+    const finished = this.#finished.get(id);
+    reply({
+      body: "commandUpdate",
+      commandUpdate: finished ?? { id, state: "cancelled", message: "no such command on this agent", resultJson: "{}" },
+    });
+  }
+
+  /** Resolves once no command runs or waits. */
+  async idle(): Promise<void> {
+    while (this.#pumping) await this.#pumping;
+  }
+
+  /** At shutdown: cancels what waits and stops what runs between items. */
+  shutdown(): void {
+    for (const pending of this.#queue.splice(0)) {
+      this.#finish(pending, {
+        id: pending.command.id,
+        state: "cancelled",
+        message: "the agent is stopping",
+        resultJson: "{}",
+      });
+    }
+    this.#current?.controller.abort(CANCELLED);
+  }
+
+  async #pump(): Promise<void> {
+    for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
+      this.#current = next;
+      try {
+        await this.#run(next);
+      } finally {
+        this.#current = undefined;
+      }
+    }
+  }
+
+  async #run(pending: Pending): Promise<void> {
+    const { command, controller } = pending;
+    const { cri, node, now = () => new Date() } = this.#options;
+    const log = this.#options.log.child({ command: command.id, job: command.jobId });
+    const result: CommandResult = {};
+    const update = (state: CommandUpdate["state"], message: string): CommandUpdate => ({
+      id: command.id,
+      state,
+      message,
+      resultJson: JSON.stringify(result),
+    });
+    const remaining = pending.deadline - Date.now();
+    const timer = setTimeout(() => controller.abort(TIMED_OUT), Math.max(0, remaining));
+    let outcome: CommandOutcome | undefined;
+    let error: ImagedriftError | undefined;
+    try {
+      if (remaining <= 0) throw new Error("it waited behind other commands past its deadline");
+      const spec = parseCommandSpec(command.specJson);
+      log.info("command started", { type: spec.type, dryRun: spec.dryRun, timeoutMs: pending.timeoutMs });
+      pending.reply({ body: "commandUpdate", commandUpdate: update("running", `${spec.type} started`) });
+      const ctx: CommandContext = {
+        cri,
+        node,
+        log,
+        signal: controller.signal,
+        deadline: pending.deadline,
+        result,
+        now,
+        progress: (message) => pending.reply({ body: "commandUpdate", commandUpdate: update("running", message) }),
+      };
+      outcome = await runCommand(ctx, spec);
+    } catch (thrown) {
+      error = toImagedriftError(thrown);
+    } finally {
+      clearTimeout(timer);
+    }
+
+    const detail = outcome?.message ?? error?.message ?? "";
+    let final: CommandUpdate;
+    if (controller.signal.reason === TIMED_OUT || remaining <= 0) {
+      final = update("failed", `timed out after ${formatDuration(pending.timeoutMs)}${detail ? `: ${detail}` : ""}`);
+    } else if (controller.signal.aborted) {
+      final = update("cancelled", `cancelled${detail ? `: ${detail}` : ""}`);
+    } else if (error || outcome?.failed) {
+      final = update("failed", detail);
+    } else {
+      final = update("succeeded", detail);
+    }
+    this.#finish(pending, final);
+    log.info("command finished", { state: final.state, message: final.message });
+    if (changedImages(result)) this.#options.onImagesChanged?.();
+  }
+
+  #finish(pending: Pending, final: CommandUpdate): void {
+    this.#finished.set(final.id, final);
+    if (this.#finished.size > REMEMBERED) {
+      const oldest = this.#finished.keys().next().value;
+      if (oldest !== undefined) this.#finished.delete(oldest);
+    }
+    pending.reply({ body: "commandUpdate", commandUpdate: final });
+  }
+}
