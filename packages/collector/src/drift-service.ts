@@ -8,7 +8,9 @@ import {
   type NodeInventory,
   type TagResolution,
   type TagView,
+  tagOf,
   toImagedriftError,
+  tryParseImageRef,
 } from "@imagedrift/core";
 import type { Hello } from "@imagedrift/protocol";
 import type { CollectorMetrics } from "./metrics.js";
@@ -116,6 +118,24 @@ export class DriftService {
 
   findings(filter: { kind?: string; severity?: string } = {}): Finding[] {
     return this.#o.findings.list(filter);
+  }
+
+  /**
+   * Resolves the given references' tags now (each at most once per interval),
+   * waiting at most `timeoutMs`: a slow registry leaves them unresolved.
+   */
+  async resolveTags(references: readonly string[], timeoutMs = 10_000): Promise<void> {
+    const tags = references.flatMap((r) => {
+      const parsed = tryParseImageRef(r);
+      const tag = parsed && !parsed.digest ? tagOf(parsed) : null;
+      return tag ? [tag] : [];
+    });
+    if (tags.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([this.#resolve(tags), deadline]).finally(() => clearTimeout(timer));
   }
 
   /** Resolves every tag any node holds (each at most once per interval) and recomputes. */

@@ -171,6 +171,7 @@ const program = new Command("imagedrift-collector")
       ready: () => (db.open ? null : "database closed"),
       log,
       jobs,
+      resolveTags: (tags) => drift.resolveTags(tags),
     });
     await http.listen({ host: cfg.listen.host || "0.0.0.0", port: cfg.listen.port });
     const httpPort = (http.server.address() as { port: number }).port;

@@ -35,10 +35,21 @@ function limitOf(value: unknown): number {
   return n;
 }
 
-/** The job endpoints of SPEC §7: submit, list, get, cancel. Mutations are audited by the runner's store. */
-export function registerJobRoutes(app: FastifyInstance, jobs: JobsApi): void {
+/**
+ * The job endpoints of SPEC §7: submit, list, get, cancel. Mutations are audited by the runner's store.
+ * `resolveTags` asks the registry for a prepull's tags first, so that the job
+ * carries the digest each node's pull is verified against, even for tags no
+ * node holds yet.
+ */
+export function registerJobRoutes(
+  app: FastifyInstance,
+  jobs: JobsApi,
+  resolveTags?: (tags: readonly string[]) => Promise<void>,
+): void {
   app.post("/api/v1/jobs", async (request, reply) => {
-    const job = jobs.submit(parseJobRequest(request.body), actorOf(request));
+    const body = parseJobRequest(request.body);
+    if (body.type === "prepull" && body.images?.length && resolveTags) await resolveTags(body.images);
+    const job = jobs.submit(body, actorOf(request));
     return reply
       .status(202)
       .header("location", `/api/v1/jobs/${encodeURIComponent(job.id)}`)

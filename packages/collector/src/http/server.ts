@@ -7,7 +7,7 @@ import { checkAccess } from "./auth.js";
 import { sendError, toHttpError } from "./errors.js";
 import { registerJobRoutes } from "./job-routes.js";
 import { openApiDocument } from "./openapi.js";
-import { renderPage } from "./page.js";
+import { registerWebPage } from "./page.js";
 
 export interface HttpServerOptions extends ApiDeps {
   token: string | null;
@@ -19,6 +19,8 @@ export interface HttpServerOptions extends ApiDeps {
   bodyLimitBytes?: number;
   /** The job endpoints (SPEC §7); absent, they are not served. */
   jobs?: JobsApi;
+  /** Resolves tags against their registries (at most once per interval each) before a prepull is planned. */
+  resolveTags?: (tags: readonly string[]) => Promise<void>;
 }
 
 /** The collector's HTTP surface: REST API, web page, OpenAPI, health and metrics. */
@@ -41,7 +43,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   );
 
   registerApiRoutes(app, options);
-  if (options.jobs) registerJobRoutes(app, options.jobs);
+  if (options.jobs) registerJobRoutes(app, options.jobs, options.resolveTags);
   app.get("/openapi.json", async () => openApiDocument);
   app.get("/healthz", async (_request, reply) => reply.type("text/plain").send("ok\n"));
   app.get("/readyz", async (_request, reply) => {
@@ -54,8 +56,6 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   app.get("/metrics", async (_request, reply) =>
     reply.type(options.registry.contentType).send(await options.registry.metrics()),
   );
-  app.get("/", async (_request, reply) =>
-    reply.type("text/html; charset=utf-8").send(renderPage(options.drift, options.nodes)),
-  );
+  registerWebPage(app);
   return app;
 }

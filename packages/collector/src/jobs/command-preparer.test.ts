@@ -129,9 +129,9 @@ describe("credentials", () => {
   it.each([
     [
       "private.example:5000/team/app:1",
-      { username: "robot", password: "s3cret", serverAddress: "private.example:5000" },
+      { username: "robot", password: "s3cret", serverAddress: "https://private.example:5000" },
     ],
-    ["nginx:1.27", { identityToken: "refresh-token", serverAddress: "docker.io" }],
+    ["nginx:1.27", { identityToken: "refresh-token", serverAddress: "https://registry-1.docker.io" }],
     ["public.example/app:1", undefined],
     ["elsewhere.example/app:1", undefined],
   ])("%s → %j", (ref, expected) => {
@@ -157,7 +157,7 @@ describe("credentials", () => {
         {
           ref: "private.example:5000/team/app:1",
           expectedDigest: null,
-          auth: { username: "robot", password: "s3cret", serverAddress: "private.example:5000" },
+          auth: { username: "robot", password: "s3cret", serverAddress: "https://private.example:5000" },
         },
         { ref: "public.example/app:1", expectedDigest: null },
       ],

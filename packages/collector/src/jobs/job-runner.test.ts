@@ -373,7 +373,7 @@ describe("JobRunner", () => {
     expect(sent?.type === "pull" && sent.images[0]?.auth).toEqual({
       username: "robot",
       password: "s3cret-pw",
-      serverAddress: "private.example",
+      serverAddress: "https://private.example",
     });
     const rows = ["jobs", "job_nodes", "audit_log"].map((t) => db.prepare(`SELECT * FROM ${t}`).all());
     expect(JSON.stringify(rows)).not.toContain("s3cret");

@@ -4,10 +4,22 @@
  * the registry host of each reference. The plan in SQLite, API responses and
  * logs never see them.
  */
-import { type CommandSpec, type PullItem, tryParseImageRef } from "@imagedrift/core";
+import { type CommandSpec, type PullItem, registryApiHost, tryParseImageRef } from "@imagedrift/core";
 import type { RegistriesConfig } from "../registry/registry-host.js";
 
 type PullAuth = NonNullable<PullItem["auth"]>;
+
+/**
+ * `server_address` as containerd's CRI checks it: it parses the value as a URL
+ * and passes the credentials only when the URL's host equals the host it is
+ * contacting (`registry-1.docker.io` for docker.io). A bare `host:port` fails
+ * that parse and a bare hostname parses as a path, so both would lose the
+ * credentials: send a URL. (A containerd mirror for the host changes the host
+ * it contacts; credentials for a mirror belong in containerd's own config.)
+ */
+export function criServerAddress(host: string): string {
+  return `https://${registryApiHost(host)}`;
+}
 
 /** The CRI AuthConfig for `ref`'s registry host, or undefined when the config has no credentials for it. */
 export function pullAuth(registries: RegistriesConfig, ref: string): PullAuth | undefined {
@@ -16,9 +28,9 @@ export function pullAuth(registries: RegistriesConfig, ref: string): PullAuth | 
   if (host === undefined || credentials === undefined) return undefined;
   const username = credentials.username ? { username: credentials.username } : {};
   if (credentials.kind === "basic") {
-    return { ...username, password: credentials.password.reveal(), serverAddress: host };
+    return { ...username, password: credentials.password.reveal(), serverAddress: criServerAddress(host) };
   }
-  return { ...username, identityToken: credentials.token.reveal(), serverAddress: host };
+  return { ...username, identityToken: credentials.token.reveal(), serverAddress: criServerAddress(host) };
 }
 
 /** The spec with `auth` on each pull item whose host has credentials; other specs unchanged. */
