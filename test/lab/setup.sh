@@ -6,7 +6,8 @@
 # Idempotent: prints nothing and changes nothing when all are present.
 set -euo pipefail
 
-packages=(containerd runc docker-registry skopeo busybox-static)
+# prometheus brings promtool (the alert rules tests), chromium the web page tests.
+packages=(containerd runc docker-registry skopeo busybox-static prometheus chromium)
 
 missing=()
 for pkg in "${packages[@]}"; do

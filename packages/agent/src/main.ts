@@ -137,7 +137,7 @@ program.action(async (_options: unknown, command: Command) => {
   const http = await startAgentHttp({
     ...cfg.listen,
     registry: metrics.registry,
-    live: () => null,
+    live: loop.live,
     ready: loop.ready,
   });
   loop.start();

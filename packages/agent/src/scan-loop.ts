@@ -26,6 +26,8 @@ export class ScanLoop {
   #latest: NodeInventory | null = null;
   #lastSuccessAt = 0;
   #lastError: string | null = "no scan has finished yet";
+  /** When scans started failing without a success since (null while they succeed). */
+  #failingSince: number | null = null;
 
   constructor(options: ScanLoopOptions) {
     this.#options = options;
@@ -55,6 +57,21 @@ export class ScanLoop {
   }
 
   /** Null when ready, else why not. */
+  /**
+   * Null while alive. Scans that have failed for 5 intervals (at least a
+   * minute) make the agent unhealthy, so that kubelet restarts it: a
+   * restarted runtime makes a new socket, which a container that mounted the
+   * old socket file never sees.
+   */
+  readonly live = (): string | null => {
+    if (this.#failingSince === null) return null;
+    const failing = Date.now() - this.#failingSince;
+    const limit = Math.max(5 * this.#options.intervalMs, 60_000);
+    return failing > limit
+      ? `unhealthy: every scan for ${Math.round(failing / 1000)}s failed: ${this.#lastError}`
+      : null;
+  };
+
   readonly ready = (): string | null => {
     if (this.#lastError) return `not ready: ${this.#lastError}`;
     const age = Date.now() - this.#lastSuccessAt;
@@ -78,6 +95,7 @@ export class ScanLoop {
       this.#latest = inventory;
       this.#lastSuccessAt = Date.now();
       this.#lastError = null;
+      this.#failingSince = null;
       metrics.recordScan(inventory);
       if (recovered) log.info("runtime reachable again", { endpoint: cri.endpoint });
       log.debug("scan finished", { images: inventory.images.length, ms: Math.round(performance.now() - started) });
@@ -86,6 +104,7 @@ export class ScanLoop {
       const error = toImagedriftError(thrown);
       if (this.#lastError !== error.message) log.warn("scan failed", { endpoint: cri.endpoint, error });
       this.#lastError = error.message;
+      this.#failingSince ??= Date.now();
       metrics.recordScanError();
     }
   }
