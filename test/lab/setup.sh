@@ -7,7 +7,7 @@
 set -euo pipefail
 
 # prometheus brings promtool (the alert rules tests), chromium the web page tests.
-packages=(containerd runc docker-registry skopeo busybox-static prometheus chromium)
+packages=(containerd runc docker-registry skopeo busybox-static prometheus chromium fonts-dejavu-core)
 
 missing=()
 for pkg in "${packages[@]}"; do

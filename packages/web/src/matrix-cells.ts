@@ -1,0 +1,96 @@
+/**
+ * The matrix's three kinds of cell, drawn from the API data. Each returns a
+ * signature with its element so the grid only redraws what changed (a poll
+ * that brings the same data leaves the DOM, focus included, untouched).
+ */
+import type { NodeItem, TagView } from "./api-types.js";
+import type { RowModel } from "./digest-groups.js";
+import { h } from "./dom.js";
+import { formatBytes, shortDigest, splitReference } from "./format.js";
+import { badge, GROUP_STYLES, groupStyle, TAG_BADGES } from "./palette.js";
+
+export const STATUS_TEXT = { current: "✓ current", stale: "✗ stale", unknown: "? unknown" } as const;
+
+export function tagBadge(status: TagView["status"]): HTMLElement {
+  return badge(TAG_BADGES[status], status);
+}
+
+export function columnHeaderSignature(node: NodeItem): string {
+  return `${node.name}|${node.state}|${node.imageCount}`;
+}
+
+export function fillColumnHeader(el: HTMLElement, node: NodeItem): void {
+  el.title = `${node.name}: ${node.state}, ${node.imageCount} images (${formatBytes(node.imageBytes)}). Enter: node detail`;
+  el.replaceChildren(
+    h("span", { class: "node-name" }, node.name),
+    h(
+      "span",
+      { class: `node-meta node-${node.state}` },
+      node.state === "reporting" ? "● reporting" : "✗ missing",
+      ` · ${node.imageCount} img`,
+    ),
+  );
+}
+
+export function rowHeaderSignature(row: RowModel): string {
+  const { tag } = row;
+  return `${tag.reference}|${tag.status}|${tag.registryDigest}|${row.groups.length}`;
+}
+
+export function fillRowHeader(el: HTMLElement, row: RowModel): void {
+  const { tag } = row;
+  const { host, name } = splitReference(tag.reference);
+  el.title = `${tag.reference}\nstatus: ${tag.status}\nregistry: ${tag.registryDigest ?? tag.resolveError ?? "not resolved"}\nEnter: tag detail`;
+  const digests = row.groups.length === 1 ? "1 digest" : `${row.groups.length} digests`;
+  el.replaceChildren(
+    h(
+      "span",
+      { class: "ref" },
+      host ? h("span", { class: "host" }, `${host}/`) : null,
+      h("span", { class: "name" }, name),
+    ),
+    h(
+      "span",
+      { class: "rowmeta" },
+      tagBadge(tag.status),
+      h("span", {}, digests),
+      h("span", { class: "mono" }, `reg ${tag.registryDigest ? shortDigest(tag.registryDigest) : "—"}`),
+    ),
+  );
+}
+
+export function cellSignature(row: RowModel, node: string): string {
+  const holder = row.holders.get(node);
+  if (!holder) return "-";
+  return `${holder.digest ?? holder.imageId}|${holder.status}|${row.groupOfNode.get(node)?.index}|${row.groups.length}`;
+}
+
+export function fillCell(el: HTMLElement, row: RowModel, node: string): void {
+  const holder = row.holders.get(node);
+  const group = row.groupOfNode.get(node);
+  if (!holder || !group) {
+    el.className = "cell empty";
+    el.setAttribute("aria-label", `${node}: not held`);
+    el.removeAttribute("title");
+    el.replaceChildren();
+    return;
+  }
+  const style = groupStyle(group.index);
+  const digest = holder.digest ? shortDigest(holder.digest) : "no digest";
+  el.className = `cell g${group.index % GROUP_STYLES.length} s-${holder.status}`;
+  const registry = group.matchesRegistry ? ", the registry's digest" : "";
+  el.setAttribute(
+    "aria-label",
+    `${node}: ${digest}, digest ${style.letter} of ${row.groups.length}${registry}, ${holder.status}`,
+  );
+  el.title = `${holder.digest ?? "no repo digest"}\nimage ${holder.imageId}\n${holder.status} against the registry`;
+  el.replaceChildren(
+    h("span", { class: "digest" }, digest),
+    h(
+      "span",
+      { class: "meta" },
+      h("span", { class: "mk", "aria-hidden": "true" }, `${style.shape}${style.letter}`),
+      h("span", { class: "st" }, STATUS_TEXT[holder.status]),
+    ),
+  );
+}
