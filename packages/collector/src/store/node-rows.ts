@@ -70,6 +70,10 @@ export function toRecord(row: NodeRow): NodeRecord {
 }
 
 export type NodeStatement =
+  | "updateNode"
+  | "insertImage"
+  | "insertContainer"
+  | "history"
   | "allContainers"
   | "allImages"
   | "allPods"
