@@ -42,6 +42,8 @@ export interface CollectorOptions {
   resolveInterval?: string;
   db?: string;
   extraArgs?: string[];
+  /** The collector's environment (default: this process's), e.g. with KUBECONFIG for `--kubernetes on`. */
+  env?: NodeJS.ProcessEnv;
   /** Reuse fixed ports (to restart a collector where agents expect it). */
   httpPort?: number;
   grpcPort?: number;
@@ -92,6 +94,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     command: process.execPath,
     args,
     logFile,
+    env: options.env,
     ready: () => startedLines(logFile).length > earlierRuns,
   });
   const found = startedLines(logFile)[earlierRuns];

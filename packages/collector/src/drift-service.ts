@@ -3,6 +3,8 @@ import {
   computeFindings,
   computeTagViews,
   type Finding,
+  type FindingDraft,
+  type FindingKind,
   isAgentMissing,
   type Logger,
   type NodeInventory,
@@ -11,6 +13,7 @@ import {
   tagOf,
   toImagedriftError,
   tryParseImageRef,
+  type WorkloadPod,
 } from "@imagedrift/core";
 import type { Hello } from "@imagedrift/protocol";
 import type { CollectorMetrics } from "./metrics.js";
@@ -21,6 +24,19 @@ export interface TagResolverLike {
   resolve(tags: readonly string[], now: Date): Promise<ReadonlyMap<string, TagResolution>>;
 }
 
+/** What the Kubernetes API says (KubernetesWatcher): pods with their workloads, node labels, deleted nodes. */
+export interface KubernetesFacts {
+  /** Whether pods and nodes have been listed once: until then, absence means nothing. */
+  synced(): boolean;
+  pods(): readonly WorkloadPod[];
+  /** The node's Kubernetes labels; undefined when the API server has no such node. */
+  nodeLabels(node: string): Readonly<Record<string, string>> | undefined;
+  nodePresence(node: string): "present" | "deleted" | "unknown";
+}
+
+/** Findings that only the Kubernetes API's facts give. */
+const KUBERNETES_KINDS: ReadonlySet<FindingKind> = new Set(["pull-policy-risk", "mixed-replicas"]);
+
 export interface DriftServiceOptions {
   nodes: NodeStore;
   tags: TagStore;
@@ -29,6 +45,8 @@ export interface DriftServiceOptions {
   metrics: CollectorMetrics;
   log: Logger;
   resolveIntervalMs: number;
+  /** The Kubernetes API's facts; absent when the collector does not use it (`--kubernetes off`). */
+  kubernetes?: KubernetesFacts;
   now?: () => Date;
 }
 
@@ -37,6 +55,11 @@ export interface DriftServiceOptions {
  * registry's answer for every tag, kept in memory for the findings engine and
  * in SQLite so a restart loses nothing. Recomputes tags and findings after
  * each change (coalesced), and resolves tags every interval.
+ *
+ * With the Kubernetes API, its pods feed pull-policy-risk and mixed-replicas,
+ * node labels come from it (over the agents' `--node-labels`), and a node
+ * deleted from the cluster is removed from the collector, not reported
+ * `agent-missing`.
  */
 export class DriftService {
   readonly #o: DriftServiceOptions;
@@ -82,13 +105,20 @@ export class DriftService {
   }
 
   heartbeat(node: string, hash: string): boolean {
+    const record = this.#o.nodes.get(node);
+    // A node removed while its agent stayed connected comes back with the agent's next hello.
+    if (record === undefined) return false;
     this.#o.nodes.touch(node, this.#now());
     this.#o.metrics.reports.inc({ kind: "heartbeat" });
     if (this.#missing.has(node)) this.#markDirty();
-    return this.#o.nodes.get(node)?.inventoryHash !== hash;
+    return record.inventoryHash !== hash;
   }
 
   inventory(inventory: NodeInventory, hash: string): void {
+    if (this.#o.nodes.get(inventory.node) === undefined) {
+      this.#o.log.debug("inventory of a removed node dropped", { node: inventory.node });
+      return;
+    }
     const end = this.#o.metrics.ingestSeconds.startTimer();
     const result = this.#o.nodes.save(inventory, hash, this.#now());
     end();
@@ -102,6 +132,30 @@ export class DriftService {
     this.#markDirty();
     const unknown = result.changedTags.filter((tag) => !this.#resolutions.has(tag));
     if (unknown.length > 0) void this.#resolve(unknown);
+  }
+
+  /**
+   * Removes a node and everything it held (a node deleted from the cluster):
+   * its findings close at the next recompute. Its agent, should it report
+   * again, adds it back with its next hello.
+   */
+  removeNode(node: string, reason: string): void {
+    const known = this.#o.nodes.get(node) !== undefined || this.#inventories.has(node);
+    if (!known) return;
+    this.#o.nodes.remove(node);
+    this.#inventories.delete(node);
+    this.#o.log.info("node removed", { node, reason });
+    this.#markDirty();
+  }
+
+  /** Pods or nodes changed in the Kubernetes API (or have just been listed). */
+  kubernetesChanged(): void {
+    this.#markDirty();
+  }
+
+  /** The node's labels for job selectors: Kubernetes labels merged over the agent's `--node-labels`. */
+  nodeLabels(node: string, agentLabels: Readonly<Record<string, string>>): Record<string, string> {
+    return { ...agentLabels, ...this.#o.kubernetes?.nodeLabels(node) };
   }
 
   nodeInventory(node: string): NodeInventory | undefined {
@@ -142,6 +196,14 @@ export class DriftService {
   resolveNow(): Promise<void> {
     const tags = new Set<string>();
     for (const view of this.#tagViews) tags.add(view.reference);
+    // Tags that pods use, held by no agent's node yet: mixed-replicas names the registry's digest too.
+    for (const pod of this.#o.kubernetes?.pods() ?? []) {
+      for (const container of pod.containers) {
+        const parsed = tryParseImageRef(container.image);
+        const tag = parsed && !parsed.digest ? tagOf(parsed) : null;
+        if (tag) tags.add(tag);
+      }
+    }
     return this.#resolve([...tags]);
   }
 
@@ -162,12 +224,27 @@ export class DriftService {
   }
 
   #snapshot(): ClusterSnapshot {
-    return {
+    const snapshot: ClusterSnapshot = {
       now: this.#now(),
       nodes: this.#o.nodes.states(),
       inventories: this.#inventories,
       resolutions: this.#resolutions,
     };
+    const kubernetes = this.#o.kubernetes;
+    return kubernetes === undefined ? snapshot : { ...snapshot, workloads: kubernetes.pods() };
+  }
+
+  /**
+   * Until the Kubernetes API has been listed once (a collector restart), the
+   * Kubernetes findings stored before are kept as they are, so that they do
+   * not close and reopen with a new firstSeenAt.
+   */
+  #keptKubernetesFindings(): FindingDraft[] {
+    if (this.#o.kubernetes === undefined || this.#o.kubernetes.synced()) return [];
+    return this.#o.findings
+      .list()
+      .filter((f) => KUBERNETES_KINDS.has(f.kind))
+      .map(({ firstSeenAt: _first, lastSeenAt: _last, ...draft }) => draft);
   }
 
   #markDirty(): void {
@@ -183,13 +260,30 @@ export class DriftService {
     if (missing.length !== this.#missing.size || missing.some((n) => !this.#missing.has(n.name))) this.#markDirty();
   }
 
+  /**
+   * Nodes deleted from the cluster while no watch saw it (the collector was
+   * down): once nodes are listed, a node the API server does not have and
+   * whose agent is missing is removed. A node whose agent still reports is
+   * kept, whatever its name in the cluster.
+   */
+  #removeNodesGoneFromCluster(now: Date): void {
+    const kubernetes = this.#o.kubernetes;
+    if (kubernetes === undefined || !kubernetes.synced()) return;
+    for (const node of this.#o.nodes.states()) {
+      if (kubernetes.nodePresence(node.name) === "present" || !isAgentMissing(node, now)) continue;
+      this.removeNode(node.name, "not in the cluster's node list and its agent stopped reporting");
+    }
+  }
+
   /** Recomputes tag views and findings from the in-memory picture and stores the findings. */
   recompute(): void {
     const end = this.#o.metrics.recomputeSeconds.startTimer();
+    this.#removeNodesGoneFromCluster(this.#now());
     const snapshot = this.#snapshot();
     this.#tagViews = computeTagViews(snapshot);
     this.#missing = new Set(snapshot.nodes.filter((n) => isAgentMissing(n, snapshot.now)).map((n) => n.name));
-    const change = this.#o.findings.replace(computeFindings(snapshot), snapshot.now);
+    const drafts = [...computeFindings(snapshot), ...this.#keptKubernetesFindings()];
+    const change = this.#o.findings.replace(drafts, snapshot.now);
     end();
     if (change.opened || change.closed) this.#o.log.info("findings changed", change);
     this.#o.metrics.recordState({

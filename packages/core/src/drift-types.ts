@@ -1,5 +1,6 @@
 /** Types of the drift model: what the collector knows, and what it concludes (SPEC §6, §7). */
 import type { NodeInventory } from "./inventory.js";
+import type { WorkloadPod } from "./workload-pods.js";
 
 /** What the registry said about a tag at its last resolution. */
 export type TagResolution =
@@ -24,6 +25,12 @@ export interface ClusterSnapshot {
   inventories: ReadonlyMap<string, NodeInventory>;
   /** Resolution of each tag (normalised `host/repo:tag`); absent = never resolved. */
   resolutions: ReadonlyMap<string, TagResolution>;
+  /**
+   * The cluster's pods as the Kubernetes API lists them, with their owner
+   * workloads: the facts of `pull-policy-risk` and `mixed-replicas`. Absent
+   * when the collector does not use the Kubernetes API.
+   */
+  workloads?: readonly WorkloadPod[];
 }
 
 export type NodeTagStatus = "current" | "stale" | "unknown";

@@ -20,6 +20,8 @@
 import type { ClusterSnapshot, FindingDraft, NodeState, TagView } from "./drift-types.js";
 import { formatDuration } from "./duration.js";
 import { compareText, listOf, sortedUnique } from "./finding-text.js";
+import { mixedReplicasFindings } from "./mixed-replicas.js";
+import { pullPolicyRiskFindings } from "./pull-policy-risk.js";
 import { runningStaleFinding, runningStaleOnNode } from "./running-stale.js";
 import { inconsistentTag, localOnly, missingInRegistry, staleTag } from "./tag-findings.js";
 import { computeTagViews } from "./tag-view.js";
@@ -133,13 +135,18 @@ export function mergeFindings(drafts: readonly FindingDraft[], snapshot: Cluster
   });
 }
 
-/** Every finding of the snapshot (SPEC §6 minus pull-policy-risk and mixed-replicas), sorted by key. */
+/**
+ * Every finding of the snapshot (SPEC §6), sorted by key; pull-policy-risk and
+ * mixed-replicas only with the Kubernetes API's pods (`snapshot.workloads`).
+ */
 export function computeFindings(snapshot: ClusterSnapshot): FindingDraft[] {
   const nodes = sortedUnique([...snapshot.nodes.map((n) => n.name), ...snapshot.inventories.keys()]);
   return mergeFindings(
     [
       ...computeTagViews(snapshot).flatMap((view) => tagFindings(view, snapshot)),
       ...nodes.flatMap((node) => nodeFindings(node, snapshot)),
+      ...pullPolicyRiskFindings(snapshot),
+      ...mixedReplicasFindings(snapshot),
     ],
     snapshot,
   );

@@ -8,5 +8,8 @@ export * from "./inventory.js";
 export * from "./job-types.js";
 export * from "./log.js";
 export * from "./manifest-lint.js";
+export * from "./mixed-replicas.js";
 export * from "./prune-plan.js";
+export * from "./pull-policy-risk.js";
 export * from "./tag-view.js";
+export * from "./workload-pods.js";

@@ -30,7 +30,8 @@ export function clusterFacts(deps: {
       const missing = deps.drift.missingNodes;
       return deps.nodes.list().map((n) => ({
         name: n.name,
-        labels: n.labels,
+        // With the Kubernetes API, its node labels merged over the agent's --node-labels.
+        labels: deps.drift.nodeLabels(n.name, n.labels),
         missing: missing.has(n.name),
         lastReportAt: n.lastReportAt,
       }));

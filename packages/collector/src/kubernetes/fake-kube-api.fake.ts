@@ -1,0 +1,304 @@
+/**
+ * A FAKE Kubernetes API server for tests: a small node:http server on
+ * 127.0.0.1 (port 0) that speaks the part of the API the collector uses.
+ * It is a test double, not Kubernetes: no validation, no defaulting, no auth.
+ *
+ * - list: `GET /api/v1/pods`, `/api/v1/nodes`, `/apis/apps/v1/replicasets`,
+ *   `/apis/batch/v1/jobs`, … (and per namespace), with the list's
+ *   `metadata.resourceVersion`;
+ * - get: `GET /apis/apps/v1/namespaces/NS/replicasets/NAME`, … (404 Status when absent);
+ * - watch: `?watch=true&resourceVersion=RV`, a chunked stream of JSON lines
+ *   `{type, object}`: the events after RV, then live ones. A watch from a
+ *   resourceVersion older than the last `expire()` gets an ERROR event with
+ *   a 410 Status and the stream ends, as the API server does when its event
+ *   history was compacted.
+ * - faults: `expire()` sends that 410 to the open watches; `dropConnections()`
+ *   destroys their sockets mid-stream; `failing = true` answers 503 to
+ *   everything; `goneAlways = true` answers 410 to every watch.
+ *
+ * Every object change bumps one global resourceVersion, like etcd's revision.
+ */
+import { writeFile } from "node:fs/promises";
+import { createServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+
+export const RESOURCES = {
+  pods: { prefix: "/api/v1", kind: "Pod", apiVersion: "v1", namespaced: true },
+  nodes: { prefix: "/api/v1", kind: "Node", apiVersion: "v1", namespaced: false },
+  replicasets: { prefix: "/apis/apps/v1", kind: "ReplicaSet", apiVersion: "apps/v1", namespaced: true },
+  deployments: { prefix: "/apis/apps/v1", kind: "Deployment", apiVersion: "apps/v1", namespaced: true },
+  statefulsets: { prefix: "/apis/apps/v1", kind: "StatefulSet", apiVersion: "apps/v1", namespaced: true },
+  daemonsets: { prefix: "/apis/apps/v1", kind: "DaemonSet", apiVersion: "apps/v1", namespaced: true },
+  jobs: { prefix: "/apis/batch/v1", kind: "Job", apiVersion: "batch/v1", namespaced: true },
+  cronjobs: { prefix: "/apis/batch/v1", kind: "CronJob", apiVersion: "batch/v1", namespaced: true },
+} as const;
+export type Resource = keyof typeof RESOURCES;
+
+export interface KubeObject {
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
+  };
+  [field: string]: unknown;
+}
+
+type EventType = "ADDED" | "MODIFIED" | "DELETED";
+
+interface StoredEvent {
+  resource: Resource;
+  rv: number;
+  type: EventType;
+  object: KubeObject;
+}
+
+interface Route {
+  resource: Resource;
+  namespace: string | null;
+  name: string | null;
+}
+
+interface OpenWatch {
+  resource: Resource;
+  namespace: string | null;
+  res: ServerResponse;
+}
+
+export interface RecordedRequest {
+  verb: "list" | "watch" | "get";
+  resource: Resource;
+  resourceVersion: string | null;
+}
+
+function parseRoute(pathname: string): Route | null {
+  for (const [resource, info] of Object.entries(RESOURCES) as [Resource, (typeof RESOURCES)[Resource]][]) {
+    if (!pathname.startsWith(`${info.prefix}/`)) continue;
+    const parts = pathname.slice(info.prefix.length + 1).split("/");
+    let namespace: string | null = null;
+    if (parts[0] === "namespaces" && info.namespaced && parts.length >= 3) {
+      namespace = parts[1] ?? null;
+      parts.splice(0, 2);
+    }
+    if (parts[0] !== resource || parts.length > 2) continue;
+    return { resource, namespace, name: parts[1] ?? null };
+  }
+  return null;
+}
+
+function status(code: number, reason: string, message: string) {
+  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code };
+}
+
+const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
+
+export class FakeKubeApi {
+  readonly #server = createServer((req, res) => this.#handle(req.url ?? "/", res));
+  readonly #objects = new Map<Resource, Map<string, KubeObject>>();
+  readonly #events: StoredEvent[] = [];
+  readonly #watches = new Set<OpenWatch>();
+  #rv = 1000;
+  /** Watches from a resourceVersion older than this one are answered 410. */
+  #compactedAt = 0;
+  #uids = 0;
+  #quiet = false;
+  /** Answer every watch with 410 Gone, even one from a fresh list (a misbehaving server). */
+  goneAlways = false;
+  /** Answer 503 to every request (the API server is down). */
+  failing = false;
+  readonly requests: RecordedRequest[] = [];
+
+  static async start(): Promise<FakeKubeApi> {
+    const api = new FakeKubeApi();
+    await new Promise<void>((resolve) => api.#server.listen(0, "127.0.0.1", resolve));
+    return api;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  /** A kubeconfig for this server: plain http needs `insecure-skip-tls-verify: true` in @kubernetes/client-node. */
+  kubeconfig(): string {
+    return [
+      "apiVersion: v1",
+      "kind: Config",
+      "clusters:",
+      "  - name: fake",
+      "    cluster:",
+      `      server: ${this.url}`,
+      "      insecure-skip-tls-verify: true",
+      "users:",
+      "  - name: fake",
+      "    user:",
+      "      token: fake-token",
+      "contexts:",
+      "  - name: fake",
+      "    context: { cluster: fake, user: fake }",
+      "current-context: fake",
+      "",
+    ].join("\n");
+  }
+
+  /** Writes the kubeconfig into `dir` and returns its path. */
+  async writeKubeconfig(dir: string): Promise<string> {
+    const path = join(dir, "kubeconfig");
+    await writeFile(path, this.kubeconfig());
+    return path;
+  }
+
+  /** Lists and watches made for `resource` so far. */
+  count(verb: RecordedRequest["verb"], resource: Resource): number {
+    return this.requests.filter((r) => r.verb === verb && r.resource === resource).length;
+  }
+
+  /** Creates or replaces an object (ADDED or MODIFIED); returns it as stored, with uid and resourceVersion. */
+  put(resource: Resource, object: KubeObject): KubeObject {
+    const objects = this.#of(resource);
+    const previous = objects.get(keyOf(object));
+    this.#rv += 1;
+    const info = RESOURCES[resource];
+    const stored: KubeObject = structuredClone({
+      kind: info.kind,
+      apiVersion: info.apiVersion,
+      ...object,
+      metadata: {
+        ...object.metadata,
+        uid: object.metadata.uid ?? previous?.metadata.uid ?? `uid-${++this.#uids}`,
+        resourceVersion: String(this.#rv),
+      },
+    });
+    objects.set(keyOf(stored), stored);
+    this.#emit(resource, previous === undefined ? "ADDED" : "MODIFIED", stored);
+    return stored;
+  }
+
+  /** Deletes an object (DELETED); false when there was none. */
+  delete(resource: Resource, namespace: string | null, name: string): boolean {
+    const objects = this.#of(resource);
+    const key = `${namespace ?? ""}/${name}`;
+    const previous = objects.get(key);
+    if (previous === undefined) return false;
+    objects.delete(key);
+    this.#rv += 1;
+    this.#emit(resource, "DELETED", {
+      ...previous,
+      metadata: { ...previous.metadata, resourceVersion: String(this.#rv) },
+    });
+    return true;
+  }
+
+  /**
+   * Runs `change` (puts and deletes) without any watch seeing it, as if its
+   * events had been compacted away: only a relist shows it.
+   */
+  quietly(change: () => void): void {
+    this.#quiet = true;
+    try {
+      change();
+    } finally {
+      this.#quiet = false;
+    }
+  }
+
+  /** Compacts the event history: open watches get a 410 Gone ERROR event and end; older resourceVersions get 410. */
+  expire(): void {
+    this.#compactedAt = this.#rv;
+    for (const watch of this.#watches) this.#gone(watch.res);
+    this.#watches.clear();
+  }
+
+  /** Destroys the sockets of every open watch, mid-stream. */
+  dropConnections(): void {
+    for (const watch of this.#watches) watch.res.socket?.destroy();
+    this.#watches.clear();
+  }
+
+  /** Open watch streams now. */
+  get openWatches(): number {
+    return this.#watches.size;
+  }
+
+  async close(): Promise<void> {
+    this.dropConnections();
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #of(resource: Resource): Map<string, KubeObject> {
+    let objects = this.#objects.get(resource);
+    if (objects === undefined) {
+      objects = new Map();
+      this.#objects.set(resource, objects);
+    }
+    return objects;
+  }
+
+  #emit(resource: Resource, type: EventType, object: KubeObject): void {
+    if (this.#quiet) return;
+    this.#events.push({ resource, rv: this.#rv, type, object });
+    for (const watch of this.#watches) {
+      if (watch.resource !== resource) continue;
+      if (watch.namespace !== null && object.metadata.namespace !== watch.namespace) continue;
+      watch.res.write(`${JSON.stringify({ type, object })}\n`);
+    }
+  }
+
+  #gone(res: ServerResponse): void {
+    const expired = status(410, "Expired", "too old resource version");
+    res.end(`${JSON.stringify({ type: "ERROR", object: expired })}\n`);
+  }
+
+  #json(res: ServerResponse, code: number, body: unknown): void {
+    res.writeHead(code, { "content-type": "application/json" });
+    res.end(JSON.stringify(body));
+  }
+
+  #handle(url: string, res: ServerResponse): void {
+    const { pathname, searchParams } = new URL(url, "http://fake");
+    const route = parseRoute(pathname);
+    if (route === null) {
+      this.#json(res, 404, status(404, "NotFound", `the fake has no ${pathname}`));
+      return;
+    }
+    const watch = searchParams.get("watch") === "true";
+    const verb = watch ? "watch" : route.name === null ? "list" : "get";
+    this.requests.push({ verb, resource: route.resource, resourceVersion: searchParams.get("resourceVersion") });
+    const inNamespace = (o: KubeObject) => route.namespace === null || o.metadata.namespace === route.namespace;
+    const objects = [...this.#of(route.resource).values()].filter(inNamespace);
+    if (this.failing) this.#json(res, 503, status(503, "ServiceUnavailable", "the fake is failing"));
+    else if (verb === "get") {
+      const found = objects.find((o) => o.metadata.name === route.name);
+      if (found !== undefined) this.#json(res, 200, found);
+      else this.#json(res, 404, status(404, "NotFound", `${route.resource} "${route.name}" not found`));
+    } else if (verb === "list") {
+      const info = RESOURCES[route.resource];
+      const metadata = { resourceVersion: String(this.#rv) };
+      this.#json(res, 200, { kind: `${info.kind}List`, apiVersion: info.apiVersion, metadata, items: objects });
+    } else {
+      this.#watch(route, Number(searchParams.get("resourceVersion") ?? "0"), res, objects);
+    }
+  }
+
+  /** A watch stream: the events after `since` (or the objects, without one), then live events. */
+  #watch(route: Route, since: number, res: ServerResponse, objects: readonly KubeObject[]): void {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.flushHeaders();
+    if (this.goneAlways || (since > 0 && since < this.#compactedAt)) {
+      this.#gone(res);
+      return;
+    }
+    const inNamespace = (o: KubeObject) => route.namespace === null || o.metadata.namespace === route.namespace;
+    const backlog =
+      since > 0
+        ? this.#events.filter((e) => e.resource === route.resource && e.rv > since && inNamespace(e.object))
+        : objects.map((object) => ({ type: "ADDED" as const, object }));
+    for (const event of backlog) res.write(`${JSON.stringify({ type: event.type, object: event.object })}\n`);
+    const open: OpenWatch = { resource: route.resource, namespace: route.namespace, res };
+    this.#watches.add(open);
+    res.on("close", () => this.#watches.delete(open));
+  }
+}

@@ -1,0 +1,14 @@
+/** The Kubernetes API as a source of facts (SPEC §5 `--kubernetes`, §6 pull-policy-risk and mixed-replicas). */
+export {
+  type KubernetesEnvironment,
+  type KubernetesMode,
+  kubeConfigProblem,
+  kubernetesEnabled,
+} from "./kube-config.js";
+export {
+  DEFAULT_KUBERNETES_BACKOFF,
+  KubernetesWatcher,
+  type KubernetesWatcherOptions,
+  type NodePresence,
+} from "./kubernetes-watcher.js";
+export { apiOwnerReader, type OwnerReader } from "./owner-resolver.js";
