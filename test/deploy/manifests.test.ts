@@ -161,14 +161,14 @@ describe("deploy/ (kustomize base)", () => {
       expect(mount?.mountPath).toBe("/var/lib/imagedrift");
     });
 
-    it("has arguments the collector's own config parser accepts, with the Kubernetes integration off", () => {
+    it("has arguments the collector's own config parser accepts, with the Kubernetes integration on in a pod", () => {
       const cfg = collectorConfigOf(collectorContainer);
       expect(cfg).toMatchObject({
         db: "/var/lib/imagedrift/imagedrift.db",
         listen: { host: "", port: 8080 },
         grpcListen: { host: "", port: 9100 },
         tokenFile: "/var/run/secrets/imagedrift/token",
-        kubernetes: "off",
+        kubernetes: "auto",
       });
     });
 

@@ -112,6 +112,8 @@ describe("the manifests' command lines, run by the built programs", () => {
     args = withFlag(args, "listen", `${LOOPBACK}:${httpPort}`);
     args = withFlag(args, "grpc-listen", `${LOOPBACK}:${grpcPort}`);
     args = withFlag(args, "token-file", tokenFile);
+    // No Kubernetes API server here: the pod's --kubernetes=auto is covered by the next test and test/kubernetes.
+    args = withFlag(args, "kubernetes", "off");
     collectorUrl = `http://${LOOPBACK}:${httpPort}`;
     grpcAddress = `${LOOPBACK}:${grpcPort}`;
     collector = await startDaemon({
@@ -128,7 +130,7 @@ describe("the manifests' command lines, run by the built programs", () => {
     expect(await (await fetch(`${collectorUrl}/metrics`)).text()).toContain("imagedrift_nodes");
   });
 
-  it("in a pod, --kubernetes=auto would stop this collector: why the StatefulSet says off", async () => {
+  it("in a pod, --kubernetes=auto turns the API on: without a usable service-account config it refuses to start, naming --kubernetes", async () => {
     let args = withFlag(collectorSpec.args ?? [], "kubernetes", "auto");
     args = withFlag(args, "db", join(lab.dir, "auto.db"));
     args = withFlag(withFlag(args, "listen", `${LOOPBACK}:0`), "grpc-listen", `${LOOPBACK}:0`);
