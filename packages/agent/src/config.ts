@@ -14,6 +14,8 @@ export interface AgentOptions {
   tokenFile?: string;
   nodeLabels?: string;
   tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
   logLevel?: string;
 }
 
@@ -62,13 +64,29 @@ const schema = z.object({
     })
     .default({}),
   tlsCa: z.string().min(1).optional(),
+  tlsCert: z.string().min(1).optional(),
+  tlsKey: z.string().min(1).optional(),
   logLevel: z.enum(["debug", "info", "warn", "error"]),
+});
+
+/** A client certificate (mutual TLS) comes with its key, over TLS. */
+const withTls = schema.superRefine((cfg, ctx) => {
+  if (Boolean(cfg.tlsCert) !== Boolean(cfg.tlsKey)) {
+    ctx.addIssue({ code: "custom", path: ["tlsCert"], message: "--tls-cert and --tls-key go together" });
+  }
+  if (cfg.tlsCert && !cfg.tlsCa) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["tlsCert"],
+      message: "a client certificate needs --tls-ca (mutual TLS is TLS first)",
+    });
+  }
 });
 
 export type AgentConfig = z.output<typeof schema>;
 
 export function parseAgentConfig(options: AgentOptions): AgentConfig {
-  const result = schema.safeParse({
+  const result = withTls.safeParse({
     criEndpoint: DEFAULT_CRI_ENDPOINT,
     listen: ":9101",
     interval: "60s",

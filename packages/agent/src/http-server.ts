@@ -44,6 +44,15 @@ export async function startAgentHttp(options: AgentHttpOptions): Promise<{ serve
           .end("not found: the agent serves /metrics, /healthz and /readyz\n");
     }
   });
+  // Requests node's parser refuses never reach the handler: a method HTTP does not know is still "not allowed".
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (error.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
+    const [status, text] = error.code === "HPE_INVALID_METHOD" ? [405, "Method Not Allowed"] : [400, "Bad Request"];
+    const body = status === 405 ? "method not allowed\n" : "bad request\n";
+    socket.end(
+      `HTTP/1.1 ${status} ${text}\r\n${status === 405 ? "Allow: GET, HEAD\r\n" : ""}Content-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host || undefined, () => {

@@ -69,6 +69,14 @@ const program = new Command("imagedrift-agent")
   .addOption(
     option("--tls-ca <path>", "PEM CA that signed the collector's certificate: dial with TLS", "IMAGEDRIFT_TLS_CA"),
   )
+  .addOption(
+    option(
+      "--tls-cert <path>",
+      "PEM client certificate to present to a collector that requires one (mutual TLS; with --tls-key and --tls-ca)",
+      "IMAGEDRIFT_TLS_CERT",
+    ),
+  )
+  .addOption(option("--tls-key <path>", "PEM private key for --tls-cert", "IMAGEDRIFT_TLS_KEY"))
   .addOption(option("--log-level <level>", "debug, info, warn or error (default info)", "IMAGEDRIFT_LOG_LEVEL"))
   .showHelpAfterError()
   // commander exits 1 on a usage error (unknown option, missing value); usage errors exit 2, like bad values.
@@ -120,7 +128,13 @@ program.action(async (_options: unknown, command: Command) => {
         intervalMs: cfg.interval,
         agentVersion: version,
         labels: cfg.nodeLabels,
-        credentials: cfg.tlsCa ? grpc.credentials.createSsl(readFileSync(cfg.tlsCa)) : undefined,
+        credentials: cfg.tlsCa
+          ? grpc.credentials.createSsl(
+              readFileSync(cfg.tlsCa),
+              cfg.tlsKey ? readFileSync(cfg.tlsKey) : null,
+              cfg.tlsCert ? readFileSync(cfg.tlsCert) : null,
+            )
+          : undefined,
         log,
         onCollectorMessage: executor.onCollectorMessage,
         onConnectionChange: (connected) => metrics.recordCollectorConnection(connected),

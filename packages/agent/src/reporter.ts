@@ -93,7 +93,9 @@ export class CollectorReporter {
       const cause = toImagedriftError(error);
       log.warn("collector connection failed", { collector: this.#options.address, error: cause });
     });
-    stream.on("close", () => this.#disconnected(stream));
+    // A call ends with one "status" event (after "error" when it failed). "close" never comes while
+    // the writable side is open, as it stays here: waiting for it left the agent on a dead stream.
+    stream.on("status", () => this.#disconnected(stream));
     stream.write({
       body: "hello",
       hello: {

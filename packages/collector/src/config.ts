@@ -7,12 +7,15 @@ export interface CollectorOptions {
   listen?: string;
   grpcListen?: string;
   tokenFile?: string;
+  readTokenFile?: string;
   protectReads?: boolean;
+  rateLimit?: string;
   kubernetes?: string;
   registriesConfig?: string;
   resolveInterval?: string;
   tlsCert?: string;
   tlsKey?: string;
+  tlsClientCa?: string;
   logLevel?: string;
 }
 
@@ -22,13 +25,30 @@ const listen = z.string().transform((value, ctx) => {
   return address.value ?? { host: "", port: 0 };
 });
 
+/** `--rate-limit`: `N` (burst 2N), `N:BURST`, or `off`/`0`; null means no limit. */
+const rateLimit = z.string().transform((value, ctx): { perSecond: number; burst: number } | null => {
+  if (value === "off" || value === "0") return null;
+  const match = /^(\d+(?:\.\d+)?)(?::(\d+))?$/.exec(value);
+  const perSecond = Number(match?.[1]);
+  const burst = match?.[2] === undefined ? Math.max(1, Math.ceil(perSecond * 2)) : Number(match[2]);
+  if (!match || !(perSecond > 0) || !(burst >= 1)) {
+    ctx.addIssue({
+      code: "custom",
+      message: `"${value}" is not a rate limit: requests per second per client, e.g. 50, 50:100 (with a burst) or off`,
+    });
+  }
+  return { perSecond, burst };
+});
+
 const schema = z
   .object({
     db: z.string().min(1),
     listen,
     grpcListen: listen,
     tokenFile: z.string().min(1).optional(),
+    readTokenFile: z.string().min(1).optional(),
     protectReads: z.boolean(),
+    rateLimit,
     kubernetes: z.enum(["auto", "on", "off"]),
     registriesConfig: z.string().min(1).optional(),
     resolveInterval: z.string().transform((value, ctx) => {
@@ -39,6 +59,7 @@ const schema = z
     }),
     tlsCert: z.string().min(1).optional(),
     tlsKey: z.string().min(1).optional(),
+    tlsClientCa: z.string().min(1).optional(),
     logLevel: z.enum(["debug", "info", "warn", "error"]),
   })
   .superRefine((cfg, ctx) => {
@@ -47,6 +68,20 @@ const schema = z
     }
     if (cfg.protectReads && !cfg.tokenFile) {
       ctx.addIssue({ code: "custom", path: ["protectReads"], message: "needs --token-file" });
+    }
+    if (cfg.readTokenFile && !cfg.tokenFile) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["readTokenFile"],
+        message: "needs --token-file (the token that can change things)",
+      });
+    }
+    if (cfg.tlsClientCa && !cfg.tlsCert) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["tlsClientCa"],
+        message: "needs --tls-cert and --tls-key (mutual TLS is TLS first)",
+      });
     }
   });
 
@@ -61,6 +96,7 @@ export function parseCollectorConfig(options: CollectorOptions): CollectorConfig
     resolveInterval: "5m",
     logLevel: "info",
     protectReads: false,
+    rateLimit: "50:100",
     ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined && value !== "")),
   });
   if (!result.success) throw configError(result.error.issues);

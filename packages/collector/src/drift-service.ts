@@ -17,7 +17,7 @@ import {
 } from "@imagedrift/core";
 import type { Hello } from "@imagedrift/protocol";
 import type { CollectorMetrics } from "./metrics.js";
-import type { FindingStore, NodeStore, TagStore } from "./store/index.js";
+import { type AgentHello, type FindingStore, type NodeStore, storeError, type TagStore } from "./store/index.js";
 
 /** Resolves tags against their registries; at most once per tag per interval, however often asked. */
 export interface TagResolverLike {
@@ -68,16 +68,22 @@ export class DriftService {
   readonly #resolutions: Map<string, TagResolution>;
   #tagViews: TagView[] = [];
   #missing = new Set<string>();
-  #dirty: NodeJS.Immediate | undefined;
+  #dirty: NodeJS.Timeout | undefined;
+  /** How long the last recompute took: the next waits as long (see #markDirty). */
+  #recomputeMs = 0;
   #timers: NodeJS.Timeout[] = [];
   #resolving: Promise<void> | undefined;
+  /** Hellos the database refused (a full disk): stored before their node's next message. */
+  readonly #unsavedHellos = new Map<string, AgentHello>();
+  /** The last recompute could not store the findings: the sweep tries again. */
+  #findingsUnsaved = false;
 
   constructor(options: DriftServiceOptions) {
     this.#o = options;
     this.#now = options.now ?? (() => new Date());
     this.#inventories = options.nodes.inventories();
     this.#resolutions = options.tags.all();
-    this.recompute();
+    this.#refresh();
   }
 
   start(): void {
@@ -90,37 +96,46 @@ export class DriftService {
 
   async stop(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
-    if (this.#dirty) clearImmediate(this.#dirty);
+    clearTimeout(this.#dirty);
     await this.#resolving;
   }
 
   hello(node: string, hello: Hello): boolean {
-    const held = this.#o.nodes.hello(
-      node,
-      { agentVersion: hello.agentVersion, intervalMs: Number(hello.intervalMs), labels: hello.labels },
-      this.#now(),
-    );
+    const agent = { agentVersion: hello.agentVersion, intervalMs: Number(hello.intervalMs), labels: hello.labels };
+    let held: string | null = null;
+    try {
+      held = this.#o.nodes.hello(node, agent, this.#now());
+      this.#unsavedHellos.delete(node);
+    } catch (thrown) {
+      // Welcomed all the same (an agent left without a welcome would wait forever): its next message stores it.
+      this.#unsavedHellos.set(node, agent);
+      this.#o.log.error("hello not stored", { node, error: storeError(thrown, `storing the hello of ${node}`) });
+    }
     this.#markDirty();
     return hello.inventoryHash === "" || held !== hello.inventoryHash || !this.#inventories.has(node);
   }
 
   heartbeat(node: string, hash: string): boolean {
+    this.#saveHello(node);
     const record = this.#o.nodes.get(node);
     // A node removed while its agent stayed connected comes back with the agent's next hello.
     if (record === undefined) return false;
-    this.#o.nodes.touch(node, this.#now());
+    this.#write(`storing the heartbeat of ${node}`, () => this.#o.nodes.touch(node, this.#now()));
     this.#o.metrics.reports.inc({ kind: "heartbeat" });
     if (this.#missing.has(node)) this.#markDirty();
     return record.inventoryHash !== hash;
   }
 
   inventory(inventory: NodeInventory, hash: string): void {
+    this.#saveHello(inventory.node);
     if (this.#o.nodes.get(inventory.node) === undefined) {
       this.#o.log.debug("inventory of a removed node dropped", { node: inventory.node });
       return;
     }
     const end = this.#o.metrics.ingestSeconds.startTimer();
-    const result = this.#o.nodes.save(inventory, hash, this.#now());
+    const result = this.#write(`storing the inventory of ${inventory.node}`, () =>
+      this.#o.nodes.save(inventory, hash, this.#now()),
+    );
     end();
     this.#o.metrics.reports.inc({ kind: "inventory" });
     this.#o.log.debug("inventory stored", {
@@ -211,7 +226,7 @@ export class DriftService {
     const run = async () => {
       try {
         const resolved = await this.#o.resolver.resolve(tags, this.#now());
-        this.#o.tags.save(resolved);
+        this.#write("storing tag resolutions", () => this.#o.tags.save(resolved));
         for (const [tag, resolution] of resolved) this.#resolutions.set(tag, resolution);
         this.#markDirty();
       } catch (thrown) {
@@ -247,14 +262,54 @@ export class DriftService {
       .map(({ firstSeenAt: _first, lastSeenAt: _last, ...draft }) => draft);
   }
 
-  #markDirty(): void {
-    this.#dirty ??= setImmediate(() => {
-      this.#dirty = undefined;
+  /** Runs a database write; a failure becomes an error naming what was stored and SQLite's code. */
+  #write<T>(what: string, write: () => T): T {
+    try {
+      return write();
+    } catch (thrown) {
+      throw storeError(thrown, what);
+    }
+  }
+
+  /** Stores the node's hello if the database refused it before; throws while it still cannot. */
+  #saveHello(node: string): void {
+    const agent = this.#unsavedHellos.get(node);
+    if (agent === undefined) return;
+    this.#write(`storing the hello of ${node}`, () => this.#o.nodes.hello(node, agent, this.#now()));
+    this.#unsavedHellos.delete(node);
+  }
+
+  /**
+   * Recomputes, logging a failure instead of throwing (this runs from timers): the picture in
+   * memory stays current and serves reads, and the findings table catches up once writes work.
+   */
+  #refresh(): void {
+    try {
       this.recompute();
-    });
+      if (this.#findingsUnsaved) this.#o.log.info("findings stored again");
+      this.#findingsUnsaved = false;
+    } catch (thrown) {
+      if (!this.#findingsUnsaved) this.#o.log.error("recompute failed", { error: toImagedriftError(thrown) });
+      this.#findingsUnsaved = true;
+    }
+  }
+
+  /**
+   * Schedules a recompute of everything, coalescing the changes that come before it. It waits as
+   * long as the last one took: with 500 nodes a recompute takes a few hundred ms, and run after
+   * every message of a herd of reconnecting agents it left the event loop no time for the messages
+   * themselves (a minute on, 70 of 500 agents still waited for their welcome). This way recomputing
+   * takes at most half the time.
+   */
+  #markDirty(): void {
+    this.#dirty ??= setTimeout(() => {
+      this.#dirty = undefined;
+      this.#refresh();
+    }, this.#recomputeMs);
   }
 
   #sweepMissing(): void {
+    if (this.#findingsUnsaved) this.#markDirty();
     const now = this.#now();
     const missing = this.#o.nodes.states().filter((n) => isAgentMissing(n, now));
     if (missing.length !== this.#missing.size || missing.some((n) => !this.#missing.has(n.name))) this.#markDirty();
@@ -277,14 +332,16 @@ export class DriftService {
 
   /** Recomputes tag views and findings from the in-memory picture and stores the findings. */
   recompute(): void {
+    const started = performance.now();
     const end = this.#o.metrics.recomputeSeconds.startTimer();
     this.#removeNodesGoneFromCluster(this.#now());
     const snapshot = this.#snapshot();
     this.#tagViews = computeTagViews(snapshot);
     this.#missing = new Set(snapshot.nodes.filter((n) => isAgentMissing(n, snapshot.now)).map((n) => n.name));
     const drafts = [...computeFindings(snapshot), ...this.#keptKubernetesFindings()];
-    const change = this.#o.findings.replace(drafts, snapshot.now);
+    const change = this.#write("storing findings", () => this.#o.findings.replace(drafts, snapshot.now));
     end();
+    this.#recomputeMs = Math.round(performance.now() - started);
     if (change.opened || change.closed) this.#o.log.info("findings changed", change);
     this.#o.metrics.recordState({
       nodes: this.#o.nodes.list(),

@@ -9,6 +9,8 @@ import { DriftService } from "./drift-service.js";
 import { AgentGateway } from "./gateway/agent-gateway.js";
 import { createHttpServer } from "./http/server.js";
 import { clusterFacts, commandPreparer, JobRunner, JobStore } from "./jobs/index.js";
+import type { KubernetesWatcher } from "./kubernetes/index.js";
+import { type KubernetesMode, kubeConfigProblem, kubernetesEnabled } from "./kubernetes/kube-config.js";
 import { CollectorMetrics } from "./metrics.js";
 import { loadRegistriesConfig } from "./registry/registries-config.js";
 import { emptyRegistriesConfig } from "./registry/registry-host.js";
@@ -48,6 +50,20 @@ const program = new Command("imagedrift-collector")
   .addOption(option("--protect-reads", "require the token for REST reads too", "IMAGEDRIFT_PROTECT_READS"))
   .addOption(
     option(
+      "--read-token-file <path>",
+      "a second token that can only read: REST reads under /api/ then need it or the --token-file token (which can read too); needs --token-file",
+      "IMAGEDRIFT_READ_TOKEN_FILE",
+    ),
+  )
+  .addOption(
+    option(
+      "--rate-limit <rate>",
+      "REST requests per second per client IP: N (burst 2N), N:BURST, or off; over it: 429 with Retry-After (default 50:100)",
+      "IMAGEDRIFT_RATE_LIMIT",
+    ),
+  )
+  .addOption(
+    option(
       "--kubernetes <mode>",
       "auto|on|off: use the Kubernetes API (auto: in a cluster or with KUBECONFIG)",
       "IMAGEDRIFT_KUBERNETES",
@@ -75,6 +91,13 @@ const program = new Command("imagedrift-collector")
     ),
   )
   .addOption(option("--tls-key <path>", "PEM private key for --tls-cert", "IMAGEDRIFT_TLS_KEY"))
+  .addOption(
+    option(
+      "--tls-client-ca <path>",
+      "PEM CA: agents must present a client certificate it signed (mutual TLS; needs --tls-cert)",
+      "IMAGEDRIFT_TLS_CLIENT_CA",
+    ),
+  )
   .addOption(option("--log-level <level>", "debug, info, warn or error (default info)", "IMAGEDRIFT_LOG_LEVEL"))
   .showHelpAfterError()
   .action(async (options: CollectorOptions) => {
@@ -84,17 +107,37 @@ const program = new Command("imagedrift-collector")
       level: cfg.logLevel as LogLevel,
       fields: { component: "collector" },
     });
-    const kubernetes =
-      cfg.kubernetes === "auto"
-        ? Boolean(process.env.KUBERNETES_SERVICE_HOST || process.env.KUBECONFIG)
-        : cfg.kubernetes === "on";
-    if (kubernetes) {
-      throw new ImagedriftError(
-        "invalid-config",
-        "--kubernetes: this collector does not watch the Kubernetes API yet; run with --kubernetes off",
-      );
+    // The Kubernetes API: pods and nodes for pull-policy-risk, mixed-replicas, node labels and deleted nodes.
+    const useKubernetes = kubernetesEnabled(cfg.kubernetes as KubernetesMode, {
+      serviceHost: process.env.KUBERNETES_SERVICE_HOST,
+      kubeconfig: process.env.KUBECONFIG,
+    });
+    let kubernetes: KubernetesWatcher | undefined;
+    if (useKubernetes) {
+      // Loaded only when used: the client library takes over a second to import.
+      const { KubeConfig } = await import("@kubernetes/client-node");
+      const { apiOwnerReader, KubernetesWatcher } = await import("./kubernetes/index.js");
+      const kubeConfig = new KubeConfig();
+      try {
+        kubeConfig.loadFromDefault(); // KUBECONFIG, ~/.kube/config, else the pod's service account
+      } catch (thrown) {
+        const reason = toImagedriftError(thrown).message;
+        throw new ImagedriftError("invalid-config", `--kubernetes: cannot load the kubeconfig: ${reason}`, {
+          cause: thrown,
+        });
+      }
+      const problem = kubeConfigProblem(kubeConfig);
+      if (problem !== null) throw new ImagedriftError("invalid-config", `--kubernetes ${cfg.kubernetes}: ${problem}`);
+      kubernetes = new KubernetesWatcher({
+        kubeConfig,
+        owners: apiOwnerReader(kubeConfig),
+        log,
+        onChange: () => drift.kubernetesChanged(),
+        onNodeDeleted: (node) => drift.removeNode(node, "deleted from the cluster"),
+      });
     }
     const token = cfg.tokenFile ? readTokenFile(cfg.tokenFile) : null;
+    const readToken = cfg.readTokenFile ? readTokenFile(cfg.readTokenFile) : null;
     if (!token) log.warn("no --token-file: agents and mutating REST calls are not authenticated");
     const registries = cfg.registriesConfig
       ? await loadRegistriesConfig(cfg.registriesConfig, (p) => readFile(p, "utf8"))
@@ -118,6 +161,7 @@ const program = new Command("imagedrift-collector")
       metrics,
       log,
       resolveIntervalMs: cfg.resolveInterval,
+      kubernetes,
     });
     const gateway = new AgentGateway({
       token,
@@ -153,9 +197,11 @@ const program = new Command("imagedrift-collector")
     });
     const grpcCredentials =
       cfg.tlsCert && cfg.tlsKey
-        ? grpc.ServerCredentials.createSsl(null, [
-            { cert_chain: readFileSync(cfg.tlsCert), private_key: readFileSync(cfg.tlsKey) },
-          ])
+        ? grpc.ServerCredentials.createSsl(
+            cfg.tlsClientCa ? readFileSync(cfg.tlsClientCa) : null,
+            [{ cert_chain: readFileSync(cfg.tlsCert), private_key: readFileSync(cfg.tlsKey) }],
+            Boolean(cfg.tlsClientCa),
+          )
         : grpc.ServerCredentials.createInsecure();
     const grpcPort = await gateway.listen(
       `${cfg.grpcListen.host || "0.0.0.0"}:${cfg.grpcListen.port}`,
@@ -166,7 +212,9 @@ const program = new Command("imagedrift-collector")
       nodes,
       connectedNodes: () => gateway.connectedNodes(),
       token,
+      readToken,
       protectReads: cfg.protectReads,
+      rateLimit: cfg.rateLimit,
       registry: metrics.registry,
       ready: () => (db.open ? null : "database closed"),
       log,
@@ -177,12 +225,21 @@ const program = new Command("imagedrift-collector")
     const httpPort = (http.server.address() as { port: number }).port;
     drift.start();
     jobs.start();
-    log.info("collector started", { db: cfg.db, httpPort, grpcPort, tls: Boolean(cfg.tlsCert), version });
+    kubernetes?.start();
+    log.info("collector started", {
+      db: cfg.db,
+      httpPort,
+      grpcPort,
+      tls: Boolean(cfg.tlsCert),
+      kubernetes: kubernetes !== undefined,
+      version,
+    });
 
     const shutdown = async (signal: string) => {
       log.info("stopping", { signal });
       await http.close();
       await jobs.stop();
+      await kubernetes?.stop();
       await gateway.close();
       await drift.stop();
       db.close();

@@ -1,5 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
-import { type Logger, type NodeInventory, toImagedriftError } from "@imagedrift/core";
+import { ImagedriftError, type Logger, type NodeInventory, toImagedriftError } from "@imagedrift/core";
 import {
   type AgentMessage,
   AUTHORIZATION_METADATA_KEY,
@@ -13,7 +13,9 @@ import {
 } from "@imagedrift/protocol";
 import { sameSecret } from "../same-secret.js";
 
-type AgentCall = grpc.ServerDuplexStream<AgentMessage, CollectorMessage>;
+/** What a stream delivers: a message, or bytes that are no AgentMessage (see `tolerantService`). */
+type Received = AgentMessage | { body: "undecodable"; reason: string };
+type AgentCall = grpc.ServerDuplexStream<Received, CollectorMessage>;
 
 /** What the collector does with what agents say. */
 export interface AgentHandlers {
@@ -33,6 +35,78 @@ export interface AgentSession {
 }
 
 const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+const HASH = /^sha256:[a-f0-9]{64}$/;
+const LABEL_KEY = /^[A-Za-z0-9][-A-Za-z0-9_./]{0,252}$/;
+const LABEL_VALUE = /^[-A-Za-z0-9_.]{0,63}$/;
+const MAX_INTERVAL_MS = 365 * 24 * 3600 * 1000;
+const quote = (value: string) => JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
+
+/**
+ * The service with a decoder that never throws: grpc-js answers bytes its
+ * decoder refuses with INTERNAL, as if the collector had failed; the gateway
+ * answers them with INVALID_ARGUMENT, naming the problem.
+ */
+function tolerantService(): grpc.ServiceDefinition {
+  const connect = agentGateway().service.Connect as grpc.MethodDefinition<AgentMessage, CollectorMessage>;
+  const requestDeserialize = (bytes: Buffer): Received => {
+    try {
+      return connect.requestDeserialize(bytes);
+    } catch (thrown) {
+      return { body: "undecodable", reason: toImagedriftError(thrown).message };
+    }
+  };
+  return { Connect: { ...connect, requestDeserialize } };
+}
+
+/** What is wrong with a hello, or null: the interval, version, hash and labels are stored as given. */
+function helloProblem(hello: Hello): string | null {
+  const intervalMs = Number(hello.intervalMs);
+  if (!Number.isSafeInteger(intervalMs) || intervalMs < 1000 || intervalMs > MAX_INTERVAL_MS) {
+    return `hello.intervalMs ${quote(String(hello.intervalMs))} is not a whole number of milliseconds from 1s to 365d`;
+  }
+  if (hello.agentVersion.length > 128) return `hello.agentVersion is longer than 128 characters`;
+  if (hello.inventoryHash !== "" && !HASH.test(hello.inventoryHash)) {
+    return `hello.inventoryHash ${quote(hello.inventoryHash)} is not "" or sha256:<64 hex>`;
+  }
+  const labels = Object.entries(hello.labels ?? {});
+  if (labels.length > 256) return `hello.labels has ${labels.length} labels (at most 256)`;
+  for (const [key, value] of labels) {
+    if (!LABEL_KEY.test(key)) return `hello.labels: ${quote(key)} is not a label key`;
+    if (!LABEL_VALUE.test(value)) return `hello.labels[${quote(key)}]: ${quote(value)} is not a label value`;
+  }
+  return null;
+}
+
+/** Checks what the schema cannot see: the hash's form and ids that must be unique within one inventory. */
+function checkInventory(node: string, inventory: NodeInventory, hash: string): void {
+  const problems: string[] = [];
+  if (!HASH.test(hash)) problems.push(`hash: ${quote(hash)} is not sha256:<64 hex>`);
+  const once = (what: string, ids: Iterable<string>) => {
+    const seen = new Set<string>();
+    for (const id of ids) {
+      if (seen.has(id)) problems.push(`${what} ${quote(id)} is listed twice`);
+      seen.add(id);
+    }
+  };
+  once(
+    "image",
+    inventory.images.map((i) => i.id),
+  );
+  once(
+    "container",
+    inventory.images.flatMap((i) => i.containers.map((c) => c.id)),
+  );
+  once(
+    "pod",
+    inventory.pods.map((p) => p.id),
+  );
+  if (problems.length > 0) {
+    throw new ImagedriftError(
+      "invalid-argument",
+      `inventory from node "${node}" rejected:\n${problems.slice(0, 20).join("\n")}`,
+    );
+  }
+}
 
 /**
  * The collector's gRPC side: agents dial in and hold one stream each.
@@ -50,7 +124,7 @@ export class AgentGateway {
     this.#token = options.token;
     this.#handlers = options.handlers;
     this.#log = options.log;
-    this.#server.addService(agentGateway().service, { Connect: (call: AgentCall) => this.#connect(call) });
+    this.#server.addService(tolerantService(), { Connect: (call: AgentCall) => this.#connect(call) });
   }
 
   session(node: string): AgentSession | undefined {
@@ -98,7 +172,20 @@ export class AgentGateway {
     }
     const session: AgentSession = { node, send: (message) => call.write(message) };
     let helloed = false;
-    call.on("data", (message: AgentMessage) => {
+    call.on("data", (message: Received) => {
+      if (message.body === "undecodable") {
+        this.#log.warn("agent refused: undecodable message", { node, peer, reason: message.reason });
+        this.#refuse(call, grpc.status.INVALID_ARGUMENT, `not an imagedrift.v1.AgentMessage: ${message.reason}`);
+        return;
+      }
+      if (message.body === "hello") {
+        const problem = helloProblem(message.hello);
+        if (problem !== null) {
+          this.#log.warn("agent refused: bad hello", { node, peer, problem });
+          this.#refuse(call, grpc.status.INVALID_ARGUMENT, problem);
+          return;
+        }
+      }
       try {
         helloed = this.#receive(node, message, helloed, session);
         if (!helloed) this.#refuse(call, grpc.status.FAILED_PRECONDITION, "the first message must be a hello");
@@ -134,9 +221,12 @@ export class AgentGateway {
     }
     if (!helloed) return false;
     switch (message.body) {
-      case "inventory":
-        this.#handlers.inventory(node, fromWireInventory(node, message.inventory), message.inventory.hash);
+      case "inventory": {
+        const inventory = fromWireInventory(node, message.inventory);
+        checkInventory(node, inventory, message.inventory.hash);
+        this.#handlers.inventory(node, inventory, message.inventory.hash);
         break;
+      }
       case "heartbeat":
         if (this.#handlers.heartbeat(node, message.heartbeat.inventoryHash)) {
           session.send({

@@ -1,4 +1,4 @@
-import { ImagedriftError, type JobState } from "@imagedrift/core";
+import { ImagedriftError, type JobState, tryParseImageRef } from "@imagedrift/core";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { parseJobRequest } from "../jobs/job-request.js";
 import type { JobsApi } from "../jobs/job-runner.js";
@@ -48,7 +48,11 @@ export function registerJobRoutes(
 ): void {
   app.post("/api/v1/jobs", async (request, reply) => {
     const body = parseJobRequest(request.body);
-    if (body.type === "prepull" && body.images?.length && resolveTags) await resolveTags(body.images);
+    // Only a request whose references all parse goes to the registries: one refused for a bad
+    // reference (400 from the planner, below) costs no registry request and changes nothing.
+    const images = body.images ?? [];
+    const resolvable = images.length > 0 && images.every((ref) => tryParseImageRef(ref) !== null);
+    if (body.type === "prepull" && resolvable && resolveTags) await resolveTags(images);
     const job = jobs.submit(body, actorOf(request));
     return reply
       .status(202)

@@ -1,17 +1,22 @@
-import type { Logger } from "@imagedrift/core";
-import Fastify, { type FastifyInstance } from "fastify";
+import { ImagedriftError, type Logger } from "@imagedrift/core";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
 import type { JobsApi } from "../jobs/job-runner.js";
 import { type ApiDeps, registerApiRoutes } from "./api-routes.js";
 import { checkAccess } from "./auth.js";
-import { sendError, toHttpError } from "./errors.js";
+import { answerClientError, sendError, toHttpError } from "./errors.js";
 import { registerJobRoutes } from "./job-routes.js";
 import { openApiDocument } from "./openapi.js";
 import { registerWebPage } from "./page.js";
+import { limitRate, type RateLimit, RateLimiter } from "./rate-limit.js";
 
 export interface HttpServerOptions extends ApiDeps {
   token: string | null;
+  /** A token that can only read; when set, reads under /api/ need it or the main token. */
+  readToken?: string | null;
   protectReads: boolean;
+  /** Per client IP; null or absent: no limit. */
+  rateLimit?: RateLimit | null;
   registry: Registry;
   /** Null when ready, else why not. */
   ready: () => string | null;
@@ -23,19 +28,59 @@ export interface HttpServerOptions extends ApiDeps {
   resolveTags?: (tags: readonly string[]) => Promise<void>;
 }
 
+/**
+ * JSON bodies as fastify parses them (prototype keys refused), with errors
+ * that say what is wrong: fastify's own parser drops JSON.parse's message.
+ */
+function parseJsonNamingProblems(app: FastifyInstance): void {
+  const secure = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    const text = String(body);
+    if (text === "") return done(new ImagedriftError("invalid-argument", "the body is empty: send a JSON object"));
+    try {
+      JSON.parse(text);
+    } catch (thrown) {
+      return done(new ImagedriftError("invalid-argument", `the body is not valid JSON: ${(thrown as Error).message}`));
+    }
+    void secure(request, text, (error, value) => {
+      if (!error) return done(null, value);
+      done(
+        new ImagedriftError(
+          "invalid-argument",
+          'the body holds a forbidden "__proto__" or "constructor.prototype" key',
+        ),
+      );
+    });
+  });
+}
+
 /** The collector's HTTP surface: REST API, web page, OpenAPI, health and metrics. */
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes ?? 1024 * 1024, return503OnClosing: true });
+  const bodyLimitBytes = options.bodyLimitBytes ?? 1024 * 1024;
+  const answer = (thrown: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const error = toHttpError(thrown, { bodyLimitBytes, contentType: request.headers["content-type"] });
+    if (error.status >= 500)
+      options.log.error("request failed", { method: request.method, url: request.url, error: error.error });
+    return sendError(reply, error);
+  };
+  const app = Fastify({
+    logger: false,
+    bodyLimit: bodyLimitBytes,
+    return503OnClosing: true,
+    // Node names are up to 253 characters (find-my-way's default stops path parameters at 100).
+    routerOptions: { maxParamLength: 1024 },
+    // Bad percent-encoding and over-long parameters get the API's error shape too.
+    frameworkErrors: answer,
+    clientErrorHandler: answerClientError,
+  });
 
+  parseJsonNamingProblems(app);
+  if (options.rateLimit) limitRate(app, new RateLimiter(options.rateLimit));
   app.addHook("onRequest", async (request) => {
     checkAccess(request, options);
   });
-  app.setErrorHandler((thrown, request, reply) => {
-    const error = toHttpError(thrown);
-    if (error.code === "internal")
-      options.log.error("request failed", { method: request.method, url: request.url, error });
-    return sendError(reply, error, request);
-  });
+  app.setErrorHandler(answer);
   app.setNotFoundHandler((request, reply) =>
     reply
       .status(404)

@@ -2,4 +2,5 @@ export { openDatabase } from "./database.js";
 export { FindingStore } from "./finding-store.js";
 export { migrate, migrations } from "./migrations.js";
 export { type AgentHello, type NodeRecord, NodeStore, type SaveResult } from "./node-store.js";
+export { storeError } from "./store-error.js";
 export { TagStore } from "./tag-store.js";

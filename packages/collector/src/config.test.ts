@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { parseCollectorConfig } from "./config.js";
+
+describe("parseCollectorConfig: hardening flags", () => {
+  it("--rate-limit: 50 per second, burst 100 by default; N, N:BURST or off", () => {
+    expect(parseCollectorConfig({}).rateLimit).toEqual({ perSecond: 50, burst: 100 });
+    expect(parseCollectorConfig({ rateLimit: "10" }).rateLimit).toEqual({ perSecond: 10, burst: 20 });
+    expect(parseCollectorConfig({ rateLimit: "0.5:3" }).rateLimit).toEqual({ perSecond: 0.5, burst: 3 });
+    expect(parseCollectorConfig({ rateLimit: "off" }).rateLimit).toBeNull();
+    expect(parseCollectorConfig({ rateLimit: "0" }).rateLimit).toBeNull();
+    for (const bad of ["fast", "-1", "10:0", "10/s", "1:2:3"]) {
+      expect(() => parseCollectorConfig({ rateLimit: bad }), bad).toThrow(
+        `--rate-limit: "${bad}" is not a rate limit: requests per second per client, e.g. 50, 50:100 (with a burst) or off`,
+      );
+    }
+  });
+
+  it("--read-token-file needs --token-file; --tls-client-ca needs --tls-cert", () => {
+    expect(() => parseCollectorConfig({ readTokenFile: "/r" })).toThrow(
+      "--read-token-file: needs --token-file (the token that can change things)",
+    );
+    expect(parseCollectorConfig({ readTokenFile: "/r", tokenFile: "/t" }).readTokenFile).toBe("/r");
+    expect(() => parseCollectorConfig({ tlsClientCa: "/ca.pem" })).toThrow(
+      "--tls-client-ca: needs --tls-cert and --tls-key (mutual TLS is TLS first)",
+    );
+    const mtls = parseCollectorConfig({ tlsClientCa: "/ca.pem", tlsCert: "/c.pem", tlsKey: "/k.pem" });
+    expect(mtls.tlsClientCa).toBe("/ca.pem");
+  });
+});

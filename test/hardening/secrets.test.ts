@@ -1,0 +1,251 @@
+/**
+ * Canary passwords for a private registry (htpasswd, on a real containerd
+ * node without credentials of its own) appear nowhere they should not:
+ * a registry credential from the registries file (username + passwordFile),
+ * a pull secret (dockerConfigJson), and a WRONG password whose failed pull
+ * must name the registry host and repository instead. The collector runs
+ * three times on one database, once per credential; then every log line
+ * (collector and agent at debug), every row of every SQLite table, the raw
+ * database, WAL and SHM files, every REST endpoint's body and error, and the
+ * CLI's output for a failing job are searched for each canary, in clear and
+ * in the base64 forms Basic auth and docker config files use.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Job } from "@imagedrift/core";
+import BetterSqlite3 from "better-sqlite3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createJob, finishedJob } from "../jobs/jobs-api.js";
+import { type Lab, startLab } from "../lab/index.js";
+import { waitFor } from "../lab/wait.js";
+import { type Agent, CLI_BIN, type Collector, startAgent, startCollector } from "../scenario/processes.js";
+
+const TOKEN = "secrets-token-6e1b";
+const users = {
+  file: { username: "puller", password: "canary-file-pw-3a7f19" },
+  secret: { username: "puller2", password: "canary-secret-pw-c0d2e8" },
+};
+const WRONG = "canary-wrong-pw-77b1f4";
+const b64 = (text: string) => Buffer.from(text).toString("base64");
+/** Every form a leaked canary could take: clear, base64 alone, and base64 of user:password (Basic auth, docker auths). */
+const CANARIES = [
+  ...[users.file, users.secret].flatMap(({ username, password }) => [
+    password,
+    b64(password),
+    b64(`${username}:${password}`),
+  ]),
+  WRONG,
+  b64(WRONG),
+  b64(`${users.file.username}:${WRONG}`),
+];
+
+let lab: Lab;
+let dir: string;
+let collector: Collector;
+let agent: Agent;
+let ports: { httpPort: number; grpcPort: number };
+const jobs: Record<string, Job> = {};
+const cliOutputs: { what: string; text: string }[] = [];
+
+const cli = (...args: string[]) => {
+  const run = spawnSync(process.execPath, [CLI_BIN, "--server", collector.url, "--token", TOKEN, ...args], {
+    encoding: "utf8",
+    timeout: 90_000,
+  });
+  cliOutputs.push({ what: `imagedrift ${args.join(" ")}`, text: `${run.stdout}\n${run.stderr}` });
+  return run;
+};
+
+/** Writes the registries file for this run's credential and (re)starts the collector on the same db and ports. */
+async function collectorWith(auth: string): Promise<void> {
+  await collector?.stop();
+  await writeFile(join(dir, "registries.yaml"), `registries:\n  - host: ${lab.registry.host}\n    auth:\n${auth}`);
+  collector = await startCollector({
+    dir,
+    token: TOKEN,
+    ...ports,
+    extraArgs: ["--registries-config", join(dir, "registries.yaml"), "--log-level", "debug", "--rate-limit", "off"],
+  });
+  const url = new URL(collector.url);
+  ports = { httpPort: Number(url.port), grpcPort: Number(collector.grpcAddress.split(":")[1]) };
+  if (!agent) return;
+  await waitFor(
+    async () => {
+      const res = await fetch(`${collector.url}/api/v1/nodes`);
+      const items = ((await res.json()) as { items: { name: string; connected: boolean; imageCount: number }[] }).items;
+      return items.some((n) => n.name === "n1" && n.connected && n.imageCount > 0);
+    },
+    { what: "n1 connected to this collector", timeoutMs: 30_000 },
+  );
+}
+
+async function prepull(ref: string): Promise<Job> {
+  const created = await createJob(collector.url, TOKEN, { type: "prepull", images: [ref], retries: 0 });
+  return finishedJob(collector.url, created.id);
+}
+
+beforeAll(async () => {
+  lab = await startLab({
+    nodes: ["n1"],
+    registryAuth: { type: "htpasswd", users: [users.file, users.secret] },
+    nodeCredentials: false,
+  });
+  dir = await mkdtemp("/tmp/idl-sec-");
+  ports = { httpPort: 0, grpcPort: 0 };
+  await writeFile(join(dir, "password"), `${users.file.password}\n`);
+  await writeFile(join(dir, "wrong-password"), `${WRONG}\n`);
+  await writeFile(
+    join(dir, "pull-secret.json"),
+    JSON.stringify({
+      auths: { [lab.registry.host]: { auth: b64(`${users.secret.username}:${users.secret.password}`) } },
+    }),
+  );
+  for (const tag of ["1", "2", "3"]) await lab.buildAndPush(`private/app:${tag}`, { salt: `private ${tag}` });
+  await collectorWith(`      username: ${users.file.username}\n      passwordFile: ${join(dir, "password")}\n`);
+  agent = await startAgent({
+    dir,
+    node: "n1",
+    endpoint: lab.node("n1").endpoint,
+    collector: collector.grpcAddress,
+    tokenFile: collector.tokenFile,
+    extraArgs: ["--log-level", "debug"],
+  });
+  await waitFor(async () => (await (await fetch(`${collector.url}/api/v1/nodes`)).text()).includes('"n1"'), {
+    what: "n1 reporting",
+    timeoutMs: 30_000,
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await agent?.stop();
+  await collector?.stop();
+  await lab?.stop();
+});
+
+describe("credentials travel to the pulling agent only", () => {
+  it("a registry credential from the registries file (passwordFile) pulls", async () => {
+    const job = await prepull(lab.ref("private/app:1"));
+    expect(job.state, JSON.stringify(job.nodes)).toBe("succeeded");
+    expect(job.nodes[0]?.pulled?.[0]).toMatchObject({ verified: true });
+    jobs.file = job;
+  });
+
+  it("a pull secret (dockerConfigJson) pulls", async () => {
+    await collectorWith(`      dockerConfigJson: ${join(dir, "pull-secret.json")}\n`);
+    const job = await prepull(lab.ref("private/app:2"));
+    expect(job.state, JSON.stringify(job.nodes)).toBe("succeeded");
+    jobs.secret = job;
+  });
+
+  it("a WRONG password fails naming the registry host and the repository, never the password", async () => {
+    await collectorWith(`      username: ${users.file.username}\n      passwordFile: ${join(dir, "wrong-password")}\n`);
+    const ref = lab.ref("private/app:3");
+    const job = await prepull(ref);
+    expect(job.state).toBe("failed");
+    const message = job.nodes[0]?.message ?? "";
+    expect(message).toContain(lab.registry.host);
+    expect(message).toContain("private/app");
+    expect(message).toMatch(/401|unauthorized|authorization/i);
+    jobs.wrong = job;
+    // The CLI, following a job that fails: exit 1, and its output names the reference.
+    const run = cli("prepull", ref, "--retries", "0");
+    expect(run.status, run.stderr).toBe(1);
+    expect(`${run.stdout}${run.stderr}`).toContain("private/app");
+    // The resolver meets the wrong password too, re-resolving the tags n1 holds: its error names the registry.
+    const held = lab.ref("private/app:1");
+    const resolveError = await waitFor(
+      async () => {
+        const tags = (await (await fetch(`${collector.url}/api/v1/tags`)).json()) as {
+          items: { reference: string; resolveError: string | null }[];
+        };
+        return tags.items.find((t) => t.reference === held)?.resolveError ?? undefined;
+      },
+      { what: `a resolve error for ${held}`, timeoutMs: 20_000 },
+    );
+    expect(resolveError).toContain(lab.registry.host);
+    console.log(
+      `wrong password: the job says ${JSON.stringify(message)}; the resolver says ${JSON.stringify(resolveError)}`,
+    );
+  });
+});
+
+describe("no canary anywhere", () => {
+  const expectClean = (where: string, text: string) => {
+    for (const canary of CANARIES)
+      expect(text.includes(canary), `a canary (${canary.slice(0, 12)}…) in ${where}`).toBe(false);
+  };
+
+  it("in any REST response: every endpoint, every job, errors included", async () => {
+    const paths = [
+      "/api/v1/nodes",
+      "/api/v1/nodes/n1/images",
+      "/api/v1/tags",
+      "/api/v1/findings",
+      "/api/v1/jobs",
+      ...Object.values(jobs).map((j) => `/api/v1/jobs/${j.id}`),
+      "/api/v1/jobs/nope",
+      "/openapi.json",
+      "/metrics",
+      "/healthz",
+      "/readyz",
+      "/",
+    ];
+    for (const path of paths) expectClean(`GET ${path}`, await (await fetch(`${collector.url}${path}`)).text());
+    const refused = await fetch(`${collector.url}/api/v1/jobs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ type: "prepull", images: [lab.ref("private/App:9")] }),
+    });
+    expect(refused.status).toBe(400);
+    expectClean("a refused POST", await refused.text());
+  });
+
+  it("in the CLI's output, the failing job's included", () => {
+    cli("jobs", "-o", "json");
+    cli("job", jobs.wrong?.id ?? "");
+    cli("tags", "-o", "json");
+    cli("findings");
+    expect(cliOutputs.length).toBeGreaterThanOrEqual(5);
+    for (const { what, text } of cliOutputs) expectClean(what, text);
+  });
+
+  it("in any row of any SQLite table", () => {
+    const db = new BetterSqlite3(collector.db, { readonly: true, fileMustExist: true });
+    try {
+      const tables = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .pluck()
+        .all() as string[];
+      expect(tables).toEqual(expect.arrayContaining(["jobs", "job_nodes", "audit_log", "tags", "nodes"]));
+      for (const table of tables) {
+        const rows = JSON.stringify(db.prepare(`SELECT * FROM "${table}"`).all());
+        expectClean(`table ${table}`, rows);
+      }
+      // The jobs and their failures are there to search: the scan is not vacuous.
+      const messages = db.prepare("SELECT message FROM job_nodes").pluck().all() as string[];
+      expect(messages.join("\n")).toContain("private/app");
+    } finally {
+      db.close();
+    }
+  });
+
+  it("in the raw database, WAL and SHM files, and every log line (collector and agent at debug)", async () => {
+    await agent.stop();
+    await collector.stop();
+    const files = (await readdir(dir)).filter((f) => /\.log$|\.db(-wal|-shm)?$/.test(f));
+    expect(files).toEqual(expect.arrayContaining(["collector.log", "agent-n1.log", "imagedrift.db"]));
+    for (const file of files) {
+      const text = (await readFile(join(dir, file))).toString("latin1");
+      expectClean(file, text);
+    }
+    // The search finds what it looks for: the canaries are in the files that hold them on purpose.
+    expect(await readFile(join(dir, "pull-secret.json"), "utf8")).toContain(
+      b64(`${users.secret.username}:${users.secret.password}`),
+    );
+    expect(await readFile(join(dir, "password"), "utf8")).toContain(users.file.password);
+    const collectorLog = await readFile(join(dir, "collector.log"), "utf8");
+    expect(collectorLog).toContain('"level":"debug"');
+    expect(await readFile(join(dir, "agent-n1.log"), "utf8")).toContain('"level":"debug"');
+  });
+});
