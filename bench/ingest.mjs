@@ -1,0 +1,313 @@
+/**
+ * ingest (and the HTTP half of findings): N simulated agents × 300 images,
+ * speaking the real protocol from worker threads, first to the peer (sink.mjs:
+ * decode + raw SQLite inserts of the same rows), then to the real collector
+ * process. Per process: cold ingest time (first Connect → every node's
+ * inventory committed, read from its SQLite file), CPU share in the heartbeat
+ * steady state (/proc/PID/stat), peak RSS; then, on the loaded collector,
+ * p99 of GET /api/v1/findings, /api/v1/tags and /healthz under 20 clients.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { isAlive } from "../test/dist/lab/index.js";
+import { startFleet } from "./lib/agent-sim.mjs";
+import { load } from "./lib/http-load.mjs";
+import { cpuSeconds, cpuShare, fmtMs, MIB, memoryOf, percentile, sleep, until } from "./lib/measure.mjs";
+import { cpuProfFlags, startCollector, startSink } from "./lib/procs.mjs";
+import { row } from "./lib/report.mjs";
+
+const SIM_THREADS = 4;
+const AGENT_INTERVAL_MS = 60_000; // the agent's default --interval
+const HTTP_TIMEOUT_MS = 120_000;
+
+/** How many nodes' inventories are committed, read from the receiving process's own SQLite file. */
+function storedCounter(dbFile) {
+  let db;
+  const count = () => {
+    db ??= new Database(dbFile, { readonly: true, fileMustExist: true });
+    return db.prepare("SELECT count(*) AS n FROM nodes WHERE inventory_hash IS NOT NULL").get().n;
+  };
+  count.close = () => db?.close();
+  return count;
+}
+
+/**
+ * Opens every agent's stream to `address` and polls until all `count`
+ * inventories are committed or `capMs` has passed, logging progress every 5 s.
+ * Returns `{ ms, stored, complete }`; when not complete, `ms` is a lower bound.
+ */
+async function coldIngest({ fleet, address, dbFile, count, pid, capMs, log }) {
+  const stored = storedCounter(dbFile);
+  const t0 = performance.now();
+  await fleet.connect(address);
+  let next = t0 + 5_000;
+  let cpu = { at: t0, seconds: cpuSeconds(pid) };
+  let n = 0;
+  try {
+    for (;;) {
+      n = stored();
+      const now = performance.now();
+      if (!isAlive(pid))
+        throw new Error(`the receiving process (pid ${pid}) died with ${n}/${count} stored; see its log`);
+      if (n >= count) return { ms: now - t0, stored: n, complete: true };
+      if (now - t0 >= capMs) return { ms: now - t0, stored: n, complete: false };
+      if (now >= next) {
+        next = now + 5_000;
+        const seconds = cpuSeconds(pid);
+        const share = (seconds - cpu.seconds) / ((now - cpu.at) / 1000);
+        cpu = { at: now, seconds };
+        const s = await fleet.stats();
+        log(
+          `  ${n}/${count} stored after ${fmtMs(now - t0)}; receiver at ${(share * 100).toFixed(0)} % of a core; ` +
+            `agents: ${s.welcomed} welcomed, ${s.inventoriesSent} inventories sent, ${s.reconnects} reconnects, ${s.errors} errors` +
+            (s.lastError ? ` (last: ${s.lastError.slice(0, 120)})` : ""),
+        );
+      }
+      await sleep(100);
+    }
+  } finally {
+    stored.close();
+  }
+}
+
+/** Waits (at most `capMs`) for the rest of the inventories; returns how many are stored. */
+async function rest({ dbFile, count, capMs }) {
+  const stored = storedCounter(dbFile);
+  try {
+    const t0 = performance.now();
+    let n = stored();
+    while (n < count && performance.now() - t0 < capMs) {
+      await sleep(1_000);
+      n = stored();
+    }
+    return n;
+  } finally {
+    stored.close();
+  }
+}
+
+/** Sums every series of a metric in Prometheus text. */
+function metric(text, name) {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+      sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return sum;
+}
+
+/** Waits until the collector has resolved every tag and its CPU has calmed (or `capMs` passed); returns ms waited. */
+async function settle({ collector, tagCount, capMs, log }) {
+  const t0 = performance.now();
+  const db = new Database(collector.db, { readonly: true, fileMustExist: true });
+  try {
+    await until(() => db.prepare("SELECT count(*) AS n FROM tags").get().n >= tagCount, {
+      what: `${tagCount} tags resolved by the collector`,
+      timeoutMs: capMs,
+      intervalMs: 500,
+    }).catch((error) => log(`  ${error.message}`));
+  } finally {
+    db.close();
+  }
+  while (performance.now() - t0 < capMs) {
+    const share = await cpuShare(collector.pid, 2_000);
+    if (share < 0.3) break;
+    log(`  collector still busy (${(share * 100).toFixed(0)} % of a core)`);
+  }
+  return performance.now() - t0;
+}
+
+export async function ingestBench(ctx) {
+  const { quick, log, tags, registryHost } = ctx;
+  const count = ctx.nodes;
+  const windowMs = quick ? 10_000 : 30_000;
+  const httpMs = quick ? 4_000 : 10_000;
+  // Cold ingest stops being timed at capMs (the figure is then a lower bound); the rest may take restCapMs more.
+  const capMs = quick ? 90_000 : 600_000;
+  const restCapMs = quick ? 30_000 : 300_000;
+  const dir = join(ctx.dir, "ingest");
+  mkdirSync(dir, { recursive: true });
+  // Rows go out as soon as they are known: a later phase failing (the collector dying) must not lose them.
+  const emit = ctx.emit;
+
+  log(`ingest: preparing ${count} simulated agents × ${tags.length} images in ${SIM_THREADS} worker threads`);
+  const fleet = await startFleet({
+    count,
+    threads: SIM_THREADS,
+    host: registryHost,
+    tagCount: tags.length,
+    digests: ctx.digests,
+    intervalMs: AGENT_INTERVAL_MS,
+  });
+  log(
+    `  inventories made and serialised in ${fmtMs(fleet.prepareMs)}: ${(fleet.wireBytes / MIB).toFixed(0)} MiB of protobuf`,
+  );
+  try {
+    // The peer first: same streams, same bytes, the least work a collector must do with them.
+    const sink = await startSink({ dir });
+    let peer;
+    try {
+      log("ingest: peer (sink.mjs) cold ingest");
+      const ingest = await coldIngest({
+        fleet,
+        address: sink.grpcAddress,
+        dbFile: sink.db,
+        pid: sink.pid,
+        count,
+        capMs,
+        log,
+      });
+      if (!ingest.complete) await rest({ dbFile: sink.db, count, capMs: restCapMs });
+      await sleep(2_000);
+      const cpu = await cpuShare(sink.pid, windowMs);
+      peer = { ingest, cpu, memory: memoryOf(sink.pid) };
+      log(`  sink: ${ingest.stored}/${count} stored in ${fmtMs(ingest.ms)}, heartbeat CPU ${(cpu * 100).toFixed(2)} %`);
+    } finally {
+      await fleet.close();
+      await sink.stop();
+    }
+
+    const collector = await startCollector({
+      dir,
+      nodeFlags: ctx.profile ? cpuProfFlags(ctx.profileDir, "collector-ingest") : [],
+      stopTimeoutMs: ctx.profile ? 600_000 : 10_000,
+    });
+    try {
+      log(`ingest: collector (pid ${collector.pid}) cold ingest`);
+      const windows = {};
+      const mark = () => Number(process.hrtime.bigint() / 1000n);
+      let from = mark();
+      const ingest = await coldIngest({
+        fleet,
+        address: collector.grpcAddress,
+        dbFile: collector.db,
+        pid: collector.pid,
+        count,
+        capMs,
+        log,
+      });
+      windows["cold ingest"] = [from, mark()];
+      const afterIngest = memoryOf(collector.pid);
+      let storedAtWindow = ingest.stored;
+      if (ingest.complete) {
+        log(`  collector: every inventory stored after ${fmtMs(ingest.ms)}; waiting for tag resolution and findings`);
+      } else {
+        log(
+          `  collector: only ${ingest.stored}/${count} stored after ${fmtMs(ingest.ms)}; waiting up to ${fmtMs(restCapMs)} more`,
+        );
+        storedAtWindow = await rest({ dbFile: collector.db, count, capMs: restCapMs });
+      }
+      const settleMs = await settle({ collector, tagCount: tags.length, capMs: quick ? 60_000 : 300_000, log });
+      log(
+        `  ${storedAtWindow}/${count} stored; settled ${fmtMs(settleMs)} later; measuring ${windowMs / 1000} s of heartbeats`,
+      );
+      from = mark();
+      const cpu = await cpuShare(collector.pid, windowMs);
+      windows["heartbeat steady state"] = [from, mark()];
+      const memory = memoryOf(collector.pid);
+      const stats = await fleet.stats();
+      const metrics = await (await fetch(`${collector.url}/metrics`, { signal: AbortSignal.timeout(300_000) })).text();
+      const recomputes = metric(metrics, "imagedrift_findings_recompute_duration_seconds_count");
+      const recomputeSeconds = metric(metrics, "imagedrift_findings_recompute_duration_seconds_sum");
+      const ingestSeconds = metric(metrics, "imagedrift_inventory_ingest_duration_seconds_sum");
+      const registryRequests = metric(metrics, "imagedrift_registry_requests_total");
+      const heap = {
+        used: metric(metrics, "nodejs_heap_size_used_bytes") / MIB,
+        total: metric(metrics, "nodejs_heap_size_total_bytes") / MIB,
+        external: metric(metrics, "nodejs_external_memory_bytes") / MIB,
+      };
+      log(`  collector: heartbeat CPU ${(cpu * 100).toFixed(2)} %, peak RSS ${(memory.peak / MIB).toFixed(0)} MiB`);
+
+      const streams = `${stats.streams} streams, ${stats.reconnects} reconnects, ${stats.errors} stream errors${stats.lastError ? ` (last: ${stats.lastError})` : ""}`;
+      emit(
+        row({
+          name: `ingest: cold ingest, ${count} agents x ${tags.length} images`,
+          value: ingest.ms / 1000,
+          unit: "s",
+          peer: "sink.mjs: same streams and bytes, protobuf decode + raw better-sqlite3 inserts of the same rows, one transaction per inventory",
+          peerValue: peer.ingest.ms / 1000,
+          target: "value <= 10",
+          notes:
+            (ingest.complete
+              ? ""
+              : `NOT FINISHED: only ${ingest.stored}/${count} inventories stored when timing stopped at ${(capMs / 1000).toFixed(0)} s, so the value is a lower bound (${storedAtWindow} stored ${(restCapMs / 1000).toFixed(0)} s later). `) +
+            (peer.ingest.complete ? "" : `The peer did not finish either (${peer.ingest.stored}/${count}). `) +
+            `First Connect until every inventory is committed (polled in the process's SQLite file). ` +
+            `Inside the collector: ${recomputes} findings recomputes took ${recomputeSeconds.toFixed(1)} s, ` +
+            `validating+storing inventories ${ingestSeconds.toFixed(1)} s (its own histograms, ingest and settle together). ` +
+            `Tags resolved and CPU calm ${(settleMs / 1000).toFixed(1)} s after ingest; ${registryRequests} registry requests for the ${tags.length} shared tags. ` +
+            `Simulator: ${SIM_THREADS} worker threads, ${streams}. Target is for 5,000 agents.`,
+        }),
+        row({
+          name: `ingest: collector CPU, heartbeat steady state, ${count} agents`,
+          value: cpu * 100,
+          unit: "% of a core",
+          peer: "sink.mjs holding the same streams (heartbeat = one UPDATE)",
+          peerValue: peer.cpu * 100,
+          target: "value <= 5",
+          notes: `${storedAtWindow < count ? `NOT A STEADY STATE: ${count - storedAtWindow} agents were still being admitted during the window. ` : ""}utime+stime over ${windowMs / 1000} s; agents heartbeat every ${AGENT_INTERVAL_MS / 1000} s (the agent's default interval) at random phases, with grpc keepalive pings every 30 s; ${stats.heartbeats} heartbeats sent in the whole run.`,
+        }),
+        row({
+          name: `ingest: collector peak RSS, ${count} agents`,
+          value: memory.peak / MIB,
+          unit: "MiB",
+          peer: "sink.mjs peak RSS for the same streams and inventories",
+          peerValue: peer.memory.peak / MIB,
+          target: "value <= 512",
+          notes:
+            `VmHWM. VmRSS ${(afterIngest.rss / MIB).toFixed(0)} MiB right after ingest, ${(memory.rss / MIB).toFixed(0)} MiB after the heartbeat window; ` +
+            `V8 heap then ${heap.used.toFixed(0)} MiB used of ${heap.total.toFixed(0)} MiB, ${heap.external.toFixed(0)} MiB external (its /metrics).`,
+        }),
+      );
+
+      const paths = ["/healthz", "/api/v1/findings", "/api/v1/tags"];
+      const http = {};
+      for (const path of paths) {
+        log(`findings: GET ${path}, 20 clients for ${httpMs / 1000} s`);
+        from = mark();
+        http[path] = await load({
+          url: `${collector.url}${path}`,
+          clients: 20,
+          durationMs: httpMs,
+          timeoutMs: HTTP_TIMEOUT_MS,
+        });
+        windows[`GET ${path}, 20 clients`] = [from, mark()];
+        const r = http[path];
+        log(
+          `  ${r.latencies.length} answers, p50 ${fmtMs(percentile(r.latencies, 50))}, p99 ${fmtMs(percentile(r.latencies, 99))}, ${(r.bytes / MIB).toFixed(2)} MiB each, ${r.errors} errors ${JSON.stringify(r.statuses)}`,
+        );
+      }
+      if (ctx.profile) writeFileSync(join(ctx.profileDir, "collector-ingest.windows.json"), JSON.stringify(windows));
+      const healthz = http["/healthz"];
+      // With no answer at all, the request timeout is a lower bound of the p99.
+      const p99 = (r) => (r.latencies.length > 0 ? percentile(r.latencies, 99) : HTTP_TIMEOUT_MS);
+      for (const path of ["/api/v1/findings", "/api/v1/tags"]) {
+        const r = http[path];
+        emit(
+          row({
+            name: `findings: GET ${path} p99, 20 clients, ${count} nodes`,
+            value: p99(r),
+            unit: "ms",
+            peer: "GET /healthz p99, 20 clients, same collector and heartbeats",
+            peerValue: p99(healthz),
+            target: "value <= 50",
+            notes:
+              (r.latencies.length === 0
+                ? `NO ANSWER: every request timed out after ${HTTP_TIMEOUT_MS / 1000} s, so the value is a lower bound. `
+                : "") +
+              `${r.latencies.length} answers in ${httpMs / 1000} s (closed loop, keep-alive; p99 of fewer than 100 is near the max), ` +
+              `p50 ${percentile(r.latencies, 50).toFixed(1)} ms, body ${(r.bytes / MIB).toFixed(2)} MiB, ${r.errors} errors${r.lastError ? ` (${r.lastError})` : ""}; ` +
+              `/healthz: ${healthz.latencies.length} answers, p50 ${percentile(healthz.latencies, 50).toFixed(2)} ms.`,
+          }),
+        );
+      }
+    } finally {
+      await fleet.close();
+      await collector.stop();
+    }
+  } finally {
+    await fleet.terminate();
+  }
+  return [];
+}

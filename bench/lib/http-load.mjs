@@ -1,0 +1,59 @@
+/**
+ * Closed-loop HTTP load: `clients` keep-alive connections, each sending its
+ * next GET as soon as the previous response has been read to the end, for
+ * `durationMs`. Latency is request start to last byte. Bodies are counted and
+ * dropped, so that a large answer costs the client no memory.
+ *
+ * Each client has a source address of its own (127.0.0.10, .11, …: all of
+ * 127/8 is loopback), as distinct clients have: the collector limits REST
+ * requests per client address, and 20 clients sharing one address would
+ * share one budget.
+ */
+import { Agent, request } from "node:http";
+
+function get(agent, url, timeoutMs) {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const req = request(url, { agent, timeout: timeoutMs }, (res) => {
+      let bytes = 0;
+      res.on("data", (chunk) => {
+        bytes += chunk.length;
+      });
+      res.on("end", () => resolve({ status: res.statusCode, bytes, ms: performance.now() - started }));
+      res.on("error", (error) => resolve({ status: 0, bytes, ms: performance.now() - started, error }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
+    req.on("error", (error) => resolve({ status: 0, bytes: 0, ms: performance.now() - started, error }));
+    req.end();
+  });
+}
+
+/** `{ latencies (ms, successful requests), errors, bytes (last body), statuses }`. */
+export async function load({ url, clients = 20, durationMs, timeoutMs = 120_000 }) {
+  const agents = Array.from(
+    { length: clients },
+    (_, i) => new Agent({ keepAlive: true, maxSockets: 1, localAddress: `127.0.0.${10 + i}` }),
+  );
+  const latencies = [];
+  const statuses = {};
+  let errors = 0;
+  let lastError = "";
+  let bytes = 0;
+  const end = performance.now() + durationMs;
+  const client = async (agent) => {
+    while (performance.now() < end) {
+      const r = await get(agent, url, timeoutMs);
+      statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+      if (r.status === 200) {
+        latencies.push(r.ms);
+        bytes = r.bytes;
+      } else {
+        errors++;
+        lastError = r.error?.message ?? `HTTP ${r.status}`;
+      }
+    }
+  };
+  await Promise.all(agents.map(client));
+  for (const agent of agents) agent.destroy();
+  return { latencies, errors, lastError, bytes, statuses };
+}
