@@ -7,7 +7,7 @@
  * steady state (/proc/PID/stat), peak RSS; then, on the loaded collector,
  * p99 of GET /api/v1/findings, /api/v1/tags and /healthz under 20 clients.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { isAlive } from "../test/dist/lab/index.js";
@@ -85,6 +85,26 @@ async function rest({ dbFile, count, capMs }) {
   } finally {
     stored.close();
   }
+}
+
+/** Asks the process (started with --heapsnapshot-signal=SIGUSR2) for a heap snapshot and waits until it is written. */
+async function heapSnapshot(pid, dir, log) {
+  const snapshots = () => readdirSync(dir).filter((f) => f.endsWith(".heapsnapshot"));
+  const before = new Set(snapshots());
+  process.kill(pid, "SIGUSR2");
+  let size = -1;
+  await until(
+    () => {
+      const file = snapshots().find((f) => !before.has(f));
+      if (!file) return false;
+      const now = statSync(join(dir, file)).size;
+      const done = now > 0 && now === size;
+      size = now;
+      if (done) log(`  heap snapshot ${file}: ${(now / MIB).toFixed(0)} MiB`);
+      return done;
+    },
+    { what: "the collector's heap snapshot", timeoutMs: 300_000, intervalMs: 2_000 },
+  );
 }
 
 /** Sums every series of a metric in Prometheus text. */
@@ -170,7 +190,13 @@ export async function ingestBench(ctx) {
 
     const collector = await startCollector({
       dir,
-      nodeFlags: ctx.profile ? cpuProfFlags(ctx.profileDir, "collector-ingest") : [],
+      nodeFlags: ctx.profile
+        ? [
+            ...cpuProfFlags(ctx.profileDir, "collector-ingest"),
+            "--heapsnapshot-signal=SIGUSR2",
+            `--diagnostic-dir=${ctx.profileDir}`,
+          ]
+        : [],
       stopTimeoutMs: ctx.profile ? 600_000 : 10_000,
     });
     try {
@@ -206,6 +232,7 @@ export async function ingestBench(ctx) {
       const cpu = await cpuShare(collector.pid, windowMs);
       windows["heartbeat steady state"] = [from, mark()];
       const memory = memoryOf(collector.pid);
+      if (ctx.profile) await heapSnapshot(collector.pid, ctx.profileDir, log);
       const stats = await fleet.stats();
       const metrics = await (await fetch(`${collector.url}/metrics`, { signal: AbortSignal.timeout(300_000) })).text();
       const recomputes = metric(metrics, "imagedrift_findings_recompute_duration_seconds_count");

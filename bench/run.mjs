@@ -16,7 +16,8 @@
  *   --out=FILE       results file (default bench/results/latest.json; a run of every
  *                    benchmark also writes bench/results/quick.json or full.json)
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { availableParallelism, freemem, loadavg, totalmem } from "node:os";
 import { dirname, join } from "node:path";
@@ -24,6 +25,7 @@ import { fileURLToPath } from "node:url";
 import { findingsBench } from "./findings.mjs";
 import { ingestBench } from "./ingest.mjs";
 import { describeProfile } from "./lib/cpuprofile.mjs";
+import { formatHeap, summarizeHeap } from "./lib/heapsnapshot.mjs";
 import { pushTags } from "./lib/registry-fixture.mjs";
 import { row, table, writeResults } from "./lib/report.mjs";
 import { tagNames } from "./lib/synthetic.mjs";
@@ -75,6 +77,29 @@ function checkBuilt() {
   }
 }
 
+/** Which code was measured: the commit, whether the tree had changes, and when the measured dists were built. */
+function codeVersion() {
+  const git = (...args) => {
+    try {
+      return execFileSync("git", args, { cwd: root, encoding: "utf8" }).trim();
+    } catch {
+      return null;
+    }
+  };
+  const built = (pkg) => {
+    const dist = join(root, "packages", pkg, "dist");
+    const newest = Math.max(
+      ...readdirSync(dist, { recursive: true }).map((f) => statSync(join(dist, String(f))).mtimeMs),
+    );
+    return new Date(newest).toISOString();
+  };
+  return {
+    commit: git("rev-parse", "--short", "HEAD"),
+    changedFiles: git("status", "--porcelain", "--", "packages", "proto")?.split("\n").filter(Boolean).length ?? null,
+    distBuilt: Object.fromEntries(["core", "protocol", "collector", "agent", "cri"].map((p) => [p, built(p)])),
+  };
+}
+
 /** Copies the logs of the bench's processes out of the lab dir before it is deleted. */
 function keepLogs(from, to) {
   rmSync(to, { recursive: true, force: true });
@@ -94,6 +119,7 @@ async function main() {
   checkBuilt();
   const { startLab } = await import("../test/dist/lab/index.js");
   const machine = {
+    code: codeVersion(),
     nproc: availableParallelism(),
     memoryGiB: Number((totalmem() / 1024 ** 3).toFixed(1)),
     node: process.version,
@@ -193,6 +219,15 @@ async function main() {
       const text = describeProfile(join(profileDir, file), 25);
       writeFileSync(join(profileDir, file.replace(/\.cpuprofile$/, ".txt")), `${text}\n`);
       log(`profile ${file}: summary in ${file.replace(/\.cpuprofile$/, ".txt")}`);
+    }
+    for (const file of readdirSync(profileDir).filter((f) => f.endsWith(".heapsnapshot"))) {
+      const summary = join(profileDir, file.replace(/\.heapsnapshot$/, ".txt"));
+      try {
+        writeFileSync(summary, `${formatHeap(summarizeHeap(join(profileDir, file), 30))}\n`);
+        log(`heap snapshot ${file}: summary in ${summary}`);
+      } catch (error) {
+        log(`heap snapshot ${file}: cannot summarise (${error.message}); open it in Chrome DevTools`);
+      }
     }
   }
   console.log(`\n${table(rows)}\n`);

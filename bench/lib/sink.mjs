@@ -3,7 +3,8 @@
  * process of its own. It serves the same AgentGateway service (same grpc-js,
  * same protobuf decoding), answers hello with welcome, and writes each
  * inventory's rows (nodes, node_images, node_containers, node_pods,
- * node_tags) into an SQLite file with the collector's own schema and pragmas
+ * node_tags, a tag_history row per tag as for a node seen the first time,
+ * an image_usage row per image in use) into an SQLite file with the collector's own schema and pragmas
  * (its openDatabase), one transaction per inventory, with plain prepared
  * statements: no validation, no in-memory model, no tag resolution, no
  * findings. A heartbeat updates the node's last report time.
@@ -36,6 +37,11 @@ const s = {
   tag: db.prepare(
     "INSERT INTO node_tags (node, tag, digest, image_id, since) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
   ),
+  history:
+    db.prepare(`INSERT INTO tag_history (node, tag, old_digest, new_digest, old_image_id, new_image_id, changed_at)
+    VALUES (?, ?, NULL, ?, NULL, ?, ?)`),
+  usage: db.prepare(`INSERT INTO image_usage (node, image_id, last_used_at) VALUES (?, ?, ?)
+    ON CONFLICT (node, image_id) DO UPDATE SET last_used_at = excluded.last_used_at`),
 };
 
 const store = db.transaction((node, inv) => {
@@ -71,8 +77,12 @@ const store = db.transaction((node, inv) => {
     for (const c of image.containers) {
       s.container.run(node, c.id, image.id, c.pod, c.namespace, c.container, c.state, c.podUid, c.image);
     }
+    if (image.inUse) s.usage.run(node, image.id, now);
     const digest = image.repoDigests[0]?.split("@")[1] ?? null;
-    for (const tag of image.repoTags) s.tag.run(node, tag, digest, image.id, now);
+    for (const tag of image.repoTags) {
+      s.tag.run(node, tag, digest, image.id, now);
+      s.history.run(node, tag, digest, image.id, now);
+    }
   }
   for (const pod of inv.pods) s.pod.run(node, pod.id, pod.name, pod.namespace, pod.uid, pod.state);
 });
