@@ -5,10 +5,9 @@
  */
 import type { ClusterSnapshot, FindingPod } from "./drift-types.js";
 import { compareText } from "./finding-text.js";
-import { imageNames, isImageId } from "./image-names.js";
-import { repositoryOf, tagOf, tryParseImageRef } from "./image-ref.js";
+import { hasRepoDigest, isImageId, parsedReference, parsedTag, repoDigestsOf } from "./image-names.js";
+import { repositoryOf, tagOf } from "./image-ref.js";
 import type { ImageContainer, NodeImage, NodeInventory } from "./inventory.js";
-import { cachedTagHolders, type TagHolding } from "./tag-view.js";
 
 /** A container together with the image it runs and the tags it wants. */
 export interface ContainerUse {
@@ -22,7 +21,6 @@ export interface ContainerUse {
 
 /** What the findings engine reads from one node's inventory, computed once per inventory object. */
 export interface NodeIndex {
-  holders: ReadonlyMap<string, TagHolding>;
   uses: ContainerUse[];
   /** The uses that want each tag. */
   usesByTag: Map<string, ContainerUse[]>;
@@ -43,47 +41,76 @@ type Wanted = Map<string, string>;
  * `heldTags` maps each tag the node holds to its repository.
  */
 export function wantedTags(container: ImageContainer, image: NodeImage, heldTags: ReadonlyMap<string, string>): Wanted {
-  const asked = container.image === "" || isImageId(container.image) ? null : tryParseImageRef(container.image);
+  return wanted(container, image, () => heldTags);
+}
+
+/** wantedTags, asking for the node's held tags only when rule 3 needs them. */
+function wanted(container: ImageContainer, image: NodeImage, heldTags: () => ReadonlyMap<string, string>): Wanted {
+  const asked = container.image === "" || isImageId(container.image) ? null : parsedReference(container.image);
   if (asked !== null) {
     if (asked.digest !== null) return new Map();
     const tag = tagOf(asked);
     if (tag !== null) return new Map([[tag, repositoryOf(asked)]]);
   }
-  const names = imageNames(image);
-  if (names.tags.size > 0) return new Map(names.tags);
-  return new Map([...heldTags].filter(([, repository]) => names.digests.has(repository)));
+  const tags: Wanted = new Map();
+  for (const raw of image.repoTags) {
+    const name = parsedTag(raw);
+    if (name !== null) tags.set(name.tag, name.repository);
+  }
+  if (tags.size > 0 || image.repoDigests.length === 0) return tags;
+  for (const [tag, repository] of heldTags()) if (hasRepoDigest(image, repository)) tags.set(tag, repository);
+  return tags;
 }
 
-function describeUse(container: ImageContainer, image: NodeImage, heldTags: ReadonlyMap<string, string>): ContainerUse {
-  const wanted = wantedTags(container, image, heldTags);
-  const { digests } = imageNames(image);
-  return {
-    container,
-    image,
-    tags: [...wanted.keys()].sort(compareText),
-    digests: new Map([...wanted].map(([tag, repository]) => [tag, digests.get(repository) ?? []])),
-  };
+/** Each tag the node holds, with its repository. */
+function heldTagsOf(inventory: NodeInventory): Map<string, string> {
+  const held = new Map<string, string>();
+  for (const image of inventory.images) {
+    for (const raw of image.repoTags) {
+      const name = parsedTag(raw);
+      if (name !== null) held.set(name.tag, name.repository);
+    }
+  }
+  return held;
+}
+
+function describeUse(
+  container: ImageContainer,
+  image: NodeImage,
+  heldTags: () => ReadonlyMap<string, string>,
+): ContainerUse {
+  const tags = wanted(container, image, heldTags);
+  const digests = new Map<string, readonly string[]>();
+  for (const [tag, repository] of tags) digests.set(tag, repoDigestsOf(image, repository));
+  return { container, image, tags: [...tags.keys()].sort(compareText), digests };
 }
 
 /** Inventories are treated as immutable: the index of one inventory object is computed once. */
 const cache = new WeakMap<NodeInventory, NodeIndex>();
 
-/** Tag holders and container uses of one node, cached per inventory object. */
+/** The container uses of one node, cached per inventory object. */
 export function nodeIndex(inventory: NodeInventory): NodeIndex {
   const cached = cache.get(inventory);
   if (cached !== undefined) return cached;
-  const holders = cachedTagHolders(inventory);
-  const heldTags = new Map(inventory.images.flatMap((image) => [...imageNames(image).tags]));
-  const uses = inventory.images.flatMap((image) => image.containers.map((c) => describeUse(c, image, heldTags)));
+  let held: Map<string, string> | undefined;
+  const heldTags = (): Map<string, string> => {
+    held ??= heldTagsOf(inventory);
+    return held;
+  };
+  const uses: ContainerUse[] = [];
   const usesByTag = new Map<string, ContainerUse[]>();
-  for (const use of uses) {
-    for (const tag of use.tags) {
-      const list = usesByTag.get(tag);
-      if (list === undefined) usesByTag.set(tag, [use]);
-      else list.push(use);
+  for (const image of inventory.images) {
+    for (const container of image.containers) {
+      const use = describeUse(container, image, heldTags);
+      uses.push(use);
+      for (const tag of use.tags) {
+        const list = usesByTag.get(tag);
+        if (list === undefined) usesByTag.set(tag, [use]);
+        else list.push(use);
+      }
     }
   }
-  const index = { holders, uses, usesByTag };
+  const index = { uses, usesByTag };
   cache.set(inventory, index);
   return index;
 }

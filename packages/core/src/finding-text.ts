@@ -3,7 +3,8 @@
  * everywhere: familiar references, short digests, counted lists. Internal to
  * the findings engine (not re-exported from the package).
  */
-import { familiarName, tryParseImageRef } from "./image-ref.js";
+import { parsedReference } from "./image-names.js";
+import { familiarName } from "./image-ref.js";
 
 /** How many items a message lists before "and N more". */
 const MESSAGE_LIST_LIMIT = 5;
@@ -25,7 +26,7 @@ export function shortDigest(digest: string): string {
 
 /** The reference as people type it (`nginx:1.25`); the input itself when it does not parse. */
 export function familiarRef(reference: string): string {
-  const ref = tryParseImageRef(reference);
+  const ref = parsedReference(reference);
   return ref === null ? reference : familiarName(ref);
 }
 

@@ -23,8 +23,8 @@ import { compareText, listOf, sortedUnique } from "./finding-text.js";
 import { mixedReplicasFindings } from "./mixed-replicas.js";
 import { pullPolicyRiskFindings } from "./pull-policy-risk.js";
 import { runningStaleFinding, runningStaleOnNode } from "./running-stale.js";
+import { columnView, isQuiet, tagColumns } from "./tag-columns.js";
 import { inconsistentTag, localOnly, missingInRegistry, staleTag } from "./tag-findings.js";
-import { computeTagViews } from "./tag-view.js";
 
 /** A node is missing after this many scan intervals without a report. */
 export const MISSING_AFTER_INTERVALS = 3;
@@ -48,20 +48,45 @@ function missingNodes(snapshot: ClusterSnapshot): ReadonlySet<string> {
   return missing;
 }
 
+/** Snapshots are treated as immutable: their node states by name (the first of a name) are indexed once. */
+const stateCache = new WeakMap<ClusterSnapshot, ReadonlyMap<string, NodeState>>();
+
+function nodeState(node: string, snapshot: ClusterSnapshot): NodeState | undefined {
+  let states = stateCache.get(snapshot);
+  if (states === undefined) {
+    const byName = new Map<string, NodeState>();
+    for (const state of snapshot.nodes) if (!byName.has(state.name)) byName.set(state.name, state);
+    states = byName;
+    stateCache.set(snapshot, states);
+  }
+  return states.get(node);
+}
+
 /** Appends a note when the finding relies on the last inventory of a node whose agent is missing. */
 function noteMissingAgents(draft: FindingDraft, snapshot: ClusterSnapshot): FindingDraft {
   const missing = missingNodes(snapshot);
+  if (missing.size === 0) return draft;
   const named = draft.nodes.filter((node) => missing.has(node));
   if (named.length === 0) return draft;
   const note = ` No report from ${listOf(named)} for over ${MISSING_AFTER_INTERVALS} intervals: this uses the last inventory.`;
   return { ...draft, message: draft.message + note };
 }
 
+/** Whether the tag's holders hold more than one digest (holders without a digest aside). */
+function holdsSeveralDigests(view: TagView): boolean {
+  let first: string | null = null;
+  for (const h of view.nodes) {
+    if (h.digest === null) continue;
+    if (first === null) first = h.digest;
+    else if (h.digest !== first) return true;
+  }
+  return false;
+}
+
 /** The tag-level findings of one tag: inconsistent-tag or stale-tag, and missing-in-registry or local-only. */
 export function tagFindings(view: TagView, snapshot: ClusterSnapshot): FindingDraft[] {
   const drafts: FindingDraft[] = [];
-  const distinct = sortedUnique(view.nodes.flatMap((h) => (h.digest === null ? [] : [h.digest])));
-  if (distinct.length > 1) drafts.push(inconsistentTag(view, snapshot));
+  if (holdsSeveralDigests(view)) drafts.push(inconsistentTag(view, snapshot));
   else if (view.nodes.some((h) => h.status === "stale")) drafts.push(staleTag(view, snapshot));
   if (view.status === "missing-in-registry") drafts.push(missingInRegistry(view, snapshot));
   else if (view.nodes.some((h) => h.digest === null)) drafts.push(localOnly(view, snapshot));
@@ -101,10 +126,11 @@ function agentMissingFinding(node: NodeState, snapshot: ClusterSnapshot): Findin
 
 /** The node-level findings of one node: running-stale for its containers (one draft per tag) and agent-missing. */
 export function nodeFindings(node: string, snapshot: ClusterSnapshot): FindingDraft[] {
-  const drafts = [...runningStaleOnNode(node, snapshot)].map(([tag, pods]) =>
-    noteMissingAgents(runningStaleFinding(tag, pods, snapshot), snapshot),
-  );
-  const state = snapshot.nodes.find((n) => n.name === node);
+  const drafts: FindingDraft[] = [];
+  for (const [tag, pods] of runningStaleOnNode(node, snapshot)) {
+    drafts.push(noteMissingAgents(runningStaleFinding(tag, pods, snapshot), snapshot));
+  }
+  const state = nodeState(node, snapshot);
   if (state !== undefined && isAgentMissing(state, snapshot.now)) drafts.push(agentMissingFinding(state, snapshot));
   return drafts.sort((a, b) => compareText(a.key, b.key));
 }
@@ -117,7 +143,11 @@ export function nodeFindings(node: string, snapshot: ClusterSnapshot): FindingDr
  */
 export function mergeFindings(drafts: readonly FindingDraft[], snapshot: ClusterSnapshot): FindingDraft[] {
   const byKey = new Map<string, FindingDraft[]>();
-  for (const draft of drafts) byKey.set(draft.key, [...(byKey.get(draft.key) ?? []), draft]);
+  for (const draft of drafts) {
+    const group = byKey.get(draft.key);
+    if (group === undefined) byKey.set(draft.key, [draft]);
+    else group.push(draft);
+  }
   return [...byKey.keys()].sort(compareText).flatMap((key) => {
     const group = byKey.get(key) ?? [];
     const first = group[0];
@@ -140,14 +170,18 @@ export function mergeFindings(drafts: readonly FindingDraft[], snapshot: Cluster
  * mixed-replicas only with the Kubernetes API's pods (`snapshot.workloads`).
  */
 export function computeFindings(snapshot: ClusterSnapshot): FindingDraft[] {
-  const nodes = sortedUnique([...snapshot.nodes.map((n) => n.name), ...snapshot.inventories.keys()]);
-  return mergeFindings(
-    [
-      ...computeTagViews(snapshot).flatMap((view) => tagFindings(view, snapshot)),
-      ...nodes.flatMap((node) => nodeFindings(node, snapshot)),
-      ...pullPolicyRiskFindings(snapshot),
-      ...mixedReplicasFindings(snapshot),
-    ],
-    snapshot,
-  );
+  const drafts: FindingDraft[] = [];
+  const columns = tagColumns(snapshot);
+  for (const tag of [...columns.keys()].sort(compareText)) {
+    const column = columns.get(tag);
+    const resolution = snapshot.resolutions.get(tag);
+    // Most tags are current everywhere: their views would say nothing, so they are not built.
+    if (column === undefined || isQuiet(column, resolution)) continue;
+    drafts.push(...tagFindings(columnView(tag, column, resolution), snapshot));
+  }
+  for (const node of sortedUnique([...snapshot.nodes.map((n) => n.name), ...snapshot.inventories.keys()])) {
+    drafts.push(...nodeFindings(node, snapshot));
+  }
+  drafts.push(...pullPolicyRiskFindings(snapshot), ...mixedReplicasFindings(snapshot));
+  return mergeFindings(drafts, snapshot);
 }

@@ -15,6 +15,8 @@
 import { comparePods, findingPod, nodeIndex } from "./container-tags.js";
 import type { ClusterSnapshot, FindingDraft, FindingPod } from "./drift-types.js";
 import { compareText, countOf, familiarRef, listOf, shortDigest, sortedUnique } from "./finding-text.js";
+import type { NodeInventory } from "./inventory.js";
+import { cachedTagHolders } from "./tag-view.js";
 
 function registryDigestOf(reference: string, snapshot: ClusterSnapshot): string | null {
   const resolution = snapshot.resolutions.get(reference);
@@ -26,25 +28,31 @@ export function runningStaleOnNode(node: string, snapshot: ClusterSnapshot): Map
   const byTag = new Map<string, FindingPod[]>();
   const inventory = snapshot.inventories.get(node);
   if (inventory === undefined) return byTag;
-  const { holders, uses } = nodeIndex(inventory);
-  for (const use of uses) {
+  for (const use of nodeIndex(inventory).uses) {
     if (use.container.state === "exited") continue;
     for (const tag of use.tags) {
       const imageDigests = use.digests.get(tag) ?? [];
       const registryDigest = registryDigestOf(tag, snapshot);
-      const holder = holders.get(tag);
       const stale =
         registryDigest !== null && imageDigests.length > 0
           ? !imageDigests.includes(registryDigest)
-          : holder !== undefined && holder.imageId !== use.image.id;
+          : movedOn(inventory, tag, use.image.id);
       if (!stale) continue;
-      const pods = byTag.get(tag) ?? [];
-      pods.push(findingPod(node, use.container, imageDigests[0] ?? null));
-      byTag.set(tag, pods);
+      const pods = byTag.get(tag);
+      const pod = findingPod(node, use.container, imageDigests[0] ?? null);
+      if (pods === undefined) byTag.set(tag, [pod]);
+      else pods.push(pod);
     }
   }
+  if (byTag.size === 0) return byTag;
   for (const pods of byTag.values()) pods.sort(comparePods);
   return new Map([...byTag].sort(([a], [b]) => compareText(a, b)));
+}
+
+/** Whether the node now holds the tag on another image than `imageId`. */
+function movedOn(inventory: NodeInventory, tag: string, imageId: string): boolean {
+  const holder = cachedTagHolders(inventory).get(tag);
+  return holder !== undefined && holder.imageId !== imageId;
 }
 
 function describeDigest(digest: string | null): string {
@@ -57,16 +65,19 @@ function describePod(pod: FindingPod, now: string | null): string {
   return `${who} on ${pod.node} runs ${describeDigest(pod.digest)}, the tag now points at ${describeDigest(now)}`;
 }
 
+function appendTo(lists: Map<string, string[]>, key: string, value: string): void {
+  const list = lists.get(key);
+  if (list === undefined) lists.set(key, [value]);
+  else list.push(value);
+}
+
 /** `kubectl -n ns delete pod a b` per namespace; containers outside any pod are stopped on their node. */
 export function restartCommand(pods: readonly FindingPod[]): string {
   const byNamespace = new Map<string, string[]>();
   const unnamedByNode = new Map<string, string[]>();
   for (const pod of pods) {
-    if (pod.pod !== "" && pod.namespace !== "") {
-      byNamespace.set(pod.namespace, [...(byNamespace.get(pod.namespace) ?? []), pod.pod]);
-    } else {
-      unnamedByNode.set(pod.node, [...(unnamedByNode.get(pod.node) ?? []), pod.containerId]);
-    }
+    if (pod.pod !== "" && pod.namespace !== "") appendTo(byNamespace, pod.namespace, pod.pod);
+    else appendTo(unnamedByNode, pod.node, pod.containerId);
   }
   const commands = [...byNamespace]
     .sort(([a], [b]) => compareText(a, b))
@@ -93,7 +104,7 @@ export function runningStaleFinding(
   const nowOn = (node: string): string | null => {
     if (registryDigest !== null) return registryDigest;
     const inventory = snapshot.inventories.get(node);
-    return inventory === undefined ? null : (nodeIndex(inventory).holders.get(reference)?.digest ?? null);
+    return inventory === undefined ? null : (cachedTagHolders(inventory).get(reference)?.digest ?? null);
   };
   const familiar = familiarRef(reference);
   const entries = unique.map((pod) => describePod(pod, nowOn(pod.node)));

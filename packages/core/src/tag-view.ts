@@ -7,10 +7,13 @@
  * when pulled, the index digest for a multi-arch image. The image id is per
  * platform and is never used as a digest.
  */
-import type { ClusterSnapshot, NodeTagStatus, TagHolder, TagResolution, TagStatus, TagView } from "./drift-types.js";
+import type { ClusterSnapshot, TagResolution, TagView } from "./drift-types.js";
 import { compareText } from "./finding-text.js";
-import { imageNames } from "./image-names.js";
+import { parsedTag, repoDigestsOf } from "./image-names.js";
 import type { NodeInventory } from "./inventory.js";
+import { columnView, preferred, type TagColumn, tagColumns } from "./tag-columns.js";
+
+const EMPTY_COLUMN: TagColumn = { nodes: [], imageIds: [], candidates: [] };
 
 /** What one node holds under one tag. */
 export interface TagHolding {
@@ -21,9 +24,10 @@ export interface TagHolding {
    * Every repo digest the image has for the tag's repository, sorted. More than
    * one when the same platform image was reached through several indexes (an
    * index re-pushed with new attestations, two tags): CRI cannot tell which one
-   * the tag points at, so the comparison accepts any of them.
+   * the tag points at, so the comparison accepts any of them. Shared between
+   * holdings (frozen).
    */
-  repoDigests: string[];
+  repoDigests: readonly string[];
 }
 
 /** A holder as computeTagView takes it: the node plus what tagHolders found there. */
@@ -35,12 +39,6 @@ export interface TagHolderInput {
   repoDigests?: readonly string[];
 }
 
-/** For a tag listed on two images: prefer the one with a repo digest, then the smaller image id. */
-function preferred(candidate: TagHolding, current: TagHolding): boolean {
-  if ((candidate.digest === null) !== (current.digest === null)) return candidate.digest !== null;
-  return candidate.imageId < current.imageId;
-}
-
 /**
  * For each normalised tag (`host/repo:tag`) the node holds, the digest recorded
  * for it. Tags that do not parse are skipped. A runtime gives a tag to one image
@@ -49,12 +47,13 @@ function preferred(candidate: TagHolding, current: TagHolding): boolean {
 export function tagHolders(inventory: NodeInventory): Map<string, TagHolding> {
   const holders = new Map<string, TagHolding>();
   for (const image of inventory.images) {
-    const names = imageNames(image);
-    for (const [tag, repository] of names.tags) {
-      const repoDigests = [...(names.digests.get(repository) ?? [])];
+    for (const raw of image.repoTags) {
+      const name = parsedTag(raw);
+      if (name === null) continue;
+      const repoDigests = repoDigestsOf(image, name.repository);
       const holding: TagHolding = { digest: repoDigests[0] ?? null, imageId: image.id, repoDigests };
-      const current = holders.get(tag);
-      if (current === undefined || preferred(holding, current)) holders.set(tag, holding);
+      const current = holders.get(name.tag);
+      if (current === undefined || preferred(holding, current)) holders.set(name.tag, holding);
     }
   }
   return holders;
@@ -73,6 +72,7 @@ export function cachedTagHolders(inventory: NodeInventory): ReadonlyMap<string, 
   return holders;
 }
 
+/** A holder's candidate digests, sorted and distinct: its repo digests and its digest. */
 function candidatesOf(holder: TagHolderInput): readonly string[] {
   const listed = holder.repoDigests ?? [];
   if (listed.length === 0) return holder.digest === null ? [] : [holder.digest];
@@ -83,75 +83,28 @@ function candidatesOf(holder: TagHolderInput): readonly string[] {
 }
 
 /**
- * The one digest to show per holder. With several candidates, the registry's
- * digest when among them, else the candidate most holders share (then the
- * smallest), so the same image reached through two indexes is not reported
- * as inconsistent.
- */
-function chooseDigests(holders: readonly TagHolderInput[], registryDigest: string | null): (string | null)[] {
-  const candidates = holders.map(candidatesOf);
-  if (candidates.every((list) => list.length <= 1)) return candidates.map((list) => list[0] ?? null);
-  const votes = new Map<string, number>();
-  for (const list of candidates) for (const d of list) votes.set(d, (votes.get(d) ?? 0) + 1);
-  return candidates.map((list) => {
-    if (registryDigest !== null && list.includes(registryDigest)) return registryDigest;
-    let best: string | null = null;
-    for (const d of list) if (best === null || (votes.get(d) ?? 0) > (votes.get(best) ?? 0)) best = d;
-    return best;
-  });
-}
-
-function tagStatus(holders: readonly TagHolder[], resolution: TagResolution | undefined): TagStatus {
-  if (holders.length > 0 && holders.every((h) => h.digest === null)) return "local-only";
-  if (resolution?.state === "not-found") return "missing-in-registry";
-  if (new Set(holders.flatMap((h) => (h.digest === null ? [] : [h.digest]))).size > 1) return "inconsistent";
-  if (resolution?.state !== "found") return "unresolved";
-  if (holders.some((h) => h.status === "stale")) return "stale";
-  return "current";
-}
-
-/**
  * One tag across nodes. Node status: `current` when its digest is the
  * registry's, `stale` when the registry answered with another digest,
  * `unknown` without a digest or a registry answer. An unreachable registry
- * never makes anything stale.
+ * never makes anything stale. Holders are sorted by node (then image id).
  */
 export function computeTagView(
   reference: string,
   holders: readonly TagHolderInput[],
   resolution: TagResolution | undefined,
 ): TagView {
-  const registryDigest = resolution?.state === "found" ? resolution.digest : null;
-  const digests = chooseDigests(holders, registryDigest);
-  const nodes = holders
-    .map((holder, i): TagHolder => {
-      const digest = digests[i] ?? null;
-      let status: NodeTagStatus = "unknown";
-      if (digest !== null && registryDigest !== null) status = digest === registryDigest ? "current" : "stale";
-      return { node: holder.node, digest, imageId: holder.imageId, status };
-    })
-    .sort((a, b) => compareText(a.node, b.node) || compareText(a.imageId, b.imageId));
-  return {
-    reference,
-    registryDigest,
-    resolvedAt: resolution !== undefined && resolution.state !== "pending" ? resolution.resolvedAt : null,
-    resolveError: resolution?.state === "error" ? resolution.error : null,
-    status: tagStatus(nodes, resolution),
-    nodes,
+  const column: TagColumn = {
+    nodes: holders.map((h) => h.node),
+    imageIds: holders.map((h) => h.imageId),
+    candidates: holders.map(candidatesOf),
   };
+  return columnView(reference, column, resolution);
 }
 
 /** Every tag any node holds, sorted by reference, holders sorted by node. */
 export function computeTagViews(snapshot: ClusterSnapshot): TagView[] {
-  const byTag = new Map<string, TagHolderInput[]>();
-  for (const [node, inventory] of snapshot.inventories) {
-    for (const [tag, holding] of cachedTagHolders(inventory)) {
-      const list = byTag.get(tag) ?? [];
-      list.push({ node, ...holding });
-      byTag.set(tag, list);
-    }
-  }
-  return [...byTag.keys()]
+  const columns = tagColumns(snapshot);
+  return [...columns.keys()]
     .sort(compareText)
-    .map((tag) => computeTagView(tag, byTag.get(tag) ?? [], snapshot.resolutions.get(tag)));
+    .map((tag) => columnView(tag, columns.get(tag) ?? EMPTY_COLUMN, snapshot.resolutions.get(tag)));
 }
