@@ -121,11 +121,20 @@ export class CollectorClient {
     return this.#send("DELETE", `/api/v1/jobs/${encodeURIComponent(id)}`, { emptyOk: true });
   }
 
+  /** Every item of a list, following `nextCursor` through the pages of a paginated one (GET /api/v1/tags). */
   async #getItems<T>(path: string, query: Query = {}): Promise<T[]> {
-    const body = await this.#send("GET", path, { query });
-    if (!isRecord(body) || !Array.isArray(body.items))
-      throw this.#notTheApi("GET", path, 'without an {"items": [...]} list');
-    return body.items as T[];
+    const items: T[] = [];
+    let cursor: string | undefined;
+    do {
+      const body = await this.#send("GET", path, { query: cursor === undefined ? query : { ...query, cursor } });
+      if (!isRecord(body) || !Array.isArray(body.items))
+        throw this.#notTheApi("GET", path, 'without an {"items": [...]} list');
+      items.push(...(body.items as T[]));
+      const next = typeof body.nextCursor === "string" && body.nextCursor !== "" ? body.nextCursor : undefined;
+      if (next !== undefined && next === cursor) throw this.#notTheApi("GET", path, "with the same nextCursor twice");
+      cursor = next;
+    } while (cursor !== undefined);
+    return items;
   }
 
   #notTheApi(method: Method, path: string, what: string): ImagedriftError {

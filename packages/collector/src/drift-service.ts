@@ -1,15 +1,19 @@
 import {
   type ClusterSnapshot,
-  computeFindings,
-  computeTagViews,
   type Finding,
   type FindingDraft,
   type FindingKind,
   isAgentMissing,
   type Logger,
+  mergeFindings,
+  mixedReplicasFindings,
   type NodeInventory,
+  nodeFindings,
+  pullPolicyRiskFindings,
   type TagResolution,
+  type TagStatus,
   type TagView,
+  tagFindings,
   tagOf,
   toImagedriftError,
   tryParseImageRef,
@@ -18,6 +22,8 @@ import {
 import type { Hello } from "@imagedrift/protocol";
 import type { CollectorMetrics } from "./metrics.js";
 import { type AgentHello, type FindingStore, type NodeStore, storeError, type TagStore } from "./store/index.js";
+import { TagIndex } from "./tag-index.js";
+import { wantedTagsOf } from "./wanted-tags.js";
 
 /** Resolves tags against their registries; at most once per tag per interval, however often asked. */
 export interface TagResolverLike {
@@ -50,11 +56,28 @@ export interface DriftServiceOptions {
   now?: () => Date;
 }
 
+/** What the metrics and the `status` filter need of a tag, kept from its last recompute. */
+export interface TagSummary {
+  status: TagStatus;
+  /** Distinct digests (image ids for local-only holders) across nodes. */
+  distinct: number;
+  staleNodes: number;
+}
+
+/** Where a finding draft came from: a tag, a node, or the Kubernetes workloads. */
+type Source = `t:${string}` | `n:${string}` | "w";
+
 /**
- * The collector's picture of the cluster: every node's last inventory and the
- * registry's answer for every tag, kept in memory for the findings engine and
- * in SQLite so a restart loses nothing. Recomputes tags and findings after
- * each change (coalesced), and resolves tags every interval.
+ * The collector's picture of the cluster: every node's last inventory (in
+ * NodeStore, in memory and SQLite) and the registry's answer for every tag.
+ *
+ * Findings are recomputed incrementally: an inventory makes its node and the
+ * tags that moved on it (or that its containers want) dirty; a resolution
+ * makes its tag, the nodes running containers and the workloads dirty; an
+ * agent going missing or coming back makes its node and its tags dirty. A
+ * recompute (coalesced after changes) recomputes only what is dirty, with the
+ * core engine's per-tag and per-node functions, merges by key, and writes
+ * only the findings that changed. Tags are resolved every interval.
  *
  * With the Kubernetes API, its pods feed pull-policy-risk and mixed-replicas,
  * node labels come from it (over the agents' `--node-labels`), and a node
@@ -64,15 +87,24 @@ export interface DriftServiceOptions {
 export class DriftService {
   readonly #o: DriftServiceOptions;
   readonly #now: () => Date;
-  readonly #inventories: Map<string, NodeInventory>;
   readonly #resolutions: Map<string, TagResolution>;
-  #tagViews: TagView[] = [];
+  readonly #index = new TagIndex();
+  readonly #summaries = new Map<string, TagSummary>();
+  /** Each source's drafts, and the drafts of each key by source (running-stale has one per node). */
+  readonly #drafts = new Map<Source, FindingDraft[]>();
+  readonly #byKey = new Map<string, Map<Source, FindingDraft>>();
+  readonly #dirtyTags = new Set<string>();
+  readonly #dirtyNodes = new Set<string>();
+  #workloadsDirty = true;
+  #everythingDirty = true;
   #missing = new Set<string>();
   #dirty: NodeJS.Timeout | undefined;
   /** How long the last recompute took: the next waits as long (see #markDirty). */
   #recomputeMs = 0;
   #timers: NodeJS.Timeout[] = [];
   #resolving: Promise<void> | undefined;
+  /** Counts up with every change of what GET /api/v1/tags shows. */
+  #tagsVersion = 0;
   /** Hellos the database refused (a full disk): stored before their node's next message. */
   readonly #unsavedHellos = new Map<string, AgentHello>();
   /** The last recompute could not store the findings: the sweep tries again. */
@@ -81,16 +113,30 @@ export class DriftService {
   constructor(options: DriftServiceOptions) {
     this.#o = options;
     this.#now = options.now ?? (() => new Date());
-    this.#inventories = options.nodes.inventories();
     this.#resolutions = options.tags.all();
+    for (const node of options.nodes.inventories().keys()) {
+      const holders = options.nodes.holders(node);
+      this.#index.update(node, holders, holders.keys());
+    }
+    options.metrics.watch({
+      nodes: () => options.nodes.list(),
+      missing: () => this.#missing,
+      tags: () => this.#summaries,
+      findings: () => options.findings.list(),
+    });
     this.#refresh();
   }
 
   start(): void {
     void this.resolveNow();
     this.#timers.push(setInterval(() => void this.resolveNow(), this.#o.resolveIntervalMs));
-    // Time alone makes agents missing: look again every few seconds.
-    this.#timers.push(setInterval(() => this.#sweepMissing(), 2_000));
+    // Time alone makes agents missing: look again every few seconds; heartbeats reach SQLite then too.
+    this.#timers.push(
+      setInterval(() => {
+        this.#flushTouches();
+        this.#sweepMissing();
+      }, 2_000),
+    );
     for (const t of this.#timers) t.unref();
   }
 
@@ -98,6 +144,7 @@ export class DriftService {
     for (const t of this.#timers) clearInterval(t);
     clearTimeout(this.#dirty);
     await this.#resolving;
+    this.#flushTouches();
   }
 
   hello(node: string, hello: Hello): boolean {
@@ -111,8 +158,9 @@ export class DriftService {
       this.#unsavedHellos.set(node, agent);
       this.#o.log.error("hello not stored", { node, error: storeError(thrown, `storing the hello of ${node}`) });
     }
+    this.#dirtyNodes.add(node);
     this.#markDirty();
-    return hello.inventoryHash === "" || held !== hello.inventoryHash || !this.#inventories.has(node);
+    return hello.inventoryHash === "" || held !== hello.inventoryHash || this.#o.nodes.inventory(node) === undefined;
   }
 
   heartbeat(node: string, hash: string): boolean {
@@ -120,32 +168,39 @@ export class DriftService {
     const record = this.#o.nodes.get(node);
     // A node removed while its agent stayed connected comes back with the agent's next hello.
     if (record === undefined) return false;
-    this.#write(`storing the heartbeat of ${node}`, () => this.#o.nodes.touch(node, this.#now()));
+    this.#o.nodes.touch(node, this.#now());
     this.#o.metrics.reports.inc({ kind: "heartbeat" });
     if (this.#missing.has(node)) this.#markDirty();
     return record.inventoryHash !== hash;
   }
 
   inventory(inventory: NodeInventory, hash: string): void {
-    this.#saveHello(inventory.node);
-    if (this.#o.nodes.get(inventory.node) === undefined) {
-      this.#o.log.debug("inventory of a removed node dropped", { node: inventory.node });
+    const node = inventory.node;
+    this.#saveHello(node);
+    if (this.#o.nodes.get(node) === undefined) {
+      this.#o.log.debug("inventory of a removed node dropped", { node });
       return;
     }
     const end = this.#o.metrics.ingestSeconds.startTimer();
-    const result = this.#write(`storing the inventory of ${inventory.node}`, () =>
+    const wantedBefore = wantedTagsOf(this.#o.nodes.inventory(node), this.#o.nodes.holders(node));
+    const result = this.#write(`storing the inventory of ${node}`, () =>
       this.#o.nodes.save(inventory, hash, this.#now()),
     );
+    this.#index.update(node, result.holders, result.changedTags);
+    for (const tag of result.changedTags) this.#dirtyTags.add(tag);
+    for (const tag of wantedBefore) this.#dirtyTags.add(tag);
+    for (const tag of wantedTagsOf(this.#o.nodes.inventory(node), result.holders)) this.#dirtyTags.add(tag);
+    this.#dirtyNodes.add(node);
+    if (result.changedTags.length > 0) this.#tagsVersion += 1;
     end();
     this.#o.metrics.reports.inc({ kind: "inventory" });
     this.#o.log.debug("inventory stored", {
-      node: inventory.node,
+      node,
       rows: result.rowsWritten,
       changedTags: result.changedTags.length,
     });
-    this.#inventories.set(inventory.node, inventory);
     this.#markDirty();
-    const unknown = result.changedTags.filter((tag) => !this.#resolutions.has(tag));
+    const unknown = result.changedTags.filter((tag) => !this.#resolutions.has(tag) && result.holders.has(tag));
     if (unknown.length > 0) void this.#resolve(unknown);
   }
 
@@ -155,16 +210,21 @@ export class DriftService {
    * again, adds it back with its next hello.
    */
   removeNode(node: string, reason: string): void {
-    const known = this.#o.nodes.get(node) !== undefined || this.#inventories.has(node);
-    if (!known) return;
+    if (this.#o.nodes.get(node) === undefined && this.#o.nodes.inventory(node) === undefined) return;
+    const holders = this.#o.nodes.holders(node);
+    for (const tag of wantedTagsOf(this.#o.nodes.inventory(node), holders)) this.#dirtyTags.add(tag);
     this.#o.nodes.remove(node);
-    this.#inventories.delete(node);
+    this.#index.update(node, new Map(), holders.keys());
+    for (const tag of holders.keys()) this.#dirtyTags.add(tag);
+    this.#dirtyNodes.add(node);
+    this.#tagsVersion += 1;
     this.#o.log.info("node removed", { node, reason });
     this.#markDirty();
   }
 
   /** Pods or nodes changed in the Kubernetes API (or have just been listed). */
   kubernetesChanged(): void {
+    this.#workloadsDirty = true;
     this.#markDirty();
   }
 
@@ -174,11 +234,36 @@ export class DriftService {
   }
 
   nodeInventory(node: string): NodeInventory | undefined {
-    return this.#inventories.get(node);
+    return this.#o.nodes.inventory(node);
   }
 
+  /** Every tag any node holds, sorted by reference: computed on each call (large at thousands of nodes). */
   get tagViews(): TagView[] {
-    return this.#tagViews;
+    return this.#index.tags().flatMap((tag) => this.tagView(tag) ?? []);
+  }
+
+  /** Every tag any node holds, sorted by reference. */
+  get tags(): readonly string[] {
+    return this.#index.tags();
+  }
+
+  /** One tag across nodes, computed now; null when no node holds it. */
+  tagView(tag: string): TagView | null {
+    return this.#index.view(tag, this.#resolutions.get(tag));
+  }
+
+  /** The tag's status and counts at the last recompute. */
+  tagSummary(tag: string): TagSummary | undefined {
+    return this.#summaries.get(tag);
+  }
+
+  /** Counts up whenever what GET /api/v1/tags shows may have changed. */
+  get tagsVersion(): number {
+    return this.#tagsVersion;
+  }
+
+  get findingsVersion(): number {
+    return this.#o.findings.version;
   }
 
   get missingNodes(): ReadonlySet<string> {
@@ -209,8 +294,7 @@ export class DriftService {
 
   /** Resolves every tag any node holds (each at most once per interval) and recomputes. */
   resolveNow(): Promise<void> {
-    const tags = new Set<string>();
-    for (const view of this.#tagViews) tags.add(view.reference);
+    const tags = new Set<string>(this.#index.tags());
     // Tags that pods use, held by no agent's node yet: mixed-replicas names the registry's digest too.
     for (const pod of this.#o.kubernetes?.pods() ?? []) {
       for (const container of pod.containers) {
@@ -227,7 +311,22 @@ export class DriftService {
       try {
         const resolved = await this.#o.resolver.resolve(tags, this.#now());
         this.#write("storing tag resolutions", () => this.#o.tags.save(resolved));
-        for (const [tag, resolution] of resolved) this.#resolutions.set(tag, resolution);
+        let changed = false;
+        if (resolved.size > 0) this.#tagsVersion += 1;
+        for (const [tag, resolution] of resolved) {
+          const old = this.#resolutions.get(tag);
+          this.#resolutions.set(tag, resolution);
+          if (old !== undefined && sameResolution(old, resolution)) continue;
+          this.#dirtyTags.add(tag);
+          changed = true;
+        }
+        if (changed) {
+          // running-stale compares running containers with the registry; the workload findings name its digest.
+          for (const [node, inventory] of this.#o.nodes.inventories()) {
+            if (inventory.images.some((i) => i.containers.length > 0)) this.#dirtyNodes.add(node);
+          }
+          this.#workloadsDirty = true;
+        }
         this.#markDirty();
       } catch (thrown) {
         this.#o.log.error("tag resolution failed", { error: toImagedriftError(thrown) });
@@ -238,24 +337,15 @@ export class DriftService {
     return next;
   }
 
-  #snapshot(): ClusterSnapshot {
-    const snapshot: ClusterSnapshot = {
-      now: this.#now(),
-      nodes: this.#o.nodes.states(),
-      inventories: this.#inventories,
-      resolutions: this.#resolutions,
-    };
-    const kubernetes = this.#o.kubernetes;
-    return kubernetes === undefined ? snapshot : { ...snapshot, workloads: kubernetes.pods() };
-  }
-
   /**
    * Until the Kubernetes API has been listed once (a collector restart), the
    * Kubernetes findings stored before are kept as they are, so that they do
    * not close and reopen with a new firstSeenAt.
    */
-  #keptKubernetesFindings(): FindingDraft[] {
-    if (this.#o.kubernetes === undefined || this.#o.kubernetes.synced()) return [];
+  #workloadFindings(snapshot: ClusterSnapshot): FindingDraft[] {
+    const kubernetes = this.#o.kubernetes;
+    if (kubernetes === undefined) return [];
+    if (kubernetes.synced()) return [...pullPolicyRiskFindings(snapshot), ...mixedReplicasFindings(snapshot)];
     return this.#o.findings
       .list()
       .filter((f) => KUBERNETES_KINDS.has(f.kind))
@@ -279,6 +369,14 @@ export class DriftService {
     this.#unsavedHellos.delete(node);
   }
 
+  #flushTouches(): void {
+    try {
+      this.#o.nodes.flushTouches();
+    } catch (thrown) {
+      this.#o.log.error("report times not stored", { error: storeError(thrown, "storing report times") });
+    }
+  }
+
   /**
    * Recomputes, logging a failure instead of throwing (this runs from timers): the picture in
    * memory stays current and serves reads, and the findings table catches up once writes work.
@@ -291,15 +389,15 @@ export class DriftService {
     } catch (thrown) {
       if (!this.#findingsUnsaved) this.#o.log.error("recompute failed", { error: toImagedriftError(thrown) });
       this.#findingsUnsaved = true;
+      // What was dirty is recomputed whole next time.
+      this.#everythingDirty = true;
     }
   }
 
   /**
-   * Schedules a recompute of everything, coalescing the changes that come before it. It waits as
-   * long as the last one took: with 500 nodes a recompute takes a few hundred ms, and run after
-   * every message of a herd of reconnecting agents it left the event loop no time for the messages
-   * themselves (a minute on, 70 of 500 agents still waited for their welcome). This way recomputing
-   * takes at most half the time.
+   * Schedules a recompute, coalescing the changes that come before it. It waits as long as the
+   * last one took, so that a herd of reconnecting agents still leaves the event loop at least
+   * half its time for their messages.
    */
   #markDirty(): void {
     this.#dirty ??= setTimeout(() => {
@@ -330,24 +428,115 @@ export class DriftService {
     }
   }
 
-  /** Recomputes tag views and findings from the in-memory picture and stores the findings. */
+  /** Replaces one source's drafts, noting the keys whose merged finding may have changed. */
+  #setDrafts(source: Source, drafts: FindingDraft[], touched: Set<string>): void {
+    for (const old of this.#drafts.get(source) ?? []) {
+      this.#byKey.get(old.key)?.delete(source);
+      touched.add(old.key);
+    }
+    if (drafts.length === 0) this.#drafts.delete(source);
+    else this.#drafts.set(source, drafts);
+    for (const draft of drafts) {
+      let group = this.#byKey.get(draft.key);
+      if (group === undefined) {
+        group = new Map();
+        this.#byKey.set(draft.key, group);
+      }
+      group.set(source, draft);
+      touched.add(draft.key);
+    }
+  }
+
+  #summarize(tag: string, view: TagView | null): void {
+    if (view === null) {
+      this.#summaries.delete(tag);
+      return;
+    }
+    const distinct = new Set<string>();
+    let staleNodes = 0;
+    for (const holder of view.nodes) {
+      distinct.add(holder.digest ?? holder.imageId);
+      if (holder.status === "stale") staleNodes += 1;
+    }
+    this.#summaries.set(tag, { status: view.status, distinct: distinct.size, staleNodes });
+  }
+
+  /** Recomputes what is dirty (everything on the first run) and stores the findings that changed. */
   recompute(): void {
     const started = performance.now();
     const end = this.#o.metrics.recomputeSeconds.startTimer();
-    this.#removeNodesGoneFromCluster(this.#now());
-    const snapshot = this.#snapshot();
-    this.#tagViews = computeTagViews(snapshot);
-    this.#missing = new Set(snapshot.nodes.filter((n) => isAgentMissing(n, snapshot.now)).map((n) => n.name));
-    const drafts = [...computeFindings(snapshot), ...this.#keptKubernetesFindings()];
-    const change = this.#write("storing findings", () => this.#o.findings.replace(drafts, snapshot.now));
+    const now = this.#now();
+    this.#removeNodesGoneFromCluster(now);
+    const nodes = this.#o.nodes.states();
+    const missing = new Set(nodes.filter((n) => isAgentMissing(n, now)).map((n) => n.name));
+    for (const node of new Set([...missing, ...this.#missing])) {
+      if (missing.has(node) === this.#missing.has(node)) continue;
+      // Findings naming a missing node say so: its node's and its tags' findings change.
+      this.#dirtyNodes.add(node);
+      for (const tag of this.#o.nodes.holders(node).keys()) this.#dirtyTags.add(tag);
+    }
+    this.#missing = missing;
+    const kubernetes = this.#o.kubernetes;
+    const snapshot: ClusterSnapshot = {
+      now,
+      nodes,
+      inventories: this.#o.nodes.inventories(),
+      resolutions: this.#resolutions,
+      ...(kubernetes === undefined ? {} : { workloads: kubernetes.pods() }),
+    };
+    if (this.#everythingDirty) {
+      for (const tag of this.#index.tags()) this.#dirtyTags.add(tag);
+      for (const tag of this.#summaries.keys()) this.#dirtyTags.add(tag);
+      for (const node of nodes) this.#dirtyNodes.add(node.name);
+      for (const source of this.#drafts.keys()) if (source.startsWith("n:")) this.#dirtyNodes.add(source.slice(2));
+      this.#workloadsDirty = true;
+    }
+    const dirtyTags = [...this.#dirtyTags];
+    const dirtyNodes = [...this.#dirtyNodes];
+    const workloadsDirty = this.#workloadsDirty;
+
+    // The first recompute also closes findings stored before that no longer hold.
+    const touched = new Set<string>(this.#everythingDirty ? this.#o.findings.list().map((f) => f.key) : []);
+    for (const tag of dirtyTags) {
+      const view = this.tagView(tag);
+      this.#summarize(tag, view);
+      this.#setDrafts(`t:${tag}`, view === null ? [] : tagFindings(view, snapshot), touched);
+    }
+    const known = new Set(nodes.map((n) => n.name));
+    for (const node of dirtyNodes) {
+      const present = known.has(node) || snapshot.inventories.has(node);
+      this.#setDrafts(`n:${node}`, present ? nodeFindings(node, snapshot) : [], touched);
+    }
+    if (workloadsDirty) this.#setDrafts("w", this.#workloadFindings(snapshot), touched);
+
+    const changes = new Map<string, FindingDraft | null>();
+    for (const key of touched) {
+      const group = [...(this.#byKey.get(key)?.values() ?? [])];
+      if (group.length === 0) this.#byKey.delete(key);
+      changes.set(
+        key,
+        group.length === 0
+          ? null
+          : group.length === 1
+            ? (group[0] ?? null)
+            : (mergeFindings(group, snapshot)[0] ?? null),
+      );
+    }
+    const change = this.#write("storing findings", () => this.#o.findings.apply(changes, now));
+    // Only now, once stored: a failure leaves everything dirty for the next try.
+    this.#dirtyTags.clear();
+    this.#dirtyNodes.clear();
+    this.#workloadsDirty = false;
+    this.#everythingDirty = false;
     end();
     this.#recomputeMs = Math.round(performance.now() - started);
     if (change.opened || change.closed) this.#o.log.info("findings changed", change);
-    this.#o.metrics.recordState({
-      nodes: this.#o.nodes.list(),
-      missing: this.#missing,
-      tags: this.#tagViews,
-      findings: this.#o.findings.list(),
-    });
   }
+}
+
+function sameResolution(a: TagResolution, b: TagResolution): boolean {
+  if (a.state !== b.state) return false;
+  if (a.state === "found" && b.state === "found") return a.digest === b.digest;
+  if (a.state === "error" && b.state === "error") return a.error === b.error;
+  return true;
 }

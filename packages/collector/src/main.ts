@@ -182,7 +182,7 @@ const program = new Command("imagedrift-collector")
     });
     // Jobs: commands go out through the gateway's sessions; credentials are attached only when sending.
     const jobStore = new JobStore(db);
-    const cluster = clusterFacts({ drift, nodes, tags, db });
+    const cluster = clusterFacts({ drift, nodes, tags });
     const jobs = new JobRunner({
       store: jobStore,
       cluster,

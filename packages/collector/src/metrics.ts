@@ -1,6 +1,14 @@
-import type { Finding, TagView } from "@imagedrift/core";
+import type { Finding } from "@imagedrift/core";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { NodeRecord } from "./store/index.js";
+
+/** What the state gauges read at each scrape (DriftService and the stores). */
+export interface ClusterState {
+  nodes(): readonly { name: string; lastReportAt: string }[];
+  missing(): ReadonlySet<string>;
+  /** Each tag (`host/repo:tag`) with its distinct digests and stale nodes at the last recompute. */
+  tags(): Iterable<readonly [string, { distinct: number; staleNodes: number }]>;
+  findings(): readonly Finding[];
+}
 
 /**
  * The collector's metrics (SPEC §8) on a registry of its own. Cardinality is
@@ -8,11 +16,13 @@ import type { NodeRecord } from "./store/index.js";
  */
 export class CollectorMetrics {
   readonly registry = new Registry();
+  #state: ClusterState | undefined;
   readonly #nodes = new Gauge({
     name: "imagedrift_nodes",
     help: "Nodes by state.",
     labelNames: ["state"],
     registers: [this.registry],
+    collect: () => this.#collect(),
   });
   readonly #lastReport = new Gauge({
     name: "imagedrift_node_last_report_timestamp_seconds",
@@ -69,30 +79,35 @@ export class CollectorMetrics {
     registers: [this.registry],
   });
 
+  /** The state gauges are read from `state` when scraped: nothing is kept per node or tag in between. */
+  watch(state: ClusterState): void {
+    this.#state = state;
+  }
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
-  recordState(state: {
-    nodes: NodeRecord[];
-    missing: ReadonlySet<string>;
-    tags: TagView[];
-    findings: Finding[];
-  }): void {
+  /** Sets every state gauge from the watched state (the first gauge's collect does it for all five). */
+  #collect(): void {
+    const state = this.#state;
+    if (state === undefined) return;
+    const nodes = state.nodes();
+    const missing = state.missing();
     this.#nodes.reset();
-    this.#nodes.set({ state: "reporting" }, state.nodes.length - state.missing.size);
-    this.#nodes.set({ state: "missing" }, state.missing.size);
+    this.#nodes.set({ state: "reporting" }, nodes.length - missing.size);
+    this.#nodes.set({ state: "missing" }, missing.size);
     this.#lastReport.reset();
-    for (const node of state.nodes) this.#lastReport.set({ node: node.name }, Date.parse(node.lastReportAt) / 1000);
+    for (const node of nodes) this.#lastReport.set({ node: node.name }, Date.parse(node.lastReportAt) / 1000);
     this.#distinct.reset();
     this.#staleNodes.reset();
-    for (const tag of state.tags) {
-      const at = tag.reference.lastIndexOf(":");
-      const labels = { image: tag.reference.slice(0, at), tag: tag.reference.slice(at + 1) };
-      this.#distinct.set(labels, new Set(tag.nodes.map((n) => n.digest ?? n.imageId)).size);
-      this.#staleNodes.set(labels, tag.nodes.filter((n) => n.status === "stale").length);
+    for (const [reference, summary] of state.tags()) {
+      const at = reference.lastIndexOf(":");
+      const labels = { image: reference.slice(0, at), tag: reference.slice(at + 1) };
+      this.#distinct.set(labels, summary.distinct);
+      this.#staleNodes.set(labels, summary.staleNodes);
     }
     this.#findings.reset();
-    for (const f of state.findings) this.#findings.inc({ kind: f.kind, severity: f.severity });
+    for (const f of state.findings()) this.#findings.inc({ kind: f.kind, severity: f.severity });
   }
 }

@@ -60,9 +60,22 @@ export function createApi(options: ApiOptions) {
     throw new ApiError(response.status, code, message);
   }
 
+  /** Every item of a list, following `nextCursor` through the pages of a paginated one (tags). */
   async function list<T>(path: string): Promise<Listing<T>> {
     const raw = await call("GET", path);
-    return { items: (JSON.parse(raw) as { items: T[] }).items, raw };
+    const first = JSON.parse(raw) as { items: T[]; nextCursor?: string | null };
+    const items = [...first.items];
+    let cursor = first.nextCursor;
+    while (typeof cursor === "string" && cursor !== "") {
+      const separator = path.includes("?") ? "&" : "?";
+      const page = JSON.parse(await call("GET", `${path}${separator}cursor=${encodeURIComponent(cursor)}`)) as {
+        items: T[];
+        nextCursor?: string | null;
+      };
+      items.push(...page.items);
+      cursor = page.nextCursor === cursor ? null : page.nextCursor;
+    }
+    return { items, raw };
   }
 
   const enc = encodeURIComponent;

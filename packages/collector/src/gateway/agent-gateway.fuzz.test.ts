@@ -162,7 +162,7 @@ beforeAll(async () => {
     },
   });
   const store = new JobStore(db);
-  const cluster = clusterFacts({ drift, nodes, tags, db });
+  const cluster = clusterFacts({ drift, nodes, tags });
   runner = new JobRunner({
     store,
     cluster,

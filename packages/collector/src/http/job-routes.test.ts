@@ -56,7 +56,7 @@ function collector(options: { token?: string | null; labels?: Record<string, str
     resolveIntervalMs: 60_000,
   });
   const store = new JobStore(db);
-  const cluster = clusterFacts({ drift, nodes, tags, db });
+  const cluster = clusterFacts({ drift, nodes, tags });
   const agents = new FakeAgentSessions();
   const runner = new JobRunner({
     store,

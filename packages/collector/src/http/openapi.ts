@@ -257,9 +257,39 @@ export const openApiDocument = {
     },
     "/api/v1/tags": {
       get: {
-        summary: "Every tag nodes hold, per node digest against the registry",
-        parameters: [query("status", TAG_STATUSES, "only tags with this status")],
-        responses: { "200": ok("Tag", "Tags sorted by reference"), ...errors },
+        summary: "Every tag nodes hold, per node digest against the registry, a page at a time",
+        description:
+          "A page holds at most `limit` tags (default 500) and ends early once it names 5,000 node holdings; " +
+          "`nextCursor` (null on the last page) is the `cursor` of the next.",
+        parameters: [
+          query("status", TAG_STATUSES, "only tags with this status"),
+          { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 5000 } },
+          {
+            name: "cursor",
+            in: "query",
+            required: false,
+            description: "the nextCursor of the previous page",
+            schema: { type: "string" },
+          },
+        ],
+        responses: {
+          "200": {
+            description: "Tags sorted by reference",
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  required: ["items", "nextCursor"],
+                  properties: {
+                    items: { type: "array", items: { $ref: "#/components/schemas/Tag" } },
+                    nextCursor: { type: ["string", "null"] },
+                  },
+                },
+              },
+            },
+          },
+          ...errors,
+        },
       },
     },
     "/api/v1/findings": {

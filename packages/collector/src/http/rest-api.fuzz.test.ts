@@ -118,7 +118,7 @@ async function world(): Promise<World> {
     resolveIntervalMs: 60_000,
   });
   const store = new JobStore(db);
-  const cluster = clusterFacts({ drift, nodes, tags, db });
+  const cluster = clusterFacts({ drift, nodes, tags });
   const agents = new FakeAgentSessions();
   const runner = new JobRunner({
     store,

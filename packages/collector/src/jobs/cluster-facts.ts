@@ -1,5 +1,4 @@
 import type { NodeInventory, TagResolution, TagView } from "@imagedrift/core";
-import type { Database } from "better-sqlite3";
 import type { DriftService } from "../drift-service.js";
 import type { NodeStore, TagStore } from "../store/index.js";
 import type { KnownNode } from "./node-selection.js";
@@ -15,16 +14,8 @@ export interface ClusterFacts {
   lastUsed(node: string): Map<string, string>;
 }
 
-/** ClusterFacts from the drift service, the stores and the usage history in SQLite. */
-export function clusterFacts(deps: {
-  drift: DriftService;
-  nodes: NodeStore;
-  tags: TagStore;
-  db: Database;
-}): ClusterFacts {
-  const usage = deps.db.prepare(`SELECT i.image_id AS id, coalesce(u.last_used_at, i.first_seen_at) AS at
-    FROM node_images i LEFT JOIN image_usage u ON u.node = i.node AND u.image_id = i.image_id
-    WHERE i.node = ?`);
+/** ClusterFacts from the drift service and the stores. */
+export function clusterFacts(deps: { drift: DriftService; nodes: NodeStore; tags: TagStore }): ClusterFacts {
   return {
     knownNodes: () => {
       const missing = deps.drift.missingNodes;
@@ -39,6 +30,6 @@ export function clusterFacts(deps: {
     tagViews: () => deps.drift.tagViews,
     resolutions: () => deps.tags.all(),
     inventory: (node) => deps.drift.nodeInventory(node),
-    lastUsed: (node) => new Map((usage.all(node) as { id: string; at: string }[]).map((r) => [r.id, r.at])),
+    lastUsed: (node) => deps.nodes.lastUsed(node),
   };
 }

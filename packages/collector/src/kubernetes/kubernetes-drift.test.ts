@@ -121,13 +121,13 @@ describe("the drift service with the Kubernetes API", () => {
   });
 
   it("merges the nodes' Kubernetes labels over the agents' --node-labels for job selectors", async () => {
-    const { drift, nodes, tags, db, watcher } = await collector((api) => {
+    const { drift, nodes, tags, watcher } = await collector((api) => {
       api.put("nodes", nodeObject("n1", { "topology.kubernetes.io/zone": "a", pool: "gpu" }));
       api.put("nodes", nodeObject("n2", { "topology.kubernetes.io/zone": "b" }));
     });
     report(drift, "n1", { pool: "agent-said", team: "ml" });
     report(drift, "n2");
-    const cluster = clusterFacts({ drift, nodes, tags, db });
+    const cluster = clusterFacts({ drift, nodes, tags });
     watcher.start();
     await vi.waitFor(() => expect(watcher.synced()).toBe(true), WAIT);
     const n1 = cluster.knownNodes().find((n) => n.name === "n1");

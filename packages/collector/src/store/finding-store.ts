@@ -35,52 +35,128 @@ function toFinding(row: FindingRow): Finding {
 
 const severityRank = { critical: 0, warning: 1, info: 2 } as const;
 
+/** Most severe first, then by kind and reference. */
+function compareFindings(a: Finding, b: Finding): number {
+  return (
+    severityRank[a.severity] - severityRank[b.severity] ||
+    a.kind.localeCompare(b.kind) ||
+    a.reference.localeCompare(b.reference)
+  );
+}
+
 /**
- * The current findings. A finding keeps its `firstSeenAt` while it lasts
- * (by key); `lastSeenAt` moves with every recompute that still finds it.
+ * The current findings, in SQLite and mirrored in memory. A finding keeps its
+ * `firstSeenAt` while it lasts (by key); `lastSeenAt` moves with every
+ * recompute that still finds it. A recompute writes only the findings it
+ * opened, changed or closed, and one UPDATE for the times.
  */
 export class FindingStore {
-  readonly #all;
-  readonly replace: (drafts: readonly FindingDraft[], now: Date) => { opened: number; closed: number };
+  readonly #db: Database;
+  readonly #upsert;
+  readonly #remove;
+  readonly #seen;
+  readonly #current = new Map<string, { finding: Finding; content: string }>();
+  #sorted: Finding[] | undefined;
+  #version = 0;
 
   constructor(db: Database) {
-    this.#all = db.prepare("SELECT * FROM findings");
-    const keys = db.prepare("SELECT key FROM findings").pluck();
-    const upsert = db.prepare(`INSERT INTO findings (key, kind, severity, reference, nodes, digests, registry_digest,
+    this.#db = db;
+    this.#upsert = db.prepare(`INSERT INTO findings (key, kind, severity, reference, nodes, digests, registry_digest,
         message, remedy, pods, first_seen_at, last_seen_at)
-      VALUES (@key, @kind, @severity, @reference, @nodes, @digests, @registryDigest, @message, @remedy, @pods, @now, @now)
+      VALUES (@key, @kind, @severity, @reference, @nodes, @digests, @registryDigest, @message, @remedy, @pods, @first, @now)
       ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, severity = excluded.severity, reference = excluded.reference,
         nodes = excluded.nodes, digests = excluded.digests, registry_digest = excluded.registry_digest,
         message = excluded.message, remedy = excluded.remedy, pods = excluded.pods, last_seen_at = excluded.last_seen_at`);
-    const remove = db.prepare("DELETE FROM findings WHERE key = ?");
-    this.replace = db.transaction((drafts: readonly FindingDraft[], now: Date) => {
-      const previous = new Set(keys.all() as string[]);
-      let opened = 0;
-      for (const d of drafts) {
-        if (!previous.delete(d.key)) opened += 1;
-        upsert.run({
-          ...d,
-          nodes: JSON.stringify(d.nodes),
-          digests: JSON.stringify(d.digests),
-          pods: JSON.stringify(d.pods),
-          now: now.toISOString(),
+    this.#remove = db.prepare("DELETE FROM findings WHERE key = ?");
+    this.#seen = db.prepare("UPDATE findings SET last_seen_at = ?");
+    for (const row of db.prepare("SELECT * FROM findings").all() as FindingRow[]) {
+      const finding = toFinding(row);
+      this.#current.set(finding.key, { finding, content: contentOf(finding) });
+    }
+  }
+
+  /** Counts up with every apply (lastSeenAt moves even when nothing else does). */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Makes `drafts` the whole set of findings. */
+  replace(drafts: readonly FindingDraft[], now: Date): { opened: number; closed: number } {
+    const changes = new Map<string, FindingDraft | null>([...this.#current.keys()].map((key) => [key, null]));
+    for (const draft of drafts) changes.set(draft.key, draft);
+    return this.apply(changes, now);
+  }
+
+  /** Opens or updates the findings given a draft and closes those given null, in one transaction. */
+  apply(changes: ReadonlyMap<string, FindingDraft | null>, now: Date): { opened: number; closed: number } {
+    const at = now.toISOString();
+    const next: [string, { finding: Finding; content: string } | null][] = [];
+    let opened = 0;
+    let closed = 0;
+    for (const [key, draft] of changes) {
+      const known = this.#current.get(key);
+      if (draft === null) {
+        if (known !== undefined) {
+          next.push([key, null]);
+          closed += 1;
+        }
+        continue;
+      }
+      const content = contentOf(draft);
+      if (known?.content === content) continue;
+      if (known === undefined) opened += 1;
+      const finding: Finding = { ...draft, firstSeenAt: known?.finding.firstSeenAt ?? at, lastSeenAt: at };
+      next.push([key, { finding, content }]);
+    }
+    this.#db.transaction(() => {
+      for (const [key, entry] of next) {
+        if (entry === null) {
+          this.#remove.run(key);
+          continue;
+        }
+        const f = entry.finding;
+        this.#upsert.run({
+          ...f,
+          nodes: JSON.stringify(f.nodes),
+          digests: JSON.stringify(f.digests),
+          pods: JSON.stringify(f.pods),
+          first: f.firstSeenAt,
+          now: at,
         });
       }
-      for (const key of previous) remove.run(key);
-      return { opened, closed: previous.size };
-    });
+      this.#seen.run(at);
+    })();
+    for (const [key, entry] of next) {
+      if (entry === null) this.#current.delete(key);
+      else this.#current.set(key, entry);
+    }
+    for (const { finding } of this.#current.values()) finding.lastSeenAt = at;
+    if (next.length > 0) this.#sorted = undefined;
+    this.#version += 1;
+    return { opened, closed };
   }
 
   /** Findings, most severe first. */
   list(filter: { kind?: string; severity?: string } = {}): Finding[] {
-    return (this.#all.all() as FindingRow[])
-      .map(toFinding)
-      .filter((f) => (!filter.kind || f.kind === filter.kind) && (!filter.severity || f.severity === filter.severity))
-      .sort(
-        (a, b) =>
-          severityRank[a.severity] - severityRank[b.severity] ||
-          a.kind.localeCompare(b.kind) ||
-          a.reference.localeCompare(b.reference),
-      );
+    this.#sorted ??= [...this.#current.values()].map((e) => e.finding).sort(compareFindings);
+    if (!filter.kind && !filter.severity) return this.#sorted;
+    return this.#sorted.filter(
+      (f) => (!filter.kind || f.kind === filter.kind) && (!filter.severity || f.severity === filter.severity),
+    );
   }
+}
+
+/** What makes a finding different from another with the same key. */
+function contentOf(d: FindingDraft): string {
+  return JSON.stringify([
+    d.kind,
+    d.severity,
+    d.reference,
+    d.nodes,
+    d.digests,
+    d.registryDigest,
+    d.message,
+    d.remedy,
+    d.pods,
+  ]);
 }

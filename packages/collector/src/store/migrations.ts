@@ -1,10 +1,14 @@
 import type { Database } from "better-sqlite3";
+import { migrateToNodeInventories } from "./migrate-inventories.js";
+
+/** A migration: SQL, or a function for what SQL alone cannot do (it runs in the migration's transaction). */
+export type Migration = string | ((db: Database) => void);
 
 /**
  * Numbered migrations, applied in order, each in its own transaction.
  * Never edit one that has shipped: add the next.
  */
-export const migrations: readonly string[] = [
+export const migrations: readonly Migration[] = [
   /* 1: nodes, their inventories, tags, findings, history */ `
   CREATE TABLE nodes (
     name TEXT PRIMARY KEY,
@@ -153,6 +157,12 @@ export const migrations: readonly string[] = [
     detail TEXT NOT NULL
   ) STRICT;
   `,
+  /*
+   * 3: each node's inventory in one row (images shared by every node that holds them, in `images`), so that
+   * an inventory is one write instead of a row per image, container, pod and tag; image use and first sight
+   * move into it. The rows of migration 1 are carried over, then dropped.
+   */
+  migrateToNodeInventories,
 ];
 
 export function migrate(db: Database): number {
@@ -165,7 +175,9 @@ export function migrate(db: Database): number {
   }
   for (let version = current + 1; version <= migrations.length; version++) {
     db.transaction(() => {
-      db.exec(migrations[version - 1] ?? "");
+      const migration = migrations[version - 1] ?? "";
+      if (typeof migration === "string") db.exec(migration);
+      else migration(db);
       db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(
         version,
         new Date().toISOString(),

@@ -1,7 +1,17 @@
-import type { ContainerState, NodeImage, NodeInventory, NodeState } from "@imagedrift/core";
-import { tagHolders } from "@imagedrift/core";
+import type { NodeImage, NodeInventory, NodeState, TagHolding } from "@imagedrift/core";
 import type { Database } from "better-sqlite3";
-import { type ContainerRow, type ImageRow, type NodeRow, statements, toRecord } from "./node-rows.js";
+import { ImageInterner } from "./image-interner.js";
+import {
+  decodeContainers,
+  decodePods,
+  encodeContainers,
+  encodePods,
+  type ImageRow,
+  imageOfRow,
+  imageRowWriter,
+  type StoredInventory,
+} from "./inventory-rows.js";
+import { type NodeRow, statements, toRecord } from "./node-rows.js";
 
 export interface NodeRecord {
   name: string;
@@ -27,37 +37,93 @@ export interface AgentHello {
 export interface SaveResult {
   /** Rows inserted, updated or deleted. */
   rowsWritten: number;
-  /** Tags whose holding changed on this node (added, removed, or a new digest). */
+  /** Tags whose holding changed on this node (added, removed, or a new digest), sorted. */
   changedTags: string[];
+  /** What the node now holds under each tag. */
+  holders: ReadonlyMap<string, TagHolding>;
 }
 
-/** Nodes and what each holds. Every inventory is saved in one transaction. */
+/** When each image of a node was first seen there and last seen in use (ms; 0 = never), in inventory order. */
+interface ImageTimes {
+  firstSeen: Float64Array;
+  lastUsed: Float64Array;
+}
+
+/**
+ * Nodes and what each holds, in SQLite and mirrored in memory: reads
+ * (heartbeats, the REST API, the findings engine) never touch the disk.
+ *
+ * An inventory is one transaction of a few rows: the node, its inventory row
+ * (images by their shared `images` row) and tag history for tags that moved.
+ * Images are interned (ImageInterner): nodes holding the same image share it.
+ *
+ * Heartbeats only move `lastReportAt`; they reach SQLite in batches
+ * (`flushTouches`), so a crash can lose the last few seconds of report times
+ * and nothing else.
+ */
 export class NodeStore {
   readonly #db: Database;
   readonly #s: ReturnType<typeof statements>;
+  readonly #writeImage: (image: NodeImage) => number;
+  readonly #interner = new ImageInterner();
+  readonly #records = new Map<string, NodeRecord>();
+  #sorted: NodeRecord[] | undefined;
+  readonly #inventories = new Map<string, NodeInventory>();
+  readonly #times = new Map<string, ImageTimes>();
+  /** Nodes whose lastReportAt moved since the last flush. */
+  readonly #touched = new Set<string>();
 
   constructor(db: Database) {
     this.#db = db;
     this.#s = statements(db);
+    this.#writeImage = imageRowWriter(db);
+    for (const row of this.#s.nodes.all() as NodeRow[]) this.#records.set(row.name, toRecord(row));
+    this.#load();
   }
 
   /** Records an agent's hello; returns the inventory hash the collector holds for it. */
   hello(node: string, hello: AgentHello, now: Date): string | null {
-    this.#s.hello.run({ name: node, ...hello, labels: JSON.stringify(hello.labels), now: now.toISOString() });
-    return this.get(node)?.inventoryHash ?? null;
+    const at = now.toISOString();
+    this.#s.hello.run({ name: node, ...hello, labels: JSON.stringify(hello.labels), now: at });
+    this.#touched.delete(node);
+    const known = this.#records.get(node);
+    if (known === undefined) {
+      this.#records.set(node, toRecord(this.#s.node.get(node) as NodeRow));
+      this.#sorted = undefined;
+    } else {
+      Object.assign(known, { ...hello, lastReportAt: at });
+    }
+    return this.#records.get(node)?.inventoryHash ?? null;
   }
 
+  /** Moves the node's last report time, in memory now and in SQLite at the next flushTouches. */
   touch(node: string, now: Date): void {
-    this.#s.touch.run(now.toISOString(), node);
+    const record = this.#records.get(node);
+    if (record === undefined) return;
+    record.lastReportAt = now.toISOString();
+    this.#touched.add(node);
   }
 
-  get(node: string): NodeRecord | undefined {
-    const row = this.#s.node.get(node) as NodeRow | undefined;
-    return row && toRecord(row);
+  /** Writes the report times that heartbeats moved, in one transaction. */
+  flushTouches(): void {
+    if (this.#touched.size === 0) return;
+    this.#db.transaction(() => {
+      for (const node of this.#touched) {
+        const record = this.#records.get(node);
+        if (record !== undefined) this.#s.touch.run(record.lastReportAt, node);
+      }
+    })();
+    this.#touched.clear();
   }
 
-  list(): NodeRecord[] {
-    return (this.#s.nodes.all() as NodeRow[]).map(toRecord);
+  get(node: string): Readonly<NodeRecord> | undefined {
+    return this.#records.get(node);
+  }
+
+  /** Every node, by name. */
+  list(): readonly Readonly<NodeRecord>[] {
+    this.#sorted ??= [...this.#records.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return this.#sorted;
   }
 
   states(): NodeState[] {
@@ -66,152 +132,198 @@ export class NodeStore {
 
   remove(node: string): void {
     this.#s.deleteNode.run(node);
+    this.#records.delete(node);
+    this.#inventories.delete(node);
+    this.#times.delete(node);
+    this.#touched.delete(node);
+    this.#sorted = undefined;
   }
 
-  /** Replaces a node's inventory in one transaction, recording tag history and image use. */
-  save(inventory: NodeInventory, hash: string, now: Date): SaveResult {
-    return this.#db.transaction(() => this.#save(inventory, hash, now.toISOString()))();
+  /** The node's last inventory (images shared with other nodes: never change them). */
+  inventory(node: string): NodeInventory | undefined {
+    return this.#inventories.get(node);
   }
 
-  #save(inv: NodeInventory, hash: string, now: string): SaveResult {
-    const s = this.#s;
-    const node = inv.node;
-    let rows = s.updateNode.run({
-      node,
-      now,
-      hash,
-      scannedAt: inv.scannedAt,
-      runtimeName: inv.runtime.name,
-      runtimeVersion: inv.runtime.version,
-      runtimeApiVersion: inv.runtime.apiVersion,
-      mountpoint: inv.imageFs.mountpoint,
-      usedBytes: inv.imageFs.usedBytes,
-      inodesUsed: inv.imageFs.inodesUsed,
-    }).changes;
-
-    const firstSeen = new Map(
-      (s.imageFirstSeen.all(node) as { image_id: string; first_seen_at: string }[]).map((r) => [
-        r.image_id,
-        r.first_seen_at,
-      ]),
-    );
-    rows += s.deleteImages.run(node).changes + s.deleteContainers.run(node).changes + s.deletePods.run(node).changes;
-    for (const image of inv.images) {
-      rows += s.insertImage.run(
-        node,
-        image.id,
-        JSON.stringify(image.repoTags),
-        JSON.stringify(image.repoDigests),
-        image.size,
-        Number(image.pinned),
-        Number(image.sandbox),
-        Number(image.inUse),
-        firstSeen.get(image.id) ?? now,
-      ).changes;
-      for (const c of image.containers) {
-        rows += s.insertContainer.run(
-          node,
-          c.id,
-          image.id,
-          c.pod,
-          c.namespace,
-          c.container,
-          c.state,
-          c.podUid,
-          c.image,
-        ).changes;
-      }
-      if (image.inUse) rows += s.usage.run(node, image.id, now).changes;
-    }
-    for (const pod of inv.pods)
-      rows += s.insertPod.run(node, pod.id, pod.name, pod.namespace, pod.uid, pod.state).changes;
-
-    const before = new Map(
-      (s.nodeTags.all(node) as { tag: string; digest: string | null; image_id: string }[]).map((r) => [r.tag, r]),
-    );
-    const after = tagHolders(inv);
-    const changedTags: string[] = [];
-    for (const [tag, held] of after) {
-      const old = before.get(tag);
-      if (old && old.digest === held.digest && old.image_id === held.imageId) continue;
-      changedTags.push(tag);
-      rows += s.upsertTag.run(node, tag, held.digest, held.imageId, now).changes;
-      rows += s.history.run(
-        node,
-        tag,
-        old?.digest ?? null,
-        held.digest,
-        old?.image_id ?? null,
-        held.imageId,
-        now,
-      ).changes;
-    }
-    for (const [tag, old] of before) {
-      if (after.has(tag)) continue;
-      changedTags.push(tag);
-      rows += s.deleteTag.run(node, tag).changes;
-      rows += s.history.run(node, tag, old.digest, null, old.image_id, null, now).changes;
-    }
-    return { rowsWritten: rows, changedTags: changedTags.sort() };
+  /** Every node's last inventory, by node: the live map, kept current by save and remove. */
+  inventories(): ReadonlyMap<string, NodeInventory> {
+    return this.#inventories;
   }
 
-  /** Every node's last inventory, rebuilt from the rows (for the findings engine after a restart). */
-  inventories(): Map<string, NodeInventory> {
-    const s = this.#s;
-    const result = new Map<string, NodeInventory>();
-    for (const n of this.list()) {
-      if (n.scannedAt === null) continue;
-      result.set(n.name, {
-        node: n.name,
-        runtime: n.runtime,
-        scannedAt: n.scannedAt,
-        images: [],
-        pods: [],
-        imageFs: n.imageFs,
-      });
-    }
-    const images = new Map<string, NodeImage>();
-    for (const row of s.allImages.all() as ImageRow[]) {
-      const image: NodeImage = {
-        id: row.image_id,
-        repoTags: JSON.parse(row.repo_tags) as string[],
-        repoDigests: JSON.parse(row.repo_digests) as string[],
-        size: row.size,
-        pinned: row.pinned === 1,
-        sandbox: row.sandbox === 1,
-        inUse: row.in_use === 1,
-        containers: [],
-      };
-      images.set(`${row.node}\0${row.image_id}`, image);
-      result.get(row.node)?.images.push(image);
-    }
-    for (const row of s.allContainers.all() as ContainerRow[]) {
-      images.get(`${row.node}\0${row.image_id}`)?.containers.push({
-        id: row.container_id,
-        pod: row.pod,
-        namespace: row.namespace,
-        container: row.container,
-        state: row.state as ContainerState,
-        podUid: row.pod_uid,
-        image: row.image,
-      });
-    }
-    for (const row of s.allPods.all() as {
-      node: string;
-      pod_id: string;
-      name: string;
-      namespace: string;
-      uid: string;
-      state: string;
-    }[]) {
-      result.get(row.node)?.pods.push({
-        id: row.pod_id,
-        name: row.name,
-        namespace: row.namespace,
-        uid: row.uid,
-        state: row.state === "ready" ? "ready" : "notready",
-      });
-    }
+  /** What the node holds under each tag. */
+  holders(node: string): ReadonlyMap<string, TagHolding> {
+    const inventory = this.#inventories.get(node);
+    return inventory === undefined ? new Map() : this.#interner.holders(inventory);
+  }
+
+  /** Image id → ISO time last seen in use on the node, or first seen there for an image never used. */
+  lastUsed(node: string): Map<string, string> {
+    const inventory = this.#inventories.get(node);
+    const times = this.#times.get(node);
+    const result = new Map<string, string>();
+    if (inventory === undefined || times === undefined) return result;
+    inventory.images.forEach((image, i) => {
+      const at = times.lastUsed[i] || times.firstSeen[i] || 0;
+      result.set(image.id, new Date(at).toISOString());
+    });
     return result;
+  }
+
+  /**
+   * Replaces a node's inventory in one transaction, recording the tags that
+   * moved in tag_history (a node's first inventory is its baseline: the node's
+   * firstSeenAt says when). Nothing changes, in memory or on disk, when it fails.
+   */
+  save(inventory: NodeInventory, hash: string, now: Date): SaveResult {
+    const node = inventory.node;
+    const record = this.#records.get(node);
+    if (record === undefined) throw new Error(`node "${node}" has not said hello`);
+    const at = now.toISOString();
+    const nowMs = now.getTime();
+    const images = inventory.images.map((image) => this.#interner.intern(image));
+    if (new Set(images.map((i) => i.id)).size !== images.length) {
+      throw new Error(`the inventory of ${node} lists an image twice`);
+    }
+    const saved: NodeInventory = { ...inventory, images };
+
+    const previous = this.#inventories.get(node);
+    const previousTimes = this.#times.get(node);
+    const before = new Map<string, number>();
+    for (const [i, image] of (previous?.images ?? []).entries()) before.set(image.id, i);
+    const times: ImageTimes = {
+      firstSeen: new Float64Array(images.length),
+      lastUsed: new Float64Array(images.length),
+    };
+    let imageBytes = 0;
+    images.forEach((image, i) => {
+      const old = before.get(image.id);
+      times.firstSeen[i] = old === undefined ? nowMs : (previousTimes?.firstSeen[old] ?? nowMs);
+      times.lastUsed[i] = image.inUse ? nowMs : old === undefined ? 0 : (previousTimes?.lastUsed[old] ?? 0);
+      imageBytes += image.size;
+    });
+
+    const oldHolders = previous === undefined ? new Map<string, TagHolding>() : this.#interner.holders(previous);
+    const newHolders = this.#interner.holders(saved);
+    const changedTags: string[] = [];
+    for (const [tag, held] of newHolders) {
+      const old = oldHolders.get(tag);
+      if (old === undefined || old.digest !== held.digest || old.imageId !== held.imageId) changedTags.push(tag);
+    }
+    for (const tag of oldHolders.keys()) if (!newHolders.has(tag)) changedTags.push(tag);
+    changedTags.sort();
+
+    const newRows = new Map<NodeImage, number>();
+    const rowsWritten = this.#db.transaction(() => {
+      const s = this.#s;
+      let rows = s.updateNode.run({
+        node,
+        now: at,
+        hash,
+        scannedAt: inventory.scannedAt,
+        runtimeName: inventory.runtime.name,
+        runtimeVersion: inventory.runtime.version,
+        runtimeApiVersion: inventory.runtime.apiVersion,
+        mountpoint: inventory.imageFs.mountpoint,
+        usedBytes: inventory.imageFs.usedBytes,
+        inodesUsed: inventory.imageFs.inodesUsed,
+        imageCount: images.length,
+        imageBytes,
+      }).changes;
+      const stored: StoredInventory = {
+        images: images.map((image, i) => {
+          const base = this.#interner.base(image);
+          let row = this.#interner.rowOf(base) ?? newRows.get(base);
+          if (row === undefined) {
+            row = this.#writeImage(base);
+            newRows.set(base, row);
+            rows += 1;
+          }
+          return [row, times.firstSeen[i] ?? nowMs, times.lastUsed[i] ?? 0];
+        }),
+        containers: encodeContainers(images),
+        pods: encodePods(inventory.pods),
+      };
+      rows += s.storeInventory.run(node, JSON.stringify(stored)).changes;
+      if (previous !== undefined) {
+        for (const tag of changedTags) {
+          const old = oldHolders.get(tag);
+          const held = newHolders.get(tag);
+          rows += s.history.run(
+            node,
+            tag,
+            old?.digest ?? null,
+            held?.digest ?? null,
+            old?.imageId ?? null,
+            held?.imageId ?? null,
+            at,
+          ).changes;
+        }
+      }
+      return rows;
+    })();
+
+    for (const [image, row] of newRows) this.#interner.setRow(image, row);
+    this.#inventories.set(node, saved);
+    this.#times.set(node, times);
+    this.#touched.delete(node);
+    Object.assign(record, {
+      lastReportAt: at,
+      inventoryHash: hash,
+      scannedAt: inventory.scannedAt,
+      runtime: { ...inventory.runtime },
+      imageFs: { ...inventory.imageFs },
+      imageCount: images.length,
+      imageBytes,
+    });
+    this.#interner.sweep(this.#inventories.values());
+    return { rowsWritten, changedTags, holders: newHolders };
+  }
+
+  /** Loads every stored inventory into memory, and deletes the image rows no node holds any more. */
+  #load(): void {
+    const s = this.#s;
+    const rows = new Map((s.images.all() as ImageRow[]).map((row) => [row.id, row]));
+    const byRow = new Map<number, NodeImage>();
+    const adopt = (id: number): NodeImage | undefined => {
+      let image = byRow.get(id);
+      const row = rows.get(id);
+      if (image === undefined && row !== undefined) {
+        image = this.#interner.adopt(id, imageOfRow(row));
+        byRow.set(id, image);
+      }
+      return image;
+    };
+    for (const { node, data } of s.inventories.all() as { node: string; data: string }[]) {
+      const record = this.#records.get(node);
+      if (record === undefined || record.scannedAt === null) continue;
+      const stored = JSON.parse(data) as StoredInventory;
+      const containers = decodeContainers(stored);
+      const times: ImageTimes = {
+        firstSeen: new Float64Array(stored.images.length),
+        lastUsed: new Float64Array(stored.images.length),
+      };
+      const images: NodeImage[] = [];
+      stored.images.forEach(([row, firstSeen, lastUsed], i) => {
+        const shared = adopt(row);
+        if (shared === undefined) return;
+        const own = containers.get(i);
+        images.push(own === undefined ? shared : this.#interner.intern({ ...shared, containers: own }));
+        times.firstSeen[images.length - 1] = firstSeen;
+        times.lastUsed[images.length - 1] = lastUsed;
+      });
+      this.#inventories.set(node, {
+        node,
+        runtime: record.runtime,
+        scannedAt: record.scannedAt,
+        images,
+        pods: decodePods(stored),
+        imageFs: record.imageFs,
+      });
+      this.#times.set(node, times);
+    }
+    const unheld = [...rows.keys()].filter((row) => !byRow.has(row));
+    if (unheld.length === 0) return;
+    this.#db.transaction(() => {
+      for (const row of unheld) s.deleteImage.run(row);
+    })();
   }
 }

@@ -1,8 +1,9 @@
 import type { NodeImage, NodeInventory } from "@imagedrift/core";
+import BetterSqlite3 from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "./database.js";
 import { FindingStore } from "./finding-store.js";
-import { migrations } from "./migrations.js";
+import { migrate, migrations } from "./migrations.js";
 import { NodeStore } from "./node-store.js";
 import { TagStore } from "./tag-store.js";
 
@@ -71,7 +72,8 @@ describe("NodeStore", () => {
     const inv = inventory("n1", [app("1"), image("p", ["reg.example/pause:3.9"], [], { sandbox: true })]);
     const result = nodes.save(inv, "sha256:h1", T0);
     expect(result.changedTags).toEqual(["reg.example/app:latest", "reg.example/pause:3.9"]);
-    expect(result.rowsWritten).toBeGreaterThan(5);
+    // The node, its two shared images and its inventory row.
+    expect(result.rowsWritten).toBe(4);
     const back = nodes.inventories().get("n1");
     expect(back?.images).toEqual(expect.arrayContaining(inv.images));
     expect(back?.pods).toEqual(inv.pods);
@@ -83,7 +85,7 @@ describe("NodeStore", () => {
     });
   });
 
-  it("records tag history when a node's digest for a tag moves, and nothing when it does not", () => {
+  it("records tag history when a node's digest for a tag moves (its first inventory is the baseline)", () => {
     const { db, nodes } = stores();
     nodes.hello("n1", { agentVersion: "0.1.0", intervalMs: 60_000, labels: {} }, T0);
     nodes.save(inventory("n1", [app("1")]), "h1", T0);
@@ -91,21 +93,39 @@ describe("NodeStore", () => {
     expect(nodes.save(inventory("n1", [app("2", "b")]), "h2", T1).changedTags).toEqual(["reg.example/app:latest"]);
     const history = db.prepare("SELECT old_digest, new_digest, changed_at FROM tag_history ORDER BY id").all();
     expect(history).toEqual([
-      { old_digest: null, new_digest: `sha256:${hex("1")}`, changed_at: T0.toISOString() },
       { old_digest: `sha256:${hex("1")}`, new_digest: `sha256:${hex("2")}`, changed_at: T1.toISOString() },
     ]);
-    expect(db.prepare("SELECT image_id, last_used_at FROM image_usage ORDER BY image_id").all()).toEqual([
-      { image_id: `sha256:${hex("a")}`, last_used_at: T1.toISOString() },
-      { image_id: `sha256:${hex("b")}`, last_used_at: T1.toISOString() },
-    ]);
+    expect(nodes.lastUsed("n1")).toEqual(new Map([[`sha256:${hex("b")}`, T1.toISOString()]]));
+  });
+
+  it("keeps first sight and last use across saves and a reopening, and shares images between nodes", () => {
+    const { db, nodes } = stores();
+    for (const n of ["n1", "n2"]) nodes.hello(n, { agentVersion: "0.1.0", intervalMs: 60_000, labels: {} }, T0);
+    const idle = image("c", ["reg.example/tool:1"], [`reg.example/tool@sha256:${hex("c")}`]);
+    nodes.save(inventory("n1", [app("1"), idle]), "h1", T0);
+    nodes.save(inventory("n2", [idle]), "h1", T0);
+    nodes.save(inventory("n1", [{ ...app("1"), inUse: false, containers: [] }, idle]), "h2", T1);
+    expect(db.prepare("SELECT count(*) AS n FROM images").get()).toEqual({ n: 3 });
+    const reopened = new NodeStore(db);
+    expect(reopened.lastUsed("n1")).toEqual(
+      new Map([
+        [`sha256:${hex("a")}`, T0.toISOString()],
+        [`sha256:${hex("c")}`, T0.toISOString()],
+      ]),
+    );
+    expect(reopened.inventories().get("n1")?.images[1]).toBe(reopened.inventories().get("n2")?.images[0]);
+    expect(reopened.inventories().get("n1")).toEqual(nodes.inventories().get("n1"));
+    // The image row that no node holds any more (app in use) is gone.
+    expect(db.prepare("SELECT count(*) AS n FROM images").get()).toEqual({ n: 2 });
   });
 
   it("keeps the previous inventory whole when a save fails half-way", () => {
-    const { nodes } = stores();
+    const { db, nodes } = stores();
     nodes.hello("n1", { agentVersion: "0.1.0", intervalMs: 60_000, labels: {} }, T0);
     nodes.save(inventory("n1", [app("1")]), "h1", T0);
-    const duplicate = inventory("n1", [app("2", "b"), app("2", "b")]);
-    expect(() => nodes.save(duplicate, "h2", T1)).toThrow(/UNIQUE/);
+    db.exec("CREATE TRIGGER fail BEFORE INSERT ON tag_history BEGIN SELECT RAISE(ABORT, 'disk trouble'); END");
+    expect(() => nodes.save(inventory("n1", [app("2", "b")]), "h2", T1)).toThrow(/disk trouble/);
+    expect(() => nodes.save(inventory("n1", [app("1"), app("1")]), "h2", T1)).toThrow(/lists an image twice/);
     expect(nodes.get("n1")?.inventoryHash).toBe("h1");
     expect(
       nodes
@@ -113,6 +133,32 @@ describe("NodeStore", () => {
         .get("n1")
         ?.images.map((i) => i.id),
     ).toEqual([`sha256:${hex("a")}`]);
+    expect(new NodeStore(db).inventories().get("n1")).toEqual(nodes.inventories().get("n1"));
+  });
+});
+
+describe("migration 3", () => {
+  it("carries the per-row inventories of migration 1 over into one row per node", () => {
+    const db = new BetterSqlite3(":memory:");
+    db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL) STRICT");
+    for (const [i, sql] of migrations.slice(0, 2).entries()) {
+      db.exec(sql as string);
+      db.prepare("INSERT INTO schema_migrations VALUES (?, ?)").run(i + 1, T0.toISOString());
+    }
+    db.exec(`INSERT INTO nodes (name, interval_ms, first_seen_at, last_report_at, scanned_at)
+        VALUES ('n1', 60000, '${T0.toISOString()}', '${T0.toISOString()}', '${T0.toISOString()}');
+      INSERT INTO node_images VALUES ('n1', 'sha256:${hex("a")}', '["reg.example/app:latest"]',
+        '["reg.example/app@sha256:${hex("1")}"]', 100, 0, 0, 1, '${T0.toISOString()}');
+      INSERT INTO node_containers VALUES ('n1', 'c1', 'sha256:${hex("a")}', 'web-1', 'shop', 'web', 'running', 'u1',
+        'reg.example/app:latest');
+      INSERT INTO node_pods VALUES ('n1', 'p1', 'web-1', 'shop', 'u1', 'ready');
+      INSERT INTO image_usage VALUES ('n1', 'sha256:${hex("a")}', '${T1.toISOString()}');`);
+    migrate(db);
+    const nodes = new NodeStore(db);
+    expect(nodes.inventories().get("n1")?.images).toEqual([app("1")]);
+    expect(nodes.inventories().get("n1")?.pods).toEqual(inventory("n1", []).pods);
+    expect(nodes.lastUsed("n1")).toEqual(new Map([[`sha256:${hex("a")}`, T1.toISOString()]]));
+    expect(nodes.get("n1")).toMatchObject({ imageCount: 1, imageBytes: 100 });
   });
 });
 

@@ -1,0 +1,98 @@
+import type { ContainerState, ImageContainer, NodeImage, PodSandboxSummary } from "@imagedrift/core";
+import type { Database, Statement } from "better-sqlite3";
+import { ImageInterner } from "./image-interner.js";
+
+/**
+ * How one node's inventory sits in its `node_inventories` row (JSON): each
+ * image as its shared `images` row with the times first seen and last seen in
+ * use on this node (ms since the epoch; 0 = never in use), containers with the
+ * index of their image, pods. Compact because 5,000 of them are written at once
+ * when a collector's agents first connect.
+ */
+export interface StoredInventory {
+  images: [row: number, firstSeenMs: number, lastUsedMs: number][];
+  containers: [
+    image: number,
+    id: string,
+    pod: string,
+    namespace: string,
+    container: string,
+    state: ContainerState,
+    podUid: string,
+    reference: string,
+  ][];
+  pods: [id: string, name: string, namespace: string, uid: string, state: "ready" | "notready"][];
+}
+
+export interface ImageRow {
+  id: number;
+  image_id: string;
+  repo_tags: string;
+  repo_digests: string;
+  size: number;
+  pinned: number;
+  sandbox: number;
+  in_use: number;
+}
+
+export function imageOfRow(row: ImageRow): NodeImage {
+  return {
+    id: row.image_id,
+    repoTags: JSON.parse(row.repo_tags) as string[],
+    repoDigests: JSON.parse(row.repo_digests) as string[],
+    size: row.size,
+    pinned: row.pinned === 1,
+    sandbox: row.sandbox === 1,
+    inUse: row.in_use === 1,
+    containers: [],
+  };
+}
+
+/** Inserts a shared image (once per distinct description) and gives its row. */
+export function imageRowWriter(db: Database): (image: NodeImage) => number {
+  const upsert: Statement =
+    db.prepare(`INSERT INTO images (key, image_id, repo_tags, repo_digests, size, pinned, sandbox, in_use)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING id`);
+  return (image) =>
+    (
+      upsert.get(
+        ImageInterner.key(image),
+        image.id,
+        JSON.stringify(image.repoTags),
+        JSON.stringify(image.repoDigests),
+        image.size,
+        Number(image.pinned),
+        Number(image.sandbox),
+        Number(image.inUse),
+      ) as { id: number }
+    ).id;
+}
+
+export function encodeContainers(images: readonly NodeImage[]): StoredInventory["containers"] {
+  const containers: StoredInventory["containers"] = [];
+  images.forEach((image, index) => {
+    for (const c of image.containers) {
+      containers.push([index, c.id, c.pod, c.namespace, c.container, c.state, c.podUid, c.image]);
+    }
+  });
+  return containers;
+}
+
+export function encodePods(pods: readonly PodSandboxSummary[]): StoredInventory["pods"] {
+  return pods.map((p) => [p.id, p.name, p.namespace, p.uid, p.state]);
+}
+
+/** The containers of a stored inventory, by the index of their image. */
+export function decodeContainers(stored: StoredInventory): Map<number, ImageContainer[]> {
+  const byImage = new Map<number, ImageContainer[]>();
+  for (const [index, id, pod, namespace, container, state, podUid, image] of stored.containers) {
+    const list = byImage.get(index) ?? [];
+    list.push({ id, pod, namespace, container, state, podUid, image });
+    byImage.set(index, list);
+  }
+  return byImage;
+}
+
+export function decodePods(stored: StoredInventory): PodSandboxSummary[] {
+  return stored.pods.map(([id, name, namespace, uid, state]) => ({ id, name, namespace, uid, state }));
+}
