@@ -470,9 +470,10 @@ export class DriftService {
     const nodes = this.#o.nodes.states();
     const missing = new Set(nodes.filter((n) => isAgentMissing(n, now)).map((n) => n.name));
     for (const node of new Set([...missing, ...this.#missing])) {
-      if (missing.has(node) === this.#missing.has(node)) continue;
-      // Findings naming a missing node say so: its node's and its tags' findings change.
+      // agent-missing says for how long: a missing node's findings are recomputed every time.
       this.#dirtyNodes.add(node);
+      if (missing.has(node) === this.#missing.has(node)) continue;
+      // Findings naming a missing node say so: its tags' findings change.
       for (const tag of this.#o.nodes.holders(node).keys()) this.#dirtyTags.add(tag);
     }
     this.#missing = missing;
