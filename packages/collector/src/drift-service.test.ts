@@ -114,7 +114,13 @@ function service(db: ReturnType<typeof openDatabase>, clock: { now: Date }, answ
     tags,
     findings: new FindingStore(db),
     resolver: {
-      resolve: async (asked) => new Map(asked.flatMap((t) => (answers.has(t) ? [[t, answers.get(t)!]] : []))),
+      resolve: async (asked) =>
+        new Map(
+          asked.flatMap((t) => {
+            const answer = answers.get(t);
+            return answer === undefined ? [] : [[t, answer] as const];
+          }),
+        ),
     },
     metrics: new CollectorMetrics({ processMetrics: false }),
     log: silentLogger,
