@@ -255,7 +255,7 @@ export async function ingestBench(ctx) {
           name: `ingest: cold ingest, ${count} agents x ${tags.length} images`,
           value: ingest.ms / 1000,
           unit: "s",
-          peer: "sink.mjs: same streams and bytes, protobuf decode + raw better-sqlite3 inserts of the same rows, one transaction per inventory",
+          peer: "sink.mjs: same streams and bytes, protobuf decode + raw better-sqlite3 inserts of a row per image, container, pod and tag (migration 1 schema), one transaction per inventory",
           peerValue: peer.ingest.ms / 1000,
           target: "value <= 10",
           notes:

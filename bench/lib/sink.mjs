@@ -1,22 +1,28 @@
 /**
- * The ingest peer: the least a collector must do with what agents send, as a
- * process of its own. It serves the same AgentGateway service (same grpc-js,
- * same protobuf decoding), answers hello with welcome, and writes each
- * inventory's rows (nodes, node_images, node_containers, node_pods,
- * node_tags, a tag_history row per tag as for a node seen the first time,
- * an image_usage row per image in use) into an SQLite file with the collector's own schema and pragmas
- * (its openDatabase), one transaction per inventory, with plain prepared
- * statements: no validation, no in-memory model, no tag resolution, no
- * findings. A heartbeat updates the node's last report time.
+ * The ingest peer: the straightforward collector, as a process of its own. It
+ * serves the same AgentGateway service (same grpc-js, same protobuf
+ * decoding), answers hello with welcome, and writes each inventory as rows
+ * (nodes, node_images, node_containers, node_pods, node_tags, a tag_history
+ * row per tag as for a node seen the first time, an image_usage row per image
+ * in use): the row-per-image schema of the collector's migrations 1 and 2
+ * (before migration 3 made an inventory one row), with the collector's
+ * pragmas, one transaction per inventory, plain prepared statements, and no
+ * validation, no in-memory model, no tag resolution, no findings. A heartbeat
+ * updates the node's last report time.
  *
  * Usage: node bench/lib/sink.mjs DB_FILE HOST:PORT  (prints {"msg":"sink started","grpcPort":N})
  */
 import * as grpc from "@grpc/grpc-js";
 import { agentGateway, channelOptions, NODE_METADATA_KEY } from "@imagedrift/protocol";
-import { openDatabase } from "../../packages/collector/dist/store/index.js";
+import BetterSqlite3 from "better-sqlite3";
+import { migrations } from "../../packages/collector/dist/store/index.js";
 
 const [dbFile, listen] = process.argv.slice(2);
-const db = openDatabase(dbFile);
+const db = new BetterSqlite3(dbFile);
+db.pragma("journal_mode = WAL");
+db.pragma("synchronous = NORMAL");
+db.pragma("foreign_keys = ON");
+for (const sql of migrations.slice(0, 2)) db.exec(sql);
 const s = {
   hello: db.prepare(`INSERT INTO nodes (name, agent_version, interval_ms, labels, first_seen_at, last_report_at)
     VALUES (?, ?, ?, '{}', ?, ?) ON CONFLICT (name) DO UPDATE SET last_report_at = excluded.last_report_at`),

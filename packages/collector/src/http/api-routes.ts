@@ -51,14 +51,15 @@ const TAGS_MAX_LIMIT = 5_000;
 /** Serialised answers of the read endpoints, until what they show changes. */
 class ResponseCache {
   #version = "";
-  readonly #bodies = new Map<string, string>();
+  readonly #bodies = new Map<string, Buffer>();
   #bytes = 0;
 
-  get(version: string, key: string, make: () => string): string {
+  /** The body for `key` at `version`, encoded once: a cached answer costs a socket write. */
+  get(version: string, key: string, make: () => string): Buffer {
     if (version !== this.#version) this.#clear(version);
     let body = this.#bodies.get(key);
     if (body === undefined) {
-      body = make();
+      body = Buffer.from(make());
       if (this.#bytes + body.length > 64 * 1024 * 1024) this.#clear(version);
       this.#bodies.set(key, body);
       this.#bytes += body.length;
