@@ -1,0 +1,99 @@
+/**
+ * Checks of the strings that repeat across nodes, with a memory: the same
+ * few hundred image ids, tags and repo digests arrive from thousands of
+ * nodes, so a string once found valid is only looked up again. Only valid
+ * strings are kept (a bad one is checked each time, which only costs the
+ * agent that sends it), only short ones, and at most MAX_ENTRIES of each
+ * kind: beyond that the memory starts over.
+ */
+import { parseImageRef, parseRepoDigest, toImagedriftError } from "@imagedrift/core";
+
+export const MAX_ENTRIES = 50_000;
+/** Longer strings are checked but not kept, so each memory stays a few tens of MiB at worst. */
+const MAX_KEY_LENGTH = 512;
+/** Two slots per row, 8192 in all. */
+const ROWS = 4096;
+
+/**
+ * Strings found valid: a Set, and in front of it a small two-way table
+ * indexed by the string's length and last 16 characters. Every decoded
+ * string is new, so the Set must hash all of its characters (135 for a
+ * repo digest) before it compares; the table reads 16 and compares one or
+ * two candidates (a memcmp), which halves the cost of a whole inventory.
+ * A string the table misses (a collision) is found in the Set.
+ */
+export class ValidStrings {
+  readonly #all = new Set<string>();
+  readonly #recent = new Array<string | undefined>(2 * ROWS).fill(undefined);
+
+  has(value: string): boolean {
+    const row = 2 * rowOf(value);
+    if (this.#recent[row] === value || this.#recent[row + 1] === value) return true;
+    if (!this.#all.has(value)) return false;
+    this.#promote(row, value);
+    return true;
+  }
+
+  add(value: string): void {
+    if (value.length > MAX_KEY_LENGTH) return;
+    if (this.#all.size >= MAX_ENTRIES) this.#all.clear();
+    this.#all.add(value);
+    this.#promote(2 * rowOf(value), value);
+  }
+
+  get size(): number {
+    return this.#all.size;
+  }
+
+  #promote(row: number, value: string): void {
+    this.#recent[row + 1] = this.#recent[row];
+    this.#recent[row] = value;
+  }
+}
+
+/** FNV-1a over the length and the last 16 characters (where tags and hex digests differ). */
+function rowOf(value: string): number {
+  const end = value.length;
+  const stop = end > 16 ? end - 16 : 0;
+  let h = end;
+  for (let k = end - 1; k >= stop; k--) h = Math.imul(h ^ value.charCodeAt(k), 0x01000193);
+  return (h ^ (h >>> 15)) & (ROWS - 1);
+}
+
+const imageIds = new ValidStrings();
+const references = new ValidStrings();
+const repoDigests = new ValidStrings();
+
+/** `sha256:` and 64 lowercase hex digits. */
+export function isImageId(value: string): boolean {
+  if (imageIds.has(value)) return true;
+  if (value.length !== 71 || !value.startsWith("sha256:")) return false;
+  for (let k = 7; k < 71; k++) {
+    const c = value.charCodeAt(k);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  imageIds.add(value);
+  return true;
+}
+
+/** Why `value` is not an image reference (parseImageRef's message), or null when it is one. */
+export function referenceProblem(value: string): string | null {
+  if (references.has(value)) return null;
+  try {
+    parseImageRef(value);
+  } catch (thrown) {
+    return toImagedriftError(thrown).message;
+  }
+  references.add(value);
+  return null;
+}
+
+/** Why `value` is not a `host/repository@digest`, or null when it is one. */
+export function repoDigestProblem(value: string): string | null {
+  if (repoDigests.has(value)) return null;
+  if (parseRepoDigest(value) === null) {
+    return `invalid repo digest ${JSON.stringify(value)} (expected host/repository@sha256:<64 hex>)`;
+  }
+  repoDigests.add(value);
+  return null;
+}
