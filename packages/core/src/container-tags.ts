@@ -1,22 +1,22 @@
 /**
- * Which tag each container on a node "wants": the tag whose movement makes
- * the container out of date. Used by the findings engine for `running-stale`
- * and to tell whether a tag is in use.
+ * The containers of each node with the tags they want (see wanted-tags.ts),
+ * indexed once per inventory: used by the findings engine for `running-stale`
+ * and to tell who uses a tag.
  */
 import type { ClusterSnapshot, FindingPod } from "./drift-types.js";
 import { compareText } from "./finding-text.js";
-import { hasRepoDigest, isImageId, parsedReference, parsedTag, repoDigestsOf } from "./image-names.js";
-import { repositoryOf, tagOf } from "./image-ref.js";
+import { repoDigestsOf, type TagName } from "./image-names.js";
 import type { ImageContainer, NodeImage, NodeInventory } from "./inventory.js";
+import { heldTagsOf, wantedTags } from "./wanted-tags.js";
 
 /** A container together with the image it runs and the tags it wants. */
 export interface ContainerUse {
   container: ImageContainer;
   image: NodeImage;
-  /** Normalised `host/repo:tag`, sorted. */
-  tags: string[];
-  /** For each wanted tag, the repo digests the image has for the tag's repository (sorted, maybe empty). */
-  digests: ReadonlyMap<string, readonly string[]>;
+  /** The tags it wants (normalised `host/repo:tag`), sorted by tag. */
+  wants: readonly TagName[];
+  /** For each wanted tag, in the same order, the repo digests the image has for the tag's repository (sorted, maybe empty). */
+  digests: readonly (readonly string[])[];
 }
 
 /** What the findings engine reads from one node's inventory, computed once per inventory object. */
@@ -26,63 +26,19 @@ export interface NodeIndex {
   usesByTag: Map<string, ContainerUse[]>;
 }
 
-/** Wanted tags, by tag, with the repository of each. */
-type Wanted = Map<string, string>;
-
-/**
- * The tags a container wants, first rule that gives an answer:
- * 1. its `image` field, when that is a reference with a tag (kubelet usually
- *    passes the image id instead). A reference with a digest pins the
- *    container: it wants no tag, whatever the tag does later;
- * 2. the tags its image still carries;
- * 3. the tags the node now holds in the repositories of the image's repo
- *    digests (the tag moved to another image and left this one digest-only).
- *    When the node holds several, the container is counted for each.
- * `heldTags` maps each tag the node holds to its repository.
- */
-export function wantedTags(container: ImageContainer, image: NodeImage, heldTags: ReadonlyMap<string, string>): Wanted {
-  return wanted(container, image, () => heldTags);
-}
-
-/** wantedTags, asking for the node's held tags only when rule 3 needs them. */
-function wanted(container: ImageContainer, image: NodeImage, heldTags: () => ReadonlyMap<string, string>): Wanted {
-  const asked = container.image === "" || isImageId(container.image) ? null : parsedReference(container.image);
-  if (asked !== null) {
-    if (asked.digest !== null) return new Map();
-    const tag = tagOf(asked);
-    if (tag !== null) return new Map([[tag, repositoryOf(asked)]]);
-  }
-  const tags: Wanted = new Map();
-  for (const raw of image.repoTags) {
-    const name = parsedTag(raw);
-    if (name !== null) tags.set(name.tag, name.repository);
-  }
-  if (tags.size > 0 || image.repoDigests.length === 0) return tags;
-  for (const [tag, repository] of heldTags()) if (hasRepoDigest(image, repository)) tags.set(tag, repository);
-  return tags;
-}
-
-/** Each tag the node holds, with its repository. */
-function heldTagsOf(inventory: NodeInventory): Map<string, string> {
-  const held = new Map<string, string>();
-  for (const image of inventory.images) {
-    for (const raw of image.repoTags) {
-      const name = parsedTag(raw);
-      if (name !== null) held.set(name.tag, name.repository);
-    }
-  }
-  return held;
+/** The repo digests of the use's image for one tag it wants (sorted, maybe empty). */
+export function digestsFor(use: ContainerUse, tag: string): readonly string[] {
+  for (let i = 0; i < use.wants.length; i++) if (use.wants[i]?.tag === tag) return use.digests[i] ?? [];
+  return [];
 }
 
 function describeUse(
   container: ImageContainer,
   image: NodeImage,
-  heldTags: () => ReadonlyMap<string, string>,
+  heldTags: () => ReadonlyMap<string, TagName>,
 ): ContainerUse {
-  const tags = wanted(container, image, heldTags);
-  const digests = new Map<string, readonly string[]>();
-  for (const [tag, repository] of tags) digests.set(tag, repoDigestsOf(image, repository));
-  return { container, image, tags: [...tags.keys()].sort(compareText), digests };
+  const wants = wantedTags(container, image, heldTags);
+  return { container, image, wants, digests: wants.map((name) => repoDigestsOf(image, name.repository)) };
 }
 
 /** Inventories are treated as immutable: the index of one inventory object is computed once. */
@@ -90,20 +46,29 @@ const cache = new WeakMap<NodeInventory, NodeIndex>();
 
 /** The container uses of one node, cached per inventory object. */
 export function nodeIndex(inventory: NodeInventory): NodeIndex {
+  return indexNode(inventory, inventory.images);
+}
+
+/**
+ * nodeIndex, given the inventory's images that have containers (in order)
+ * when a pass over the images found them already; images without containers
+ * add nothing to the index.
+ */
+export function indexNode(inventory: NodeInventory, images: readonly NodeImage[]): NodeIndex {
   const cached = cache.get(inventory);
   if (cached !== undefined) return cached;
-  let held: Map<string, string> | undefined;
-  const heldTags = (): Map<string, string> => {
+  let held: Map<string, TagName> | undefined;
+  const heldTags = (): Map<string, TagName> => {
     held ??= heldTagsOf(inventory);
     return held;
   };
   const uses: ContainerUse[] = [];
   const usesByTag = new Map<string, ContainerUse[]>();
-  for (const image of inventory.images) {
+  for (const image of images) {
     for (const container of image.containers) {
       const use = describeUse(container, image, heldTags);
       uses.push(use);
-      for (const tag of use.tags) {
+      for (const { tag } of use.wants) {
         const list = usesByTag.get(tag);
         if (list === undefined) usesByTag.set(tag, [use]);
         else list.push(use);
@@ -151,7 +116,7 @@ export function tagUsers(tag: string, nodes: readonly string[], snapshot: Cluste
     const inventory = snapshot.inventories.get(node);
     if (inventory === undefined) continue;
     for (const use of nodeIndex(inventory).usesByTag.get(tag) ?? []) {
-      const digest = use.digests.get(tag)?.[0] ?? null;
+      const digest = digestsFor(use, tag)[0] ?? null;
       users.push({ pod: findingPod(node, use.container, digest), active: use.container.state !== "exited" });
     }
   }

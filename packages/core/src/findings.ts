@@ -17,9 +17,12 @@
  * - A node whose agent is missing keeps its last inventory in every finding;
  *   findings that name such a node say so.
  */
+
+import { indexNode } from "./container-tags.js";
 import type { ClusterSnapshot, FindingDraft, NodeState, TagView } from "./drift-types.js";
 import { formatDuration } from "./duration.js";
 import { compareText, listOf, sortedUnique } from "./finding-text.js";
+import type { NodeImage, NodeInventory } from "./inventory.js";
 import { mixedReplicasFindings } from "./mixed-replicas.js";
 import { pullPolicyRiskFindings } from "./pull-policy-risk.js";
 import { runningStaleFinding, runningStaleOnNode } from "./running-stale.js";
@@ -171,17 +174,20 @@ export function mergeFindings(drafts: readonly FindingDraft[], snapshot: Cluster
  */
 export function computeFindings(snapshot: ClusterSnapshot): FindingDraft[] {
   const drafts: FindingDraft[] = [];
-  const columns = tagColumns(snapshot);
+  const busy = new Map<NodeInventory, NodeImage[]>();
+  const columns = tagColumns(snapshot, busy);
+  for (const [inventory, images] of busy) indexNode(inventory, images);
   for (const tag of [...columns.keys()].sort(compareText)) {
     const column = columns.get(tag);
     const resolution = snapshot.resolutions.get(tag);
     // Most tags are current everywhere: their views would say nothing, so they are not built.
     if (column === undefined || isQuiet(column, resolution)) continue;
-    drafts.push(...tagFindings(columnView(tag, column, resolution), snapshot));
+    for (const draft of tagFindings(columnView(tag, column, resolution), snapshot)) drafts.push(draft);
   }
   for (const node of sortedUnique([...snapshot.nodes.map((n) => n.name), ...snapshot.inventories.keys()])) {
-    drafts.push(...nodeFindings(node, snapshot));
+    for (const draft of nodeFindings(node, snapshot)) drafts.push(draft);
   }
-  drafts.push(...pullPolicyRiskFindings(snapshot), ...mixedReplicasFindings(snapshot));
+  for (const draft of pullPolicyRiskFindings(snapshot)) drafts.push(draft);
+  for (const draft of mixedReplicasFindings(snapshot)) drafts.push(draft);
   return mergeFindings(drafts, snapshot);
 }

@@ -14,6 +14,8 @@ import type { NodeImage } from "./inventory.js";
 export interface TagName {
   readonly tag: string;
   readonly repository: string;
+  /** `[this]`, shared: the list of an image (or container) that has this one tag. */
+  readonly alone: readonly TagName[];
 }
 
 /** A repo digest as an image lists it: the normalised repository and the digest. */
@@ -47,7 +49,12 @@ export const parsedTag = boundedMemo((reference: string): TagName | null => {
   if (reference === "") return null;
   const ref = tryParseImageRef(reference);
   const tag = ref !== null && ref.digest === null ? tagOf(ref) : null;
-  return ref === null || tag === null ? null : Object.freeze({ tag, repository: repositoryOf(ref) });
+  if (ref === null || tag === null) return null;
+  const alone: TagName[] = [];
+  const name: TagName = Object.freeze({ tag, repository: repositoryOf(ref), alone });
+  alone.push(name);
+  Object.freeze(alone);
+  return name;
 });
 
 /** A repoDigests entry split into repository and digest (parseRepoDigest); null when invalid. Memoised per string. */

@@ -39,7 +39,9 @@ function byDigest(pods: readonly FindingPod[]): string {
   const groups = new Map<string, string[]>();
   for (const pod of pods) {
     const key = pod.digest ?? "";
-    groups.set(key, [...(groups.get(key) ?? []), `${pod.pod} on ${pod.node}`]);
+    const names = groups.get(key);
+    if (names === undefined) groups.set(key, [`${pod.pod} on ${pod.node}`]);
+    else names.push(`${pod.pod} on ${pod.node}`);
   }
   return [...groups]
     .sort(([a], [b]) => (a === "" ? 1 : b === "" ? -1 : compareText(a, b)))

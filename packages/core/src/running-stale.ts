@@ -30,8 +30,9 @@ export function runningStaleOnNode(node: string, snapshot: ClusterSnapshot): Map
   if (inventory === undefined) return byTag;
   for (const use of nodeIndex(inventory).uses) {
     if (use.container.state === "exited") continue;
-    for (const tag of use.tags) {
-      const imageDigests = use.digests.get(tag) ?? [];
+    for (let i = 0; i < use.wants.length; i++) {
+      const tag = use.wants[i]?.tag ?? "";
+      const imageDigests = use.digests[i] ?? [];
       const registryDigest = registryDigestOf(tag, snapshot);
       const stale =
         registryDigest !== null && imageDigests.length > 0

@@ -7,6 +7,7 @@
 import type { ClusterSnapshot, NodeTagStatus, TagHolder, TagResolution, TagStatus, TagView } from "./drift-types.js";
 import { compareText } from "./finding-text.js";
 import { parsedTag, repoDigestsOf } from "./image-names.js";
+import type { NodeImage, NodeInventory } from "./inventory.js";
 
 /**
  * One tag's holders, as parallel lists: node, image id and the candidate
@@ -27,24 +28,64 @@ export function preferred(
   return candidate.imageId < current.imageId;
 }
 
+/** A column while it is gathered: the tag's repository and the last repo digest entry seen, to skip parsing it again. */
+interface Gathering extends TagColumn {
+  repository: string;
+  lastEntry: string | undefined;
+  lastCandidates: readonly string[];
+}
+
 /**
  * Every tag any node holds, its holders in node order: what tagHolders says
  * for each inventory (a tag on two images of one node resolved the same way).
+ * `busy`, when given, receives each inventory's images that have containers,
+ * from the same pass (the findings engine indexes those next).
  */
-export function tagColumns(snapshot: ClusterSnapshot): Map<string, TagColumn> {
-  const columns = new Map<string, TagColumn>();
+export function tagColumns(
+  snapshot: ClusterSnapshot,
+  busy?: Map<NodeInventory, NodeImage[]>,
+): ReadonlyMap<string, TagColumn> {
+  const columns = new Map<string, Gathering>();
+  // By the tag as images write it: one lookup per image instead of a parse and a lookup.
+  const byRaw = new Map<string, Gathering | null>();
+  const gathering = (raw: string): Gathering | null => {
+    let column = byRaw.get(raw);
+    if (column !== undefined) return column;
+    const name = parsedTag(raw);
+    column = name === null ? null : (columns.get(name.tag) ?? null);
+    if (name !== null && column === null) {
+      column = {
+        nodes: [],
+        imageIds: [],
+        candidates: [],
+        repository: name.repository,
+        lastEntry: undefined,
+        lastCandidates: [],
+      };
+      columns.set(name.tag, column);
+    }
+    byRaw.set(raw, column);
+    return column;
+  };
   for (const node of [...snapshot.inventories.keys()].sort(compareText)) {
     const inventory = snapshot.inventories.get(node);
     if (inventory === undefined) continue;
+    let withContainers: NodeImage[] | undefined;
     for (const image of inventory.images) {
+      if (busy !== undefined && image.containers.length > 0) {
+        withContainers ??= [];
+        withContainers.push(image);
+      }
       for (const raw of image.repoTags) {
-        const name = parsedTag(raw);
-        if (name === null) continue;
-        const candidates = repoDigestsOf(image, name.repository);
-        let column = columns.get(name.tag);
-        if (column === undefined) {
-          column = { nodes: [], imageIds: [], candidates: [] };
-          columns.set(name.tag, column);
+        const column = gathering(raw);
+        if (column === null) continue;
+        let candidates: readonly string[];
+        const entry = image.repoDigests.length === 1 ? image.repoDigests[0] : undefined;
+        if (entry !== undefined && entry === column.lastEntry) candidates = column.lastCandidates;
+        else {
+          candidates = repoDigestsOf(image, column.repository);
+          column.lastEntry = entry;
+          column.lastCandidates = candidates;
         }
         const last = column.nodes.length - 1;
         if (last >= 0 && column.nodes[last] === node) {
@@ -61,6 +102,7 @@ export function tagColumns(snapshot: ClusterSnapshot): Map<string, TagColumn> {
         column.candidates.push(candidates);
       }
     }
+    busy?.set(inventory, withContainers ?? []);
   }
   return columns;
 }

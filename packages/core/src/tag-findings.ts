@@ -32,7 +32,9 @@ function draft(kind: FindingKind, view: TagView, fields: DraftFields): FindingDr
 }
 
 function digestsOf(holders: readonly TagHolder[]): string[] {
-  return sortedUnique(holders.flatMap((h) => (h.digest === null ? [] : [h.digest])));
+  const digests = new Set<string>();
+  for (const h of holders) if (h.digest !== null) digests.add(h.digest);
+  return sortedUnique(digests);
 }
 
 /** What the registry said about the tag, for a message. */
@@ -53,7 +55,11 @@ function registryPhrase(view: TagView, snapshot: ClusterSnapshot): string {
 /** `2 nodes hold 0123456789ab (a, b), 1 node holds a local image without repo digest (c)`. */
 function holdings(holders: readonly TagHolder[]): string {
   const byDigest = new Map<string, string[]>();
-  for (const h of holders) byDigest.set(h.digest ?? "", [...(byDigest.get(h.digest ?? "") ?? []), h.node]);
+  for (const h of holders) {
+    const nodes = byDigest.get(h.digest ?? "");
+    if (nodes === undefined) byDigest.set(h.digest ?? "", [h.node]);
+    else nodes.push(h.node);
+  }
   return [...byDigest]
     .sort(([a], [b]) => compareText(a, b))
     .map(([d, nodes]) => {
