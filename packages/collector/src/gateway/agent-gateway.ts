@@ -1,3 +1,4 @@
+import { createServer, type Server as NetServer } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { ImagedriftError, type Logger, type NodeInventory, toImagedriftError } from "@imagedrift/core";
 import {
@@ -108,6 +109,9 @@ function checkInventory(node: string, inventory: NodeInventory, hash: string): v
   }
 }
 
+/** The accept queue asked for; the kernel caps it at net.core.somaxconn (4096 on current kernels). */
+const ACCEPT_BACKLOG = 8192;
+
 /**
  * The collector's gRPC side: agents dial in and hold one stream each.
  * A call without the right token is refused with UNAUTHENTICATED and logged,
@@ -115,6 +119,7 @@ function checkInventory(node: string, inventory: NodeInventory, hash: string): v
  */
 export class AgentGateway {
   readonly #server = new grpc.Server(channelOptions);
+  #listener: { net: NetServer; injector: grpc.ConnectionInjector } | undefined;
   readonly #sessions = new Map<string, { session: AgentSession; call: AgentCall }>();
   readonly #token: string | null;
   readonly #handlers: AgentHandlers;
@@ -135,17 +140,40 @@ export class AgentGateway {
     return [...this.#sessions.keys()].sort();
   }
 
+  /**
+   * Listens on `host:port` (port 0: any free port; returns the port). The
+   * socket is ours, handed to grpc-js connection by connection, so that its
+   * accept queue is as deep as the kernel allows: when thousands of agents
+   * reconnect at once (a collector restart), grpc-js's own listener (Node's
+   * default backlog of 511) drops their connection attempts, and each one
+   * dropped waits out a TCP retransmit and the agent's backoff.
+   */
   listen(address: string, credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
+    const at = address.lastIndexOf(":");
+    const host = address.slice(0, at).replace(/^\[(.*)\]$/, "$1");
+    const port = Number(address.slice(at + 1));
+    const injector = this.#server.createConnectionInjector(credentials);
+    const net = createServer((socket) => injector.injectConnection(socket));
+    this.#listener = { net, injector };
     return new Promise((resolve, reject) => {
-      this.#server.bindAsync(address, credentials, (error, port) => (error ? reject(error) : resolve(port)));
+      net.once("error", reject);
+      net.listen({ host, port, backlog: ACCEPT_BACKLOG }, () => {
+        net.off("error", reject);
+        const bound = net.address();
+        resolve(typeof bound === "object" && bound !== null ? bound.port : port);
+      });
     });
   }
 
   close(): Promise<void> {
     for (const { call } of this.#sessions.values()) call.end();
+    const listener = this.#listener;
+    listener?.net.close();
     return new Promise((resolve) => {
+      listener?.injector.drain(1_000);
       this.#server.tryShutdown(() => resolve());
       setTimeout(() => {
+        listener?.injector.destroy();
         this.#server.forceShutdown();
         resolve();
       }, 2_000).unref();
