@@ -10,11 +10,17 @@ import { parsedTag, repoDigestsOf } from "./image-names.js";
 import type { NodeImage, NodeInventory } from "./inventory.js";
 
 /**
- * One tag's holders, as parallel lists: node, image id and the candidate
- * digests of each (sorted, distinct; the first is the holder's digest).
+ * One tag's holders, as runs of holders (by index into `nodes`) that hold the
+ * same image with the same candidate digests (sorted, distinct; the first is
+ * the holder's digest). Most nodes of a cluster hold a tag alike, so a tag
+ * takes a few runs rather than an entry per node.
  */
 export interface TagColumn {
-  nodes: string[];
+  /** The holders' nodes (shared between columns), or one entry per holder. */
+  nodes: readonly string[];
+  /** Run `r` covers `nodes[from[r]]` to `nodes[to[r] - 1]`. */
+  from: number[];
+  to: number[];
   imageIds: string[];
   candidates: (readonly string[])[];
 }
@@ -31,8 +37,74 @@ export function preferred(
 /** A column while it is gathered: the tag's repository and the last repo digest entry seen, to skip parsing it again. */
 interface Gathering extends TagColumn {
   repository: string;
-  lastEntry: string | undefined;
+  lastEntry: string;
   lastCandidates: readonly string[];
+}
+
+/** The columns by tag, and by the tag as images write it (one lookup per image instead of a parse and a lookup). */
+interface Gatherings {
+  nodes: readonly string[];
+  byTag: Map<string, Gathering>;
+  byRaw: Map<string, Gathering | null>;
+}
+
+function gathering(raw: string, all: Gatherings): Gathering | null {
+  const known = all.byRaw.get(raw);
+  if (known !== undefined) return known;
+  const name = parsedTag(raw);
+  let column: Gathering | null = null;
+  if (name !== null) {
+    column = all.byTag.get(name.tag) ?? null;
+    if (column === null) {
+      column = {
+        nodes: all.nodes,
+        from: [],
+        to: [],
+        imageIds: [],
+        candidates: [],
+        repository: name.repository,
+        lastEntry: "",
+        lastCandidates: [],
+      };
+      all.byTag.set(name.tag, column);
+    }
+  }
+  all.byRaw.set(raw, column);
+  return column;
+}
+
+/** Adds node `n`'s image as a holder of the column's tag; nodes come in order. */
+function addHolder(column: Gathering, n: number, image: NodeImage): void {
+  let candidates: readonly string[];
+  // Most holders carry the same entry as the one before: comparing is cheaper than parsing or hashing it.
+  const entry = image.repoDigests.length === 1 ? (image.repoDigests[0] ?? "") : "";
+  if (entry !== "" && entry === column.lastEntry) candidates = column.lastCandidates;
+  else {
+    candidates = repoDigestsOf(image, column.repository);
+    column.lastEntry = entry;
+    column.lastCandidates = candidates;
+  }
+  const last = column.to.length - 1;
+  const to = column.to[last] ?? -1;
+  const imageId = column.imageIds[last] ?? "";
+  const held = column.candidates[last] ?? [];
+  if (to === n + 1) {
+    // The node lists the tag twice (a runtime does not): keep the preferred image, whatever the order.
+    if (!preferred({ digest: candidates[0] ?? null, imageId: image.id }, { digest: held[0] ?? null, imageId })) return;
+    if (column.from[last] === n) {
+      column.imageIds[last] = image.id;
+      column.candidates[last] = candidates;
+      return;
+    }
+    column.to[last] = n;
+  } else if (to === n && imageId === image.id && held === candidates) {
+    column.to[last] = n + 1;
+    return;
+  }
+  column.from.push(n);
+  column.to.push(n + 1);
+  column.imageIds.push(image.id);
+  column.candidates.push(candidates);
 }
 
 /**
@@ -45,66 +117,30 @@ export function tagColumns(
   snapshot: ClusterSnapshot,
   busy?: Map<NodeInventory, NodeImage[]>,
 ): ReadonlyMap<string, TagColumn> {
-  const columns = new Map<string, Gathering>();
-  // By the tag as images write it: one lookup per image instead of a parse and a lookup.
-  const byRaw = new Map<string, Gathering | null>();
-  const gathering = (raw: string): Gathering | null => {
-    let column = byRaw.get(raw);
-    if (column !== undefined) return column;
-    const name = parsedTag(raw);
-    column = name === null ? null : (columns.get(name.tag) ?? null);
-    if (name !== null && column === null) {
-      column = {
-        nodes: [],
-        imageIds: [],
-        candidates: [],
-        repository: name.repository,
-        lastEntry: undefined,
-        lastCandidates: [],
-      };
-      columns.set(name.tag, column);
-    }
-    byRaw.set(raw, column);
-    return column;
-  };
-  for (const node of [...snapshot.inventories.keys()].sort(compareText)) {
-    const inventory = snapshot.inventories.get(node);
+  const nodes = [...snapshot.inventories.keys()].sort(compareText);
+  const all: Gatherings = { nodes, byTag: new Map(), byRaw: new Map() };
+  // Indexed loops: this runs once per image of the cluster, and must not allocate.
+  for (let n = 0; n < nodes.length; n++) {
+    const inventory = snapshot.inventories.get(nodes[n] ?? "");
     if (inventory === undefined) continue;
+    const images = inventory.images;
     let withContainers: NodeImage[] | undefined;
-    for (const image of inventory.images) {
+    for (let i = 0; i < images.length; i++) {
+      const image = images[i];
+      if (image === undefined) continue;
       if (busy !== undefined && image.containers.length > 0) {
         withContainers ??= [];
         withContainers.push(image);
       }
-      for (const raw of image.repoTags) {
-        const column = gathering(raw);
-        if (column === null) continue;
-        let candidates: readonly string[];
-        const entry = image.repoDigests.length === 1 ? image.repoDigests[0] : undefined;
-        if (entry !== undefined && entry === column.lastEntry) candidates = column.lastCandidates;
-        else {
-          candidates = repoDigestsOf(image, column.repository);
-          column.lastEntry = entry;
-          column.lastCandidates = candidates;
-        }
-        const last = column.nodes.length - 1;
-        if (last >= 0 && column.nodes[last] === node) {
-          // The node lists the tag twice (a runtime does not): keep the preferred image, whatever the order.
-          const current = { digest: column.candidates[last]?.[0] ?? null, imageId: column.imageIds[last] ?? "" };
-          if (preferred({ digest: candidates[0] ?? null, imageId: image.id }, current)) {
-            column.imageIds[last] = image.id;
-            column.candidates[last] = candidates;
-          }
-          continue;
-        }
-        column.nodes.push(node);
-        column.imageIds.push(image.id);
-        column.candidates.push(candidates);
+      const tags = image.repoTags;
+      for (let t = 0; t < tags.length; t++) {
+        const column = gathering(tags[t] ?? "", all);
+        if (column !== null) addHolder(column, n, image);
       }
     }
     busy?.set(inventory, withContainers ?? []);
   }
-  return columns;
+  return all.byTag;
 }
 
 /**
@@ -115,7 +151,7 @@ export function isQuiet(column: TagColumn, resolution: TagResolution | undefined
   if (resolution?.state !== "found") return false;
   let checked: readonly string[] | undefined;
   for (const list of column.candidates) {
-    // Holders of one image share one list: each distinct list is looked at once in a row.
+    // Runs of one image share one list: each distinct list is looked at once in a row.
     if (list === checked) continue;
     if (!list.includes(resolution.digest)) return false;
     checked = list;
@@ -124,15 +160,19 @@ export function isQuiet(column: TagColumn, resolution: TagResolution | undefined
 }
 
 /**
- * The one digest to show per holder. With several candidates, the registry's
+ * The one digest to show per run. With several candidates, the registry's
  * digest when among them, else the candidate most holders share (then the
  * smallest), so the same image reached through two indexes is not reported
  * as inconsistent.
  */
-function chooseDigests(candidates: readonly (readonly string[])[], registryDigest: string | null): (string | null)[] {
+function chooseDigests(column: TagColumn, registryDigest: string | null): (string | null)[] {
+  const { candidates } = column;
   if (candidates.every((list) => list.length <= 1)) return candidates.map((list) => list[0] ?? null);
   const votes = new Map<string, number>();
-  for (const list of candidates) for (const d of list) votes.set(d, (votes.get(d) ?? 0) + 1);
+  candidates.forEach((list, r) => {
+    const holders = (column.to[r] ?? 0) - (column.from[r] ?? 0);
+    for (const d of list) votes.set(d, (votes.get(d) ?? 0) + holders);
+  });
   return candidates.map((list) => {
     if (registryDigest !== null && list.includes(registryDigest)) return registryDigest;
     let best: string | null = null;
@@ -169,17 +209,20 @@ function compareHolders(a: TagHolder, b: TagHolder): number {
  */
 export function columnView(reference: string, column: TagColumn, resolution: TagResolution | undefined): TagView {
   const registryDigest = resolution?.state === "found" ? resolution.digest : null;
-  const digests = chooseDigests(column.candidates, registryDigest);
+  const digests = chooseDigests(column, registryDigest);
   const nodes: TagHolder[] = [];
   let sorted = true;
-  for (let i = 0; i < column.nodes.length; i++) {
-    const digest = digests[i] ?? null;
+  for (let r = 0; r < column.from.length; r++) {
+    const digest = digests[r] ?? null;
+    const imageId = column.imageIds[r] ?? "";
     let status: NodeTagStatus = "unknown";
     if (digest !== null && registryDigest !== null) status = digest === registryDigest ? "current" : "stale";
-    const holder: TagHolder = { node: column.nodes[i] ?? "", digest, imageId: column.imageIds[i] ?? "", status };
-    const previous = nodes[nodes.length - 1];
-    if (previous !== undefined && compareHolders(previous, holder) > 0) sorted = false;
-    nodes.push(holder);
+    for (let n = column.from[r] ?? 0; n < (column.to[r] ?? 0); n++) {
+      const holder: TagHolder = { node: column.nodes[n] ?? "", digest, imageId, status };
+      const previous = nodes[nodes.length - 1];
+      if (previous !== undefined && compareHolders(previous, holder) > 0) sorted = false;
+      nodes.push(holder);
+    }
   }
   if (!sorted) nodes.sort(compareHolders);
   return {

@@ -13,7 +13,7 @@ import { parsedTag, repoDigestsOf } from "./image-names.js";
 import type { NodeInventory } from "./inventory.js";
 import { columnView, preferred, type TagColumn, tagColumns } from "./tag-columns.js";
 
-const EMPTY_COLUMN: TagColumn = { nodes: [], imageIds: [], candidates: [] };
+const EMPTY_COLUMN: TagColumn = { nodes: [], from: [], to: [], imageIds: [], candidates: [] };
 
 /** What one node holds under one tag. */
 export interface TagHolding {
@@ -95,6 +95,8 @@ export function computeTagView(
 ): TagView {
   const column: TagColumn = {
     nodes: holders.map((h) => h.node),
+    from: holders.map((_, i) => i),
+    to: holders.map((_, i) => i + 1),
     imageIds: holders.map((h) => h.imageId),
     candidates: holders.map(candidatesOf),
   };
