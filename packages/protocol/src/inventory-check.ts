@@ -56,8 +56,10 @@ type Fields = Record<string, unknown>;
 
 /** Whether `value` is an array of at most `max` items; if not, the problem is added under `path`. */
 function isList(value: unknown, max: number, problems: Problems, path: Path): value is readonly unknown[] {
-  if (!Array.isArray(value)) problems.add(path, invalidType("array", value));
-  else if (value.length > max) problems.add(path, tooMany(max));
+  if (!Array.isArray(value)) {
+    problems.add(path, invalidType("array", value));
+    problems.lengths(value, { max }, path);
+  } else if (value.length > max) problems.add(path, tooMany(max));
   else return true;
   return false;
 }

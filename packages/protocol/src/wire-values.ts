@@ -9,11 +9,15 @@ export const MAX_LISTED = 20;
 
 export type Path = PropertyKey[];
 
-/** A string field: its key and its length bounds (UTF-16 units, as `String.length`). */
-export interface TextRule {
-  key: string;
+/** Length bounds: items of an array, code points of a string (a surrogate pair is one, as zod counts). */
+export interface LengthRule {
   max: number;
   min?: number;
+}
+
+/** A string field: its key and its length bounds. */
+export interface TextRule extends LengthRule {
+  key: string;
 }
 
 /** zod's name for the type of what arrived: `null`, `array`, `NaN`, `Infinity`, a class name, `typeof`. */
@@ -34,6 +38,24 @@ export function invalidType(expected: string, value: unknown): string {
 
 export function tooMany(max: number): string {
   return `Too big: expected array to have <=${max} items`;
+}
+
+function codePoints(value: string): number {
+  let count = value.length;
+  for (let k = 0; k < value.length - 1; k++) {
+    if ((value.charCodeAt(k) & 0xfc00) === 0xd800 && (value.charCodeAt(k + 1) & 0xfc00) === 0xdc00) {
+      count--;
+      k++;
+    }
+  }
+  return count;
+}
+
+/** What zod named a lengthy value in a length problem, and its unit. */
+function measured(value: unknown, bound: string): string {
+  if (Array.isArray(value)) return `expected array to have ${bound} items`;
+  if (typeof value === "string") return `expected string to have ${bound} characters`;
+  return `expected unknown to be ${bound}`;
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {
@@ -92,13 +114,30 @@ export class Problems {
 
   /** Checks the string field `rule.key` of the object at `at`; returns it as it came. */
   text(value: unknown, rule: TextRule, at: Path): string {
-    if (typeof value !== "string") this.add([...at, rule.key], invalidType("string", value));
-    else if (value.length > rule.max) {
-      this.add([...at, rule.key], `Too big: expected string to have <=${rule.max} characters`);
-    } else if (value.length < (rule.min ?? 0)) {
-      this.add([...at, rule.key], `Too small: expected string to have >=${rule.min} characters`);
+    if (typeof value !== "string") {
+      const path = [...at, rule.key];
+      this.add(path, invalidType("string", value));
+      this.lengths(value, rule, path);
+    } else if (value.length > rule.max || value.length < (rule.min ?? 0)) {
+      this.lengths(value, rule, [...at, rule.key]);
     }
     return value as string;
+  }
+
+  /**
+   * zod's length checks, which also run after a type problem, on anything
+   * with a `length` (a string where an array belongs, an array where a
+   * string does), comparing that length as JavaScript does.
+   */
+  lengths(value: unknown, rule: LengthRule, path: Path): void {
+    if (value === null || value === undefined) return;
+    const units = (value as { length?: unknown }).length as number;
+    if (units === undefined) return;
+    const long = typeof value === "string" && units > rule.max ? codePoints(value) : units;
+    if (!(long <= rule.max)) this.add(path, `Too big: ${measured(value, `<=${rule.max}`)}`);
+    if (rule.min === undefined) return;
+    const short = typeof value === "string" && units >= rule.min && units < rule.min * 2 ? codePoints(value) : units;
+    if (!(short >= rule.min)) this.add(path, `Too small: ${measured(value, `>=${rule.min}`)}`);
   }
 
   /** Checks the uint64 field `key` of the object at `at`; returns its number. */
