@@ -291,19 +291,28 @@ export async function ingestBench(ctx) {
         }),
       );
 
-      const paths = ["/healthz", "/api/v1/findings", "/api/v1/tags"];
+      // Clients that accept gzip (browsers, curl --compressed, the CLI's fetch), then the same without it.
+      const runs = [
+        ["/healthz", true],
+        ["/api/v1/findings", true],
+        ["/api/v1/tags", true],
+        ["/api/v1/findings", false],
+        ["/api/v1/tags", false],
+      ];
       const http = {};
-      for (const path of paths) {
-        log(`findings: GET ${path}, 20 clients for ${httpMs / 1000} s`);
+      for (const [path, gzip] of runs) {
+        const key = gzip ? path : `${path} identity`;
+        log(`findings: GET ${path}${gzip ? "" : " without Accept-Encoding"}, 20 clients for ${httpMs / 1000} s`);
         from = mark();
-        http[path] = await load({
+        http[key] = await load({
           url: `${collector.url}${path}`,
           clients: 20,
           durationMs: httpMs,
           timeoutMs: HTTP_TIMEOUT_MS,
+          gzip,
         });
-        windows[`GET ${path}, 20 clients`] = [from, mark()];
-        const r = http[path];
+        windows[`GET ${key}, 20 clients`] = [from, mark()];
+        const r = http[key];
         log(
           `  ${r.latencies.length} answers, p50 ${fmtMs(percentile(r.latencies, 50))}, p99 ${fmtMs(percentile(r.latencies, 99))}, ${(r.bytes / MIB).toFixed(2)} MiB each, ${r.errors} errors ${JSON.stringify(r.statuses)}`,
         );
@@ -312,17 +321,21 @@ export async function ingestBench(ctx) {
       const healthz = http["/healthz"];
       // With no answer at all, the request timeout is a lower bound of the p99.
       const p99 = (r) => (r.latencies.length > 0 ? percentile(r.latencies, 99) : HTTP_TIMEOUT_MS);
-      for (const path of ["/api/v1/findings", "/api/v1/tags"]) {
-        const r = http[path];
+      for (const key of ["/api/v1/findings", "/api/v1/tags", "/api/v1/findings identity", "/api/v1/tags identity"]) {
+        const r = http[key];
+        const [path, identity] = key.split(" ");
         emit(
           row({
-            name: `findings: GET ${path} p99, 20 clients, ${count} nodes`,
+            name: `findings: GET ${path} p99, 20 clients, ${count} nodes${identity ? ", without Accept-Encoding" : ""}`,
             value: p99(r),
             unit: "ms",
             peer: "GET /healthz p99, 20 clients, same collector and heartbeats",
             peerValue: p99(healthz),
-            target: "value <= 50",
+            target: identity ? null : "value <= 50",
             notes:
+              (identity
+                ? "The same answers uncompressed, for clients that do not accept gzip. "
+                : "Accept-Encoding: gzip. ") +
               (r.latencies.length === 0
                 ? `NO ANSWER: every request timed out after ${HTTP_TIMEOUT_MS / 1000} s, so the value is a lower bound. `
                 : "") +

@@ -1,8 +1,10 @@
 /**
  * Closed-loop HTTP load: `clients` keep-alive connections, each sending its
  * next GET as soon as the previous response has been read to the end, for
- * `durationMs`. Latency is request start to last byte. Bodies are counted and
- * dropped, so that a large answer costs the client no memory.
+ * `durationMs`. Latency is request start to last byte. Bodies are counted (as
+ * sent) and dropped, so that a large answer costs the client no memory. Each
+ * request says `Accept-Encoding: gzip` as browsers, curl --compressed and
+ * Node's fetch (the CLI) do; `gzip: false` leaves it out.
  *
  * Each client has a source address of its own (127.0.0.10, .11, …: all of
  * 127/8 is loopback), as distinct clients have: the collector limits REST
@@ -11,10 +13,11 @@
  */
 import { Agent, request } from "node:http";
 
-function get(agent, url, timeoutMs) {
+function get(agent, url, timeoutMs, gzip) {
   return new Promise((resolve) => {
     const started = performance.now();
-    const req = request(url, { agent, timeout: timeoutMs }, (res) => {
+    const headers = gzip ? { "accept-encoding": "gzip" } : {};
+    const req = request(url, { agent, timeout: timeoutMs, headers }, (res) => {
       let bytes = 0;
       res.on("data", (chunk) => {
         bytes += chunk.length;
@@ -29,7 +32,7 @@ function get(agent, url, timeoutMs) {
 }
 
 /** `{ latencies (ms, successful requests), errors, bytes (last body), statuses }`. */
-export async function load({ url, clients = 20, durationMs, timeoutMs = 120_000 }) {
+export async function load({ url, clients = 20, durationMs, timeoutMs = 120_000, gzip = true }) {
   const agents = Array.from(
     { length: clients },
     (_, i) => new Agent({ keepAlive: true, maxSockets: 1, localAddress: `127.0.0.${10 + i}` }),
@@ -42,7 +45,7 @@ export async function load({ url, clients = 20, durationMs, timeoutMs = 120_000 
   const end = performance.now() + durationMs;
   const client = async (agent) => {
     while (performance.now() < end) {
-      const r = await get(agent, url, timeoutMs);
+      const r = await get(agent, url, timeoutMs, gzip);
       statuses[r.status] = (statuses[r.status] ?? 0) + 1;
       if (r.status === 200) {
         latencies.push(r.ms);

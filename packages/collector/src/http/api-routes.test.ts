@@ -1,0 +1,125 @@
+import { gunzipSync } from "node:zlib";
+import { type NodeImage, silentLogger, type TagView } from "@imagedrift/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { DriftService } from "../drift-service.js";
+import { CollectorMetrics } from "../metrics.js";
+import { FindingStore, NodeStore, openDatabase, TagStore } from "../store/index.js";
+import { TAGS_PAGE_HOLDINGS } from "./api-routes.js";
+import { createHttpServer } from "./server.js";
+
+const hex = (n: number) => n.toString(16).padStart(64, "0");
+
+/** `nodes` nodes, each holding `tags` tags; one tag in three at another digest on odd nodes. */
+function collector(nodeCount: number, tagCount: number) {
+  const db = openDatabase(":memory:");
+  const nodes = new NodeStore(db);
+  const now = new Date();
+  for (let n = 0; n < nodeCount; n++) {
+    const name = `node-${String(n).padStart(4, "0")}`;
+    nodes.hello(name, { agentVersion: "0.1.0", intervalMs: 60_000, labels: {} }, now);
+    const images = Array.from({ length: tagCount }, (_, t): NodeImage => {
+      const drifted = t % 3 === 0 && n % 2 === 1;
+      return {
+        id: `sha256:${hex(t * 2 + Number(drifted))}`,
+        repoTags: [`reg.example/app-${String(t).padStart(3, "0")}:1`],
+        repoDigests: [`reg.example/app-${String(t).padStart(3, "0")}@sha256:${hex(1000 + t * 2 + Number(drifted))}`],
+        size: 1,
+        pinned: false,
+        sandbox: false,
+        inUse: false,
+        containers: [],
+      };
+    });
+    const inventory = {
+      node: name,
+      runtime: { name: "containerd", version: "2", apiVersion: "v1" },
+      scannedAt: now.toISOString(),
+      images,
+      pods: [],
+      imageFs: { mountpoint: "/", usedBytes: 1, inodesUsed: null },
+    };
+    nodes.save(inventory, "h", now);
+  }
+  const metrics = new CollectorMetrics({ processMetrics: false });
+  const drift = new DriftService({
+    nodes,
+    tags: new TagStore(db),
+    findings: new FindingStore(db),
+    resolver: { resolve: async () => new Map() },
+    metrics,
+    log: silentLogger,
+    resolveIntervalMs: 60_000,
+  });
+  const app = createHttpServer({
+    drift,
+    nodes,
+    connectedNodes: () => [],
+    token: null,
+    protectReads: false,
+    registry: metrics.registry,
+    ready: () => null,
+    log: silentLogger,
+  });
+  cleanups.push(() => app.close());
+  return { app, drift };
+}
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+interface Page {
+  items: TagView[];
+  nextCursor: string | null;
+}
+
+describe("GET /api/v1/tags", () => {
+  it("pages through every tag by nextCursor, each page within its limit and holdings", async () => {
+    const { app, drift } = collector(60, 200);
+    const seen: TagView[] = [];
+    let cursor: string | null = "";
+    let pages = 0;
+    while (cursor !== null) {
+      const response = await app.inject({ url: `/api/v1/tags?limit=70&cursor=${encodeURIComponent(cursor)}` });
+      expect(response.statusCode).toBe(200);
+      const page = response.json() as Page;
+      expect(page.items.length).toBeLessThanOrEqual(70);
+      const holdings = page.items.reduce((sum, tag) => sum + tag.nodes.length, 0);
+      expect(holdings - (page.items.at(-1)?.nodes.length ?? 0)).toBeLessThan(TAGS_PAGE_HOLDINGS);
+      seen.push(...page.items);
+      cursor = page.nextCursor;
+      pages += 1;
+    }
+    // 200 tags × 60 nodes = 12,000 holdings: the holdings bound ends pages before the limit does.
+    expect(pages).toBeGreaterThanOrEqual(3);
+    expect(seen).toEqual(drift.tagViews);
+  });
+
+  it("filters by status across pages, and names a bad limit", async () => {
+    const { app, drift } = collector(4, 30);
+    const inconsistent = drift.tagViews.filter((t) => t.status === "inconsistent");
+    expect(inconsistent).toHaveLength(10);
+    const first = (await app.inject({ url: "/api/v1/tags?status=inconsistent&limit=6" })).json() as Page;
+    expect(first.items).toEqual(inconsistent.slice(0, 6));
+    const rest = (
+      await app.inject({ url: `/api/v1/tags?status=inconsistent&limit=6&cursor=${first.nextCursor}` })
+    ).json() as Page;
+    expect(rest).toEqual({ items: inconsistent.slice(6), nextCursor: null });
+    const bad = await app.inject({ url: "/api/v1/tags?limit=0" });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toMatch(/limit="0" is not an integer from 1 to/);
+  });
+
+  it("gzips a large answer for a client that accepts it, and not for one that does not", async () => {
+    const { app } = collector(60, 50);
+    const plain = await app.inject({ url: "/api/v1/tags" });
+    expect(plain.headers["content-encoding"]).toBeUndefined();
+    const gzipped = await app.inject({ url: "/api/v1/tags", headers: { "accept-encoding": "br, gzip" } });
+    expect(gzipped.headers["content-encoding"]).toBe("gzip");
+    expect(gzipped.rawPayload.length).toBeLessThan(plain.rawPayload.length / 5);
+    expect(JSON.parse(gunzipSync(gzipped.rawPayload).toString())).toEqual(plain.json());
+    const refused = await app.inject({ url: "/api/v1/tags", headers: { "accept-encoding": "gzip;q=0" } });
+    expect(refused.headers["content-encoding"]).toBeUndefined();
+  });
+});
