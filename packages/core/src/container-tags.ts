@@ -109,15 +109,54 @@ export interface TagUser {
   active: boolean;
 }
 
+/** A container use with its node. */
+interface NodeUse {
+  node: string;
+  use: ContainerUse;
+}
+
+/** Snapshots are treated as immutable: the uses of every node, by wanted tag, are gathered once per snapshot. */
+const usesCache = new WeakMap<ClusterSnapshot, ReadonlyMap<string, readonly NodeUse[]>>();
+
+function usesByTagOf(snapshot: ClusterSnapshot): ReadonlyMap<string, readonly NodeUse[]> {
+  let byTag = usesCache.get(snapshot);
+  if (byTag === undefined) {
+    const gathered = new Map<string, NodeUse[]>();
+    for (const [node, inventory] of snapshot.inventories) {
+      for (const [tag, uses] of nodeIndex(inventory).usesByTag) {
+        let list = gathered.get(tag);
+        if (list === undefined) {
+          list = [];
+          gathered.set(tag, list);
+        }
+        for (const use of uses) list.push({ node, use });
+      }
+    }
+    byTag = gathered;
+    usesCache.set(snapshot, byTag);
+  }
+  return byTag;
+}
+
+function tagUser(node: string, use: ContainerUse, tag: string): TagUser {
+  const digest = digestsFor(use, tag)[0] ?? null;
+  return { pod: findingPod(node, use.container, digest), active: use.container.state !== "exited" };
+}
+
 /** The containers on `nodes` (any state) that want `tag`, sorted. */
 export function tagUsers(tag: string, nodes: readonly string[], snapshot: ClusterSnapshot): TagUser[] {
+  const all = usesByTagOf(snapshot).get(tag);
+  if (all === undefined) return [];
   const users: TagUser[] = [];
-  for (const node of nodes) {
-    const inventory = snapshot.inventories.get(node);
-    if (inventory === undefined) continue;
-    for (const use of nodeIndex(inventory).usesByTag.get(tag) ?? []) {
-      const digest = digestsFor(use, tag)[0] ?? null;
-      users.push({ pod: findingPod(node, use.container, digest), active: use.container.state !== "exited" });
+  const listed = new Set(nodes);
+  if (listed.size === nodes.length) {
+    for (const { node, use } of all) if (listed.has(node)) users.push(tagUser(node, use, tag));
+  } else {
+    // A node listed twice counts twice.
+    for (const node of nodes) {
+      const inventory = snapshot.inventories.get(node);
+      if (inventory === undefined) continue;
+      for (const use of nodeIndex(inventory).usesByTag.get(tag) ?? []) users.push(tagUser(node, use, tag));
     }
   }
   return users.sort((a, b) => comparePods(a.pod, b.pod));

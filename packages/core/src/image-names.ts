@@ -136,7 +136,8 @@ export function imageNames(image: NodeImage): ImageNames {
   return names;
 }
 
-/** Whether `s` is an image id (`sha256:<hex>` or bare hex): not a reference, and parsing it would fail by a (slow) throw. */
-export function isImageId(s: string): boolean {
-  return IMAGE_ID.test(s);
-}
+/**
+ * Whether `s` is an image id (`sha256:<hex>` or bare hex): not a reference, and parsing it would fail by a (slow) throw.
+ * Memoised per string: every container names its image by id.
+ */
+export const isImageId = boundedMemo((s: string): boolean => IMAGE_ID.test(s));
