@@ -82,25 +82,24 @@ function helloProblem(hello: Hello): string | null {
 function checkInventory(node: string, inventory: NodeInventory, hash: string): void {
   const problems: string[] = [];
   if (!HASH.test(hash)) problems.push(`hash: ${quote(hash)} is not sha256:<64 hex>`);
-  const once = (what: string, ids: Iterable<string>) => {
-    const seen = new Set<string>();
-    for (const id of ids) {
-      if (seen.has(id)) problems.push(`${what} ${quote(id)} is listed twice`);
-      seen.add(id);
+  // Plain loops over one Set: this runs for every inventory of every agent.
+  const seen = new Set<string>();
+  for (const image of inventory.images) {
+    if (!seen.has(image.id)) seen.add(image.id);
+    else problems.push(`image ${quote(image.id)} is listed twice`);
+  }
+  seen.clear();
+  for (const image of inventory.images) {
+    for (const container of image.containers) {
+      if (!seen.has(container.id)) seen.add(container.id);
+      else problems.push(`container ${quote(container.id)} is listed twice`);
     }
-  };
-  once(
-    "image",
-    inventory.images.map((i) => i.id),
-  );
-  once(
-    "container",
-    inventory.images.flatMap((i) => i.containers.map((c) => c.id)),
-  );
-  once(
-    "pod",
-    inventory.pods.map((p) => p.id),
-  );
+  }
+  seen.clear();
+  for (const pod of inventory.pods) {
+    if (!seen.has(pod.id)) seen.add(pod.id);
+    else problems.push(`pod ${quote(pod.id)} is listed twice`);
+  }
   if (problems.length > 0) {
     throw new ImagedriftError(
       "invalid-argument",
