@@ -109,27 +109,30 @@ export interface TagUser {
   active: boolean;
 }
 
-/** A container use with its node. */
-interface NodeUse {
-  node: string;
-  use: ContainerUse;
+/** The uses that want one tag, with the node of each (parallel lists). */
+interface TagUses {
+  nodes: string[];
+  uses: ContainerUse[];
 }
 
 /** Snapshots are treated as immutable: the uses of every node, by wanted tag, are gathered once per snapshot. */
-const usesCache = new WeakMap<ClusterSnapshot, ReadonlyMap<string, readonly NodeUse[]>>();
+const usesCache = new WeakMap<ClusterSnapshot, ReadonlyMap<string, TagUses>>();
 
-function usesByTagOf(snapshot: ClusterSnapshot): ReadonlyMap<string, readonly NodeUse[]> {
+function usesByTagOf(snapshot: ClusterSnapshot): ReadonlyMap<string, TagUses> {
   let byTag = usesCache.get(snapshot);
   if (byTag === undefined) {
-    const gathered = new Map<string, NodeUse[]>();
+    const gathered = new Map<string, TagUses>();
     for (const [node, inventory] of snapshot.inventories) {
       for (const [tag, uses] of nodeIndex(inventory).usesByTag) {
-        let list = gathered.get(tag);
-        if (list === undefined) {
-          list = [];
-          gathered.set(tag, list);
+        let all = gathered.get(tag);
+        if (all === undefined) {
+          all = { nodes: [], uses: [] };
+          gathered.set(tag, all);
         }
-        for (const use of uses) list.push({ node, use });
+        for (const use of uses) {
+          all.nodes.push(node);
+          all.uses.push(use);
+        }
       }
     }
     byTag = gathered;
@@ -150,7 +153,10 @@ export function tagUsers(tag: string, nodes: readonly string[], snapshot: Cluste
   const users: TagUser[] = [];
   const listed = new Set(nodes);
   if (listed.size === nodes.length) {
-    for (const { node, use } of all) if (listed.has(node)) users.push(tagUser(node, use, tag));
+    all.uses.forEach((use, i) => {
+      const node = all.nodes[i] ?? "";
+      if (listed.has(node)) users.push(tagUser(node, use, tag));
+    });
   } else {
     // A node listed twice counts twice.
     for (const node of nodes) {

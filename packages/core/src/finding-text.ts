@@ -16,7 +16,14 @@ export function compareText(a: string, b: string): number {
 
 /** Distinct strings in code-unit order. */
 export function sortedUnique(values: Iterable<string>): string[] {
+  if (Array.isArray(values) && isStrictlyAscending(values)) return values.slice();
   return [...new Set(values)].sort(compareText);
+}
+
+/** Whether a list is sorted and distinct already (as node lists mostly are): then it needs no set and no sort. */
+function isStrictlyAscending(values: readonly string[]): boolean {
+  for (let i = 1; i < values.length; i++) if (!((values[i - 1] ?? "") < (values[i] ?? ""))) return false;
+  return true;
 }
 
 /** The first 12 hex digits of a digest or image id: `sha256:0123…` → `0123456789ab`. */
