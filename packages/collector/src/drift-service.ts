@@ -23,7 +23,6 @@ import type { Hello } from "@imagedrift/protocol";
 import type { CollectorMetrics } from "./metrics.js";
 import { type AgentHello, type FindingStore, type NodeStore, storeError, type TagStore } from "./store/index.js";
 import { TagIndex } from "./tag-index.js";
-import { wantedTagsOf } from "./wanted-tags.js";
 
 /** Resolves tags against their registries; at most once per tag per interval, however often asked. */
 export interface TagResolverLike {
@@ -103,6 +102,9 @@ export class DriftService {
   #recomputeMs = 0;
   #timers: NodeJS.Timeout[] = [];
   #resolving: Promise<void> | undefined;
+  /** The resolution batch that has not started yet, and the tags it will ask for. */
+  #nextBatch: Promise<void> | undefined;
+  readonly #queuedTags = new Set<string>();
   /** Counts up with every change of what GET /api/v1/tags shows. */
   #tagsVersion = 0;
   /** Hellos the database refused (a full disk): stored before their node's next message. */
@@ -182,14 +184,14 @@ export class DriftService {
       return;
     }
     const end = this.#o.metrics.ingestSeconds.startTimer();
-    const wantedBefore = wantedTagsOf(this.#o.nodes.inventory(node), this.#o.nodes.holders(node));
+    const wantedBefore = this.#o.nodes.wantedTags(node);
     const result = this.#write(`storing the inventory of ${node}`, () =>
       this.#o.nodes.save(inventory, hash, this.#now()),
     );
     this.#index.update(node, result.holders, result.changedTags);
     for (const tag of result.changedTags) this.#dirtyTags.add(tag);
     for (const tag of wantedBefore) this.#dirtyTags.add(tag);
-    for (const tag of wantedTagsOf(this.#o.nodes.inventory(node), result.holders)) this.#dirtyTags.add(tag);
+    for (const tag of this.#o.nodes.wantedTags(node, result.holders)) this.#dirtyTags.add(tag);
     this.#dirtyNodes.add(node);
     if (result.changedTags.length > 0) this.#tagsVersion += 1;
     end();
@@ -212,7 +214,7 @@ export class DriftService {
   removeNode(node: string, reason: string): void {
     if (this.#o.nodes.get(node) === undefined && this.#o.nodes.inventory(node) === undefined) return;
     const holders = this.#o.nodes.holders(node);
-    for (const tag of wantedTagsOf(this.#o.nodes.inventory(node), holders)) this.#dirtyTags.add(tag);
+    for (const tag of this.#o.nodes.wantedTags(node, holders)) this.#dirtyTags.add(tag);
     this.#o.nodes.remove(node);
     this.#index.update(node, new Map(), holders.keys());
     for (const tag of holders.keys()) this.#dirtyTags.add(tag);
@@ -306,35 +308,51 @@ export class DriftService {
     return this.#resolve([...tags]);
   }
 
-  #resolve(tags: string[]): Promise<void> {
-    const run = async () => {
-      try {
-        const resolved = await this.#o.resolver.resolve(tags, this.#now());
-        this.#write("storing tag resolutions", () => this.#o.tags.save(resolved));
-        let changed = false;
-        if (resolved.size > 0) this.#tagsVersion += 1;
-        for (const [tag, resolution] of resolved) {
-          const old = this.#resolutions.get(tag);
-          this.#resolutions.set(tag, resolution);
-          if (old !== undefined && sameResolution(old, resolution)) continue;
-          this.#dirtyTags.add(tag);
-          changed = true;
-        }
-        if (changed) {
-          // running-stale compares running containers with the registry; the workload findings name its digest.
-          for (const [node, inventory] of this.#o.nodes.inventories()) {
-            if (inventory.images.some((i) => i.containers.length > 0)) this.#dirtyNodes.add(node);
-          }
-          this.#workloadsDirty = true;
-        }
-        this.#markDirty();
-      } catch (thrown) {
-        this.#o.log.error("tag resolution failed", { error: toImagedriftError(thrown) });
+  /**
+   * Resolves tags in batches, one at a time: tags asked for while a batch is
+   * under way join the next (a herd of first inventories asks for the same
+   * tags thousands of times). Only answers that differ from the last are stored.
+   */
+  #resolve(tags: readonly string[]): Promise<void> {
+    for (const tag of tags) this.#queuedTags.add(tag);
+    if (this.#nextBatch === undefined) {
+      this.#nextBatch = (this.#resolving ?? Promise.resolve()).then(() => {
+        this.#nextBatch = undefined;
+        const batch = [...this.#queuedTags];
+        this.#queuedTags.clear();
+        return this.#resolveBatch(batch);
+      });
+      this.#resolving = this.#nextBatch;
+    }
+    return this.#nextBatch;
+  }
+
+  async #resolveBatch(tags: string[]): Promise<void> {
+    try {
+      const resolved = await this.#o.resolver.resolve(tags, this.#now());
+      const news = new Map([...resolved].filter(([tag, r]) => !sameResolution(this.#resolutions.get(tag), r, true)));
+      if (news.size === 0) return;
+      this.#write("storing tag resolutions", () => this.#o.tags.save(news));
+      this.#tagsVersion += 1;
+      let changed = false;
+      for (const [tag, resolution] of news) {
+        const old = this.#resolutions.get(tag);
+        this.#resolutions.set(tag, resolution);
+        if (sameResolution(old, resolution, false)) continue;
+        this.#dirtyTags.add(tag);
+        changed = true;
       }
-    };
-    const next = (this.#resolving ?? Promise.resolve()).then(run);
-    this.#resolving = next;
-    return next;
+      if (changed) {
+        // running-stale compares running containers with the registry; the workload findings name its digest.
+        for (const [node, inventory] of this.#o.nodes.inventories()) {
+          if (inventory.images.some((i) => i.containers.length > 0)) this.#dirtyNodes.add(node);
+        }
+        this.#workloadsDirty = true;
+      }
+      this.#markDirty();
+    } catch (thrown) {
+      this.#o.log.error("tag resolution failed", { error: toImagedriftError(thrown) });
+    }
   }
 
   /**
@@ -535,8 +553,10 @@ export class DriftService {
   }
 }
 
-function sameResolution(a: TagResolution, b: TagResolution): boolean {
-  if (a.state !== b.state) return false;
+/** Whether two answers say the same; with `timed`, also at the same time. */
+function sameResolution(a: TagResolution | undefined, b: TagResolution, timed: boolean): boolean {
+  if (a === undefined || a.state !== b.state) return false;
+  if (timed && a.state !== "pending" && b.state !== "pending" && a.resolvedAt !== b.resolvedAt) return false;
   if (a.state === "found" && b.state === "found") return a.digest === b.digest;
   if (a.state === "error" && b.state === "error") return a.error === b.error;
   return true;

@@ -10,8 +10,10 @@ import { type NodeImage, type NodeInventory, type TagHolding, tagHolders } from 
  * stays a per-node object over its shared twin (`base`).
  */
 export class ImageInterner {
-  readonly #byKey = new Map<string, NodeImage>();
-  /** The per-node image with containers → its shared twin. */
+  /** The shared images of each image id (one per distinct description; usually one). */
+  readonly #byId = new Map<string, NodeImage[]>();
+  #count = 0;
+  /** Every image the interner has seen with containers, and every shared image → its shared twin (itself). */
   readonly #baseOf = new WeakMap<NodeImage, NodeImage>();
   readonly #holdings = new WeakMap<NodeImage, readonly (readonly [string, TagHolding])[]>();
   /** The `images` table row of each shared image that has one. */
@@ -28,8 +30,8 @@ export class ImageInterner {
   base(image: NodeImage): NodeImage {
     const known = this.#baseOf.get(image);
     if (known !== undefined) return known;
-    const key = ImageInterner.key(image);
-    let shared = this.#byKey.get(key);
+    let variants = this.#byId.get(image.id);
+    let shared = variants?.find((v) => sameDescription(v, image));
     if (shared === undefined) {
       shared = Object.freeze({
         id: image.id,
@@ -41,7 +43,13 @@ export class ImageInterner {
         inUse: image.inUse,
         containers: Object.freeze([]) as unknown as NodeImage["containers"],
       });
-      this.#byKey.set(key, shared);
+      if (variants === undefined) {
+        variants = [];
+        this.#byId.set(shared.id, variants);
+      }
+      variants.push(shared);
+      this.#count += 1;
+      this.#baseOf.set(shared, shared);
     }
     if (image.containers.length > 0) this.#baseOf.set(image, shared);
     return shared;
@@ -108,20 +116,38 @@ export class ImageInterner {
 
   /** Forgets images no node holds any more, once there are twice as many as after the last sweep. */
   sweep(live: Iterable<NodeInventory>): void {
-    if (this.#byKey.size <= 2 * this.#liveAfterSweep + 1024) return;
-    const kept = new Map<string, NodeImage>();
-    for (const inventory of live) {
-      for (const image of inventory.images) {
-        const shared = this.base(image);
-        kept.set(ImageInterner.key(shared), shared);
-      }
+    if (this.#count <= 2 * this.#liveAfterSweep + 1024) return;
+    const kept = new Set<NodeImage>();
+    for (const inventory of live) for (const image of inventory.images) kept.add(this.base(image));
+    this.#byId.clear();
+    for (const image of kept) {
+      const variants = this.#byId.get(image.id);
+      if (variants === undefined) this.#byId.set(image.id, [image]);
+      else variants.push(image);
     }
-    this.#byKey.clear();
-    for (const [key, image] of kept) this.#byKey.set(key, image);
+    this.#count = kept.size;
     this.#liveAfterSweep = kept.size;
   }
 
   get size(): number {
-    return this.#byKey.size;
+    return this.#count;
   }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Same image, tags, digests, size and flags (containers aside). */
+function sameDescription(a: NodeImage, b: NodeImage): boolean {
+  return (
+    a.size === b.size &&
+    a.pinned === b.pinned &&
+    a.sandbox === b.sandbox &&
+    a.inUse === b.inUse &&
+    sameList(a.repoTags, b.repoTags) &&
+    sameList(a.repoDigests, b.repoDigests)
+  );
 }

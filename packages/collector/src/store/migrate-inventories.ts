@@ -51,7 +51,7 @@ export function migrateToNodeInventories(db: Database): void {
   const nodes = db.prepare("SELECT name FROM nodes WHERE scanned_at IS NOT NULL").pluck().all() as string[];
   for (const node of nodes) {
     const list: NodeImage[] = [];
-    const stored: StoredInventory = { images: [], containers: [], pods: [] };
+    const stored: StoredInventory = { images: [], firstSeen: [], lastUsed: [], containers: [], pods: [] };
     for (const row of images.all(node) as OldImage[]) {
       const image: NodeImage = {
         id: row.image_id,
@@ -73,7 +73,9 @@ export function migrateToNodeInventories(db: Database): void {
       };
       list.push(image);
       const lastUsed = row.last_used_at === null ? 0 : Date.parse(row.last_used_at);
-      stored.images.push([writeImage({ ...image, containers: [] }), Date.parse(row.first_seen_at), lastUsed]);
+      stored.images.push(writeImage({ ...image, containers: [] }));
+      stored.firstSeen.push(Date.parse(row.first_seen_at));
+      stored.lastUsed.push(lastUsed);
     }
     stored.containers = encodeContainers(list);
     stored.pods = encodePods(

@@ -1,5 +1,6 @@
 import type { NodeImage, NodeInventory, NodeState, TagHolding } from "@imagedrift/core";
 import type { Database } from "better-sqlite3";
+import { wantedTagsOf } from "../wanted-tags.js";
 import { ImageInterner } from "./image-interner.js";
 import {
   decodeContainers,
@@ -155,6 +156,11 @@ export class NodeStore {
     return inventory === undefined ? new Map() : this.#interner.holders(inventory);
   }
 
+  /** The tags the node's containers may want (wantedTagsOf). */
+  wantedTags(node: string, holders: ReadonlyMap<string, TagHolding> = this.holders(node)): Set<string> {
+    return wantedTagsOf(this.#inventories.get(node), holders, (image) => this.#interner.holdings(image));
+  }
+
   /** Image id → ISO time last seen in use on the node, or first seen there for an image never used. */
   lastUsed(node: string): Map<string, string> {
     const inventory = this.#inventories.get(node);
@@ -229,7 +235,7 @@ export class NodeStore {
         imageBytes,
       }).changes;
       const stored: StoredInventory = {
-        images: images.map((image, i) => {
+        images: images.map((image) => {
           const base = this.#interner.base(image);
           let row = this.#interner.rowOf(base) ?? newRows.get(base);
           if (row === undefined) {
@@ -237,8 +243,10 @@ export class NodeStore {
             newRows.set(base, row);
             rows += 1;
           }
-          return [row, times.firstSeen[i] ?? nowMs, times.lastUsed[i] ?? 0];
+          return row;
         }),
+        firstSeen: Array.from(times.firstSeen),
+        lastUsed: Array.from(times.lastUsed),
         containers: encodeContainers(images),
         pods: encodePods(inventory.pods),
       };
@@ -302,13 +310,13 @@ export class NodeStore {
         lastUsed: new Float64Array(stored.images.length),
       };
       const images: NodeImage[] = [];
-      stored.images.forEach(([row, firstSeen, lastUsed], i) => {
+      stored.images.forEach((row, i) => {
         const shared = adopt(row);
         if (shared === undefined) return;
         const own = containers.get(i);
         images.push(own === undefined ? shared : this.#interner.intern({ ...shared, containers: own }));
-        times.firstSeen[images.length - 1] = firstSeen;
-        times.lastUsed[images.length - 1] = lastUsed;
+        times.firstSeen[images.length - 1] = stored.firstSeen[i] ?? 0;
+        times.lastUsed[images.length - 1] = stored.lastUsed[i] ?? 0;
       });
       this.#inventories.set(node, {
         node,
