@@ -7,16 +7,16 @@ const fresh = (s: string) => [...s].join("");
 
 describe("ValidStrings", () => {
   it("finds what it was given, also as a new string of the same characters", () => {
-    const valid = new ValidStrings();
+    const valid = new ValidStrings(16);
     valid.add("reg.example/app:1");
     expect(valid.has(fresh("reg.example/app:1"))).toBe(true);
     expect(valid.has("reg.example/app:2")).toBe(false);
     expect(valid.has("")).toBe(false);
   });
 
-  it("finds strings whose length and last 16 characters collide (the Set behind the table)", () => {
-    const valid = new ValidStrings();
-    const tail = ":latest-00000000";
+  it("finds strings whose length and last characters collide (the Set behind the table)", () => {
+    const valid = new ValidStrings(8);
+    const tail = ":latest-0";
     const strings = Array.from({ length: 5 }, (_, k) => `reg.example/app-${k}${tail}`);
     for (const s of strings) valid.add(s);
     for (let round = 0; round < 3; round++) for (const s of strings) expect(valid.has(fresh(s))).toBe(true);
@@ -24,7 +24,7 @@ describe("ValidStrings", () => {
   });
 
   it("holds at most MAX_ENTRIES, starting over beyond, and keeps no long strings", () => {
-    const valid = new ValidStrings();
+    const valid = new ValidStrings(16);
     for (let k = 0; k < MAX_ENTRIES; k++) valid.add(`r/a:${k}`);
     expect(valid.size).toBe(MAX_ENTRIES);
     valid.add("r/a:last");

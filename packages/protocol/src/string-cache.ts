@@ -16,18 +16,24 @@ const ROWS = 4096;
 
 /**
  * Strings found valid: a Set, and in front of it a small two-way table
- * indexed by the string's length and last 16 characters. Every decoded
+ * indexed by the string's length and last few characters. Every decoded
  * string is new, so the Set must hash all of its characters (135 for a
- * repo digest) before it compares; the table reads 16 and compares one or
- * two candidates (a memcmp), which halves the cost of a whole inventory.
+ * repo digest) before it compares; the table reads 8 or 16 and compares one or
+ * two candidates (a memcmp), which takes a third off a whole inventory.
  * A string the table misses (a collision) is found in the Set.
  */
 export class ValidStrings {
   readonly #all = new Set<string>();
   readonly #recent = new Array<string | undefined>(2 * ROWS).fill(undefined);
+  readonly #tail: number;
+
+  /** `tail`: how many of the last characters index the table (8 for hex digests; more where strings end alike). */
+  constructor(tail: number) {
+    this.#tail = tail;
+  }
 
   has(value: string): boolean {
-    const row = 2 * rowOf(value);
+    const row = 2 * rowOf(value, this.#tail);
     if (this.#recent[row] === value || this.#recent[row + 1] === value) return true;
     if (!this.#all.has(value)) return false;
     this.#promote(row, value);
@@ -38,7 +44,7 @@ export class ValidStrings {
     if (value.length > MAX_KEY_LENGTH) return;
     if (this.#all.size >= MAX_ENTRIES) this.#all.clear();
     this.#all.add(value);
-    this.#promote(2 * rowOf(value), value);
+    this.#promote(2 * rowOf(value, this.#tail), value);
   }
 
   get size(): number {
@@ -51,18 +57,19 @@ export class ValidStrings {
   }
 }
 
-/** FNV-1a over the length and the last 16 characters (where tags and hex digests differ). */
-function rowOf(value: string): number {
+/** FNV-1a over the length and the last `tail` characters. */
+function rowOf(value: string, tail: number): number {
   const end = value.length;
-  const stop = end > 16 ? end - 16 : 0;
+  const stop = end > tail ? end - tail : 0;
   let h = end;
   for (let k = end - 1; k >= stop; k--) h = Math.imul(h ^ value.charCodeAt(k), 0x01000193);
   return (h ^ (h >>> 15)) & (ROWS - 1);
 }
 
-const imageIds = new ValidStrings();
-const references = new ValidStrings();
-const repoDigests = new ValidStrings();
+// Ids and repo digests end in hex; tags often end alike (`svc-001:latest`, `svc-011:latest`).
+const imageIds = new ValidStrings(8);
+const references = new ValidStrings(16);
+const repoDigests = new ValidStrings(8);
 
 /** `sha256:` and 64 lowercase hex digits. */
 export function isImageId(value: string): boolean {
