@@ -217,6 +217,7 @@ export class DriftService {
     for (const tag of this.#o.nodes.wantedTags(node, holders)) this.#dirtyTags.add(tag);
     this.#o.nodes.remove(node);
     this.#index.update(node, new Map(), holders.keys());
+    this.#index.release(node);
     for (const tag of holders.keys()) this.#dirtyTags.add(tag);
     this.#dirtyNodes.add(node);
     this.#tagsVersion += 1;

@@ -6,60 +6,126 @@ import {
   type TagView,
 } from "@imagedrift/core";
 
+/** One tag's holders: the distinct holdings, and per node id the index of its holding (-1: none). */
+interface TagColumn {
+  holdings: TagHolding[];
+  column: Int32Array;
+  count: number;
+}
+
 /**
  * Which node holds what under each tag, kept current one node's changed tags
  * at a time, so that a tag's view is built from its own holders instead of a
  * pass over every node's inventory.
+ *
+ * Stored by column: nodes get small integer ids, and each tag keeps an Int32Array
+ * indexed by node id pointing into its few distinct holdings (shared objects,
+ * see ImageInterner). 5,000 nodes × 300 tags take 6 MB this way; a Map per tag
+ * took 75 MB.
  */
 export class TagIndex {
-  readonly #byTag = new Map<string, Map<string, TagHolding>>();
+  readonly #ids = new Map<string, number>();
+  #names: string[] = [];
+  readonly #free: number[] = [];
+  #capacity = 64;
+  readonly #tags = new Map<string, TagColumn>();
   #sorted: string[] | undefined;
 
   /** Applies a node's new holders for the tags that changed on it. */
   update(node: string, holders: ReadonlyMap<string, TagHolding>, changedTags: Iterable<string>): void {
+    const id = this.#idOf(node);
     for (const tag of changedTags) {
       const held = holders.get(tag);
-      let nodes = this.#byTag.get(tag);
+      let entry = this.#tags.get(tag);
       if (held === undefined) {
-        nodes?.delete(node);
-        if (nodes?.size === 0) {
-          this.#byTag.delete(tag);
+        if (entry === undefined || (entry.column[id] ?? -1) < 0) continue;
+        entry.column[id] = -1;
+        entry.count -= 1;
+        if (entry.count === 0) {
+          this.#tags.delete(tag);
           this.#sorted = undefined;
         }
         continue;
       }
-      if (nodes === undefined) {
-        nodes = new Map();
-        this.#byTag.set(tag, nodes);
+      if (entry === undefined) {
+        entry = { holdings: [], column: new Int32Array(this.#capacity).fill(-1), count: 0 };
+        this.#tags.set(tag, entry);
         this.#sorted = undefined;
       }
-      nodes.set(node, held);
+      let index = entry.holdings.indexOf(held);
+      if (index < 0) index = entry.holdings.push(held) - 1;
+      if ((entry.column[id] ?? -1) < 0) entry.count += 1;
+      entry.column[id] = index;
     }
+  }
+
+  /** Forgets a node that holds no tag any more (after update with no holders), freeing its id. */
+  release(node: string): void {
+    const id = this.#ids.get(node);
+    if (id === undefined) return;
+    for (const entry of this.#tags.values()) {
+      if ((entry.column[id] ?? -1) >= 0) {
+        entry.column[id] = -1;
+        entry.count -= 1;
+      }
+    }
+    for (const [tag, entry] of this.#tags) if (entry.count === 0) this.#tags.delete(tag);
+    this.#sorted = undefined;
+    this.#ids.delete(node);
+    this.#names[id] = "";
+    this.#free.push(id);
   }
 
   /** Every tag some node holds, sorted. */
   tags(): readonly string[] {
-    this.#sorted ??= [...this.#byTag.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    this.#sorted ??= [...this.#tags.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     return this.#sorted;
   }
 
   has(tag: string): boolean {
-    return this.#byTag.has(tag);
-  }
-
-  /** The nodes holding the tag. */
-  nodes(tag: string): IterableIterator<string> {
-    return (this.#byTag.get(tag) ?? new Map<string, TagHolding>()).keys();
+    return this.#tags.has(tag);
   }
 
   /** The tag across nodes (GET /api/v1/tags), computed now; null when no node holds it. */
   view(tag: string, resolution: TagResolution | undefined): TagView | null {
-    const nodes = this.#byTag.get(tag);
-    if (nodes === undefined) return null;
+    const entry = this.#tags.get(tag);
+    if (entry === undefined) return null;
     const holders: TagHolderInput[] = [];
-    for (const [node, held] of nodes) {
-      holders.push({ node, digest: held.digest, imageId: held.imageId, repoDigests: held.repoDigests });
+    const { column, holdings } = entry;
+    for (let id = 0; id < column.length; id++) {
+      const index = column[id] ?? -1;
+      if (index < 0) continue;
+      const held = holdings[index];
+      if (held === undefined) continue;
+      holders.push({
+        node: this.#names[id] ?? "",
+        digest: held.digest,
+        imageId: held.imageId,
+        repoDigests: held.repoDigests,
+      });
     }
     return computeTagView(tag, holders, resolution);
+  }
+
+  #idOf(node: string): number {
+    let id = this.#ids.get(node);
+    if (id !== undefined) return id;
+    id = this.#free.pop() ?? this.#names.length;
+    this.#ids.set(node, id);
+    this.#names[id] = node;
+    if (id >= this.#capacity) this.#grow(id + 1);
+    return id;
+  }
+
+  /** Doubles every column until node id `needed - 1` fits. */
+  #grow(needed: number): void {
+    let capacity = this.#capacity;
+    while (capacity < needed) capacity *= 2;
+    for (const entry of this.#tags.values()) {
+      const column = new Int32Array(capacity).fill(-1);
+      column.set(entry.column);
+      entry.column = column;
+    }
+    this.#capacity = capacity;
   }
 }
