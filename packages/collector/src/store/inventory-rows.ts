@@ -5,7 +5,7 @@ import { ImageInterner } from "./image-interner.js";
 /**
  * How one node's inventory sits in its `node_inventories` row (JSON): the
  * shared `images` row of each image, and in the same order the times it was
- * first seen and last seen in use on this node (ms since the epoch; 0 = never
+ * first seen and last seen in use on this node (seconds since the epoch; 0 = never
  * in use); containers with the index of their image; pods. Compact because 5,000 of them are written at once
  * when a collector's agents first connect.
  */

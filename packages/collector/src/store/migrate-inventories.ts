@@ -72,9 +72,9 @@ export function migrateToNodeInventories(db: Database): void {
         })),
       };
       list.push(image);
-      const lastUsed = row.last_used_at === null ? 0 : Date.parse(row.last_used_at);
+      const lastUsed = row.last_used_at === null ? 0 : Math.floor(Date.parse(row.last_used_at) / 1000);
       stored.images.push(writeImage({ ...image, containers: [] }));
-      stored.firstSeen.push(Date.parse(row.first_seen_at));
+      stored.firstSeen.push(Math.floor(Date.parse(row.first_seen_at) / 1000));
       stored.lastUsed.push(lastUsed);
     }
     stored.containers = encodeContainers(list);

@@ -44,10 +44,10 @@ export interface SaveResult {
   holders: ReadonlyMap<string, TagHolding>;
 }
 
-/** When each image of a node was first seen there and last seen in use (ms; 0 = never), in inventory order. */
+/** When each image of a node was first seen there and last seen in use (s since the epoch; 0 = never), in inventory order. */
 interface ImageTimes {
-  firstSeen: Float64Array;
-  lastUsed: Float64Array;
+  firstSeen: Uint32Array;
+  lastUsed: Uint32Array;
 }
 
 /**
@@ -169,7 +169,7 @@ export class NodeStore {
     if (inventory === undefined || times === undefined) return result;
     inventory.images.forEach((image, i) => {
       const at = times.lastUsed[i] || times.firstSeen[i] || 0;
-      result.set(image.id, new Date(at).toISOString());
+      result.set(image.id, new Date(at * 1000).toISOString());
     });
     return result;
   }
@@ -184,7 +184,7 @@ export class NodeStore {
     const record = this.#records.get(node);
     if (record === undefined) throw new Error(`node "${node}" has not said hello`);
     const at = now.toISOString();
-    const nowMs = now.getTime();
+    const nowS = Math.floor(now.getTime() / 1000);
     const images = inventory.images.map((image) => this.#interner.intern(image));
     if (new Set(images.map((i) => i.id)).size !== images.length) {
       throw new Error(`the inventory of ${node} lists an image twice`);
@@ -196,14 +196,14 @@ export class NodeStore {
     const before = new Map<string, number>();
     for (const [i, image] of (previous?.images ?? []).entries()) before.set(image.id, i);
     const times: ImageTimes = {
-      firstSeen: new Float64Array(images.length),
-      lastUsed: new Float64Array(images.length),
+      firstSeen: new Uint32Array(images.length),
+      lastUsed: new Uint32Array(images.length),
     };
     let imageBytes = 0;
     images.forEach((image, i) => {
       const old = before.get(image.id);
-      times.firstSeen[i] = old === undefined ? nowMs : (previousTimes?.firstSeen[old] ?? nowMs);
-      times.lastUsed[i] = image.inUse ? nowMs : old === undefined ? 0 : (previousTimes?.lastUsed[old] ?? 0);
+      times.firstSeen[i] = old === undefined ? nowS : (previousTimes?.firstSeen[old] ?? nowS);
+      times.lastUsed[i] = image.inUse ? nowS : old === undefined ? 0 : (previousTimes?.lastUsed[old] ?? 0);
       imageBytes += image.size;
     });
 
@@ -306,8 +306,8 @@ export class NodeStore {
       const stored = JSON.parse(data) as StoredInventory;
       const containers = decodeContainers(stored);
       const times: ImageTimes = {
-        firstSeen: new Float64Array(stored.images.length),
-        lastUsed: new Float64Array(stored.images.length),
+        firstSeen: new Uint32Array(stored.images.length),
+        lastUsed: new Uint32Array(stored.images.length),
       };
       const images: NodeImage[] = [];
       stored.images.forEach((row, i) => {
