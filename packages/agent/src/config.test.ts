@@ -50,4 +50,52 @@ describe("parseAgentConfig", () => {
     expect(message).toMatch(/--interval: .*"soon"/);
     expect(message).toContain("--collector: must be host:port");
   });
+
+  it("names each bad label, and refuses an unknown log level or an overlong node name", () => {
+    const problems = (options: Parameters<typeof parseAgentConfig>[0]) => {
+      try {
+        parseAgentConfig(options);
+      } catch (error) {
+        return (error as Error).message.split("\n").slice(1);
+      }
+      return [];
+    };
+    expect(problems({ nodeName: "n1", nodeLabels: "zone=a,,bad, x=y=z ,tier=" })).toEqual([
+      '  --node-labels: "bad" is not a label (expected key=value)',
+      '  --node-labels: " x=y=z " is not a label (expected key=value)',
+    ]);
+    expect(parseAgentConfig({ nodeName: "n1", nodeLabels: "zone=a, tier=" }).nodeLabels).toEqual({
+      zone: "a",
+      tier: "",
+    });
+    expect(problems({ nodeName: "n1", logLevel: "trace" })).toEqual([
+      "  --log-level: must be one of debug, info, warn, error",
+    ]);
+    expect(problems({ nodeName: "a".repeat(254) })).toEqual([
+      "  --node-name: must be a Kubernetes node name (at most 253 characters)",
+    ]);
+    expect(problems({})).toEqual(["  --node-name: no node name: set --node-name, IMAGEDRIFT_NODE_NAME or NODE_NAME"]);
+    expect(problems({ nodeName: "n1", interval: "500ms" })).toEqual([
+      '  --interval: "500ms" is too short (at least 1s)',
+    ]);
+  });
+
+  it("wants --tls-cert with --tls-key, over --tls-ca", () => {
+    expect(() => parseAgentConfig({ nodeName: "n1", tlsKey: "/k" })).toThrow(
+      /--tls-cert: --tls-cert and --tls-key go together/,
+    );
+    expect(() => parseAgentConfig({ nodeName: "n1", tlsCert: "/c", tlsKey: "/k" })).toThrow(
+      /--tls-cert: a client certificate needs --tls-ca/,
+    );
+    expect(parseAgentConfig({ nodeName: "n1", tlsCert: "/c", tlsKey: "/k", tlsCa: "/ca" })).toMatchObject({
+      tlsCa: "/ca",
+      tlsCert: "/c",
+      tlsKey: "/k",
+    });
+  });
+
+  it("keeps only its own options (a subcommand's are not config)", () => {
+    const options = { nodeName: "n1", timeout: "10m", dryRun: true } as Parameters<typeof parseAgentConfig>[0];
+    expect(Object.keys(parseAgentConfig(options))).not.toContain("timeout");
+  });
 });

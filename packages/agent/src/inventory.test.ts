@@ -158,6 +158,34 @@ describe("assembleInventory", () => {
     });
   });
 
+  it("lists images, containers and pods in code-unit order, whatever the locale", () => {
+    const tagged = (c: string, tag: string) => image({ id: `sha256:${hex(c)}`, repoTags: [tag] });
+    // localeCompare puts "app-1:v1" first (':' before digits) and "Zed" after "app"; code units do neither.
+    const images = [tagged("1", "r.io/app-1:v1"), tagged("2", "r.io/app-10:v1"), tagged("3", "r.io/Zed:v1")];
+    const containers = ["c-b", "C-a", "c-a"].map((id) => container({ id, imageRef: `sha256:${hex("1")}` }));
+    const sandboxes = [sandbox("pod-b", "b"), sandbox("Pod-c", "c"), sandbox("pod-a", "a")];
+    const inv = assembleInventory("n1", snapshot({ images, containers, sandboxes }), new Date());
+    expect(inv.images.map((i) => i.repoTags[0])).toEqual(["r.io/Zed:v1", "r.io/app-10:v1", "r.io/app-1:v1"]);
+    expect(byId(inv, `sha256:${hex("1")}`).containers.map((c) => c.id)).toEqual(["C-a", "c-a", "c-b"]);
+    expect(inv.pods.map((p) => p.id)).toEqual(["Pod-c", "pod-a", "pod-b"]);
+  });
+
+  it("matches an image whose id is not a digest by that id, and by the name it normalises to", () => {
+    const odd = image({ id: "legacy", repoTags: [] });
+    const inv = assembleInventory(
+      "n1",
+      snapshot({
+        images: [odd],
+        containers: [
+          container({ id: "c1", imageRef: "legacy" }),
+          container({ id: "c2", image: { image: "docker.io/library/legacy:latest" } }),
+        ],
+      }),
+      new Date(),
+    );
+    expect(byId(inv, "legacy").containers.map((c) => c.id)).toEqual(["c1", "c2"]);
+  });
+
   it("ignores containers of images the runtime no longer lists", () => {
     const inv = assembleInventory(
       "n1",

@@ -1,19 +1,15 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import * as grpc from "@grpc/grpc-js";
-import { createLogger, type ErrorCode, type LogLevel, toImagedriftError } from "@imagedrift/core";
-import { CriClient } from "@imagedrift/cri";
-import { readTokenFile } from "@imagedrift/protocol";
+import { type ErrorCode, toImagedriftError } from "@imagedrift/core";
 import { Command, Option } from "commander";
 import { addPruneCommand } from "./cli/prune-command.js";
 import { addPullCommand } from "./cli/pull-command.js";
-import { CommandExecutor } from "./commands/executor.js";
-import { type AgentOptions, DEFAULT_CRI_ENDPOINT, parseAgentConfig } from "./config.js";
-import { startAgentHttp } from "./http-server.js";
-import { AgentMetrics } from "./metrics.js";
-import { CollectorReporter } from "./reporter.js";
-import { ScanLoop } from "./scan-loop.js";
-import { scanNode } from "./scanner.js";
+import type { AgentOptions } from "./config.js";
+import { DEFAULT_CRI_ENDPOINT } from "./cri-endpoint.js";
+
+// Only what every run needs is imported above. The config schema (zod), the CRI client (grpc-js) and the
+// daemon (prom-client, the collector protocol) are imported by the commands that use them: `--version` and
+// `--help` load none of it, `inventory`, `pull` and `prune` no metrics and no reporter.
 
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
   .version;
@@ -82,7 +78,8 @@ const program = new Command("imagedrift-agent")
   // commander exits 1 on a usage error (unknown option, missing value); usage errors exit 2, like bad values.
   .exitOverride((error) => process.exit(error.exitCode === 1 ? 2 : error.exitCode));
 
-function config(command: Command) {
+async function config(command: Command) {
+  const { parseAgentConfig } = await import("./config.js");
   const options = command.optsWithGlobals<AgentOptions>();
   return parseAgentConfig({ ...options, nodeName: options.nodeName || process.env.NODE_NAME || hostname() });
 }
@@ -91,7 +88,8 @@ program
   .command("inventory")
   .description("print this node's image inventory as JSON and exit")
   .action(async (_options: unknown, command: Command) => {
-    const cfg = config(command);
+    const cfg = await config(command);
+    const [{ CriClient }, { scanNode }] = await Promise.all([import("@imagedrift/cri"), import("./scanner.js")]);
     const cri = CriClient.connect({ endpoint: cfg.criEndpoint });
     try {
       const inventory = await scanNode(cri, cfg.nodeName);
@@ -102,78 +100,18 @@ program
   });
 
 /** The local node, for the one-shot commands that change it. */
-function localNode(command: Command) {
-  const cfg = config(command);
+async function localNode(command: Command) {
+  const cfg = await config(command);
+  const { CriClient } = await import("@imagedrift/cri");
   return { cri: CriClient.connect({ endpoint: cfg.criEndpoint }), node: cfg.nodeName };
 }
 addPullCommand(program, localNode);
 addPruneCommand(program, localNode);
 
 program.action(async (_options: unknown, command: Command) => {
-  const cfg = config(command);
-  const log = createLogger({
-    write: (line) => process.stderr.write(line),
-    level: cfg.logLevel as LogLevel,
-    fields: { component: "agent", node: cfg.nodeName },
-  });
-  const metrics = new AgentMetrics();
-  const cri = CriClient.connect({ endpoint: cfg.criEndpoint, observer: metrics.observeCriCall });
-  // After a pull or removal, rescan at once so that the collector sees the change.
-  const executor = new CommandExecutor({ cri, node: cfg.nodeName, log, onImagesChanged: () => void loop.scan() });
-  const reporter = cfg.collector
-    ? new CollectorReporter({
-        address: cfg.collector,
-        node: cfg.nodeName,
-        token: cfg.tokenFile ? readTokenFile(cfg.tokenFile) : null,
-        intervalMs: cfg.interval,
-        agentVersion: version,
-        labels: cfg.nodeLabels,
-        credentials: cfg.tlsCa
-          ? grpc.credentials.createSsl(
-              readFileSync(cfg.tlsCa),
-              cfg.tlsKey ? readFileSync(cfg.tlsKey) : null,
-              cfg.tlsCert ? readFileSync(cfg.tlsCert) : null,
-            )
-          : undefined,
-        log,
-        onCollectorMessage: executor.onCollectorMessage,
-        onConnectionChange: (connected) => metrics.recordCollectorConnection(connected),
-      })
-    : undefined;
-  const loop = new ScanLoop({
-    cri,
-    node: cfg.nodeName,
-    intervalMs: cfg.interval,
-    metrics,
-    log,
-    onInventory: (inventory) => reporter?.publish(inventory),
-  });
-  const http = await startAgentHttp({
-    ...cfg.listen,
-    registry: metrics.registry,
-    live: loop.live,
-    ready: loop.ready,
-  });
-  loop.start();
-  reporter?.start();
-  log.info("agent started", {
-    endpoint: cfg.criEndpoint,
-    listen: `${cfg.listen.host}:${http.port}`,
-    intervalMs: cfg.interval,
-    collector: cfg.collector ?? null,
-  });
-
-  const shutdown = async (signal: string) => {
-    log.info("stopping", { signal });
-    executor.shutdown();
-    reporter?.stop();
-    await loop.stop();
-    await new Promise((resolve) => http.server.close(resolve));
-    cri.close();
-    process.exit(0);
-  };
-  process.once("SIGTERM", () => void shutdown("SIGTERM"));
-  process.once("SIGINT", () => void shutdown("SIGINT"));
+  const cfg = await config(command);
+  const { runDaemon } = await import("./daemon.js");
+  await runDaemon(cfg, version);
 });
 
 program.parseAsync(process.argv).catch((thrown: unknown) => {

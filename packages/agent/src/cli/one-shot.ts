@@ -8,14 +8,16 @@
 import type { CommandResult, CommandSpec } from "@imagedrift/core";
 import { formatDuration, ImagedriftError, parseDuration, silentLogger, tryCatch } from "@imagedrift/core";
 import type { CriClient } from "@imagedrift/cri";
-import { Option } from "commander";
+import { type Command, Option } from "commander";
 import type { CommandContext } from "../commands/context.js";
-import { runCommand } from "../commands/executor.js";
 
 export interface OneShotTarget {
   cri: CriClient;
   node: string;
 }
+
+/** Connects to the local node's runtime; asynchronous so that the CRI client is loaded only by the commands that use it. */
+export type OneShotTargetFactory = (command: Command) => Promise<OneShotTarget>;
 
 /** Summary printed on stdout. */
 export interface OneShotSummary extends CommandResult {
@@ -37,6 +39,8 @@ export function durationFlag(flag: string, value: string): number {
 export async function runOneShot(target: OneShotTarget, spec: CommandSpec, timeout: number): Promise<number> {
   // An unreachable runtime fails here, before anything is done: exit 3 from main.
   await target.cri.version();
+  // Loaded here, not at startup: main.ts builds every command on each run, `--version` included.
+  const { runCommand } = await import("../commands/executor.js");
   const controller = new AbortController();
   const stop = () => controller.abort();
   const timer = setTimeout(() => controller.abort(), timeout);

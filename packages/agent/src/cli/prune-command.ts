@@ -8,7 +8,7 @@
  */
 import { type CommandSpec, ImagedriftError, type PrunePolicy } from "@imagedrift/core";
 import { type Command, Option } from "commander";
-import { collect, durationFlag, type OneShotTarget, runOneShot, timeoutOption } from "./one-shot.js";
+import { collect, durationFlag, type OneShotTargetFactory, runOneShot, timeoutOption } from "./one-shot.js";
 
 interface PruneOptions {
   policy: PrunePolicy["mode"];
@@ -59,7 +59,7 @@ export function pruneFlagsPolicy(options: PruneOptions): PrunePolicy {
   };
 }
 
-export function addPruneCommand(program: Command, target: (command: Command) => OneShotTarget): void {
+export function addPruneCommand(program: Command, target: OneShotTargetFactory): void {
   program
     .command("prune")
     .description(
@@ -102,7 +102,7 @@ export function addPruneCommand(program: Command, target: (command: Command) => 
     .action(async (options: PruneOptions, command: Command) => {
       const policy = pruneFlagsPolicy(options);
       const timeout = durationFlag("--timeout", options.timeout);
-      const { cri, node } = target(command);
+      const { cri, node } = await target(command);
       const spec: CommandSpec = {
         type: "prune",
         policy,

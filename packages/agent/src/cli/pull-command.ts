@@ -1,7 +1,7 @@
 /** `imagedrift-agent pull REF... [--expect-digest D] [--dry-run]`: pull onto this node and verify. */
 import { ImagedriftError, isDigest, normalizeImageRef } from "@imagedrift/core";
 import { type Command, Option } from "commander";
-import { durationFlag, type OneShotTarget, runOneShot, timeoutOption } from "./one-shot.js";
+import { durationFlag, type OneShotTargetFactory, runOneShot, timeoutOption } from "./one-shot.js";
 
 interface PullOptions {
   expectDigest?: string;
@@ -9,7 +9,7 @@ interface PullOptions {
   timeout: string;
 }
 
-export function addPullCommand(program: Command, target: (command: Command) => OneShotTarget): void {
+export function addPullCommand(program: Command, target: OneShotTargetFactory): void {
   program
     .command("pull")
     .description(
@@ -32,7 +32,7 @@ export function addPullCommand(program: Command, target: (command: Command) => O
       }
       const images = refs.map((ref) => ({ ref: normalizeImageRef(ref), expectedDigest: expected }));
       const timeout = durationFlag("--timeout", options.timeout);
-      const { cri, node } = target(command);
+      const { cri, node } = await target(command);
       try {
         process.exitCode = await runOneShot(
           { cri, node },

@@ -1,0 +1,84 @@
+import { readFileSync } from "node:fs";
+import * as grpc from "@grpc/grpc-js";
+import { createLogger, type LogLevel } from "@imagedrift/core";
+import { CriClient } from "@imagedrift/cri";
+import { readTokenFile } from "@imagedrift/protocol";
+import { CommandExecutor } from "./commands/executor.js";
+import type { AgentConfig } from "./config.js";
+import { startAgentHttp } from "./http-server.js";
+import { AgentMetrics } from "./metrics.js";
+import { CollectorReporter } from "./reporter.js";
+import { ScanLoop } from "./scan-loop.js";
+
+/**
+ * Wires and starts the daemon from a parsed config: scan loop, reporter,
+ * command executor, HTTP surface; stops them on SIGTERM or SIGINT. main.ts
+ * imports this module only when the daemon runs, so that `--version`,
+ * `--help` and the one-shot commands never load the reporter's gRPC client,
+ * prom-client or the collector protocol.
+ */
+export async function runDaemon(cfg: AgentConfig, version: string): Promise<void> {
+  const log = createLogger({
+    write: (line) => process.stderr.write(line),
+    level: cfg.logLevel as LogLevel,
+    fields: { component: "agent", node: cfg.nodeName },
+  });
+  const metrics = new AgentMetrics();
+  const cri = CriClient.connect({ endpoint: cfg.criEndpoint, observer: metrics.observeCriCall });
+  // After a pull or removal, rescan at once so that the collector sees the change.
+  const executor = new CommandExecutor({ cri, node: cfg.nodeName, log, onImagesChanged: () => void loop.scan() });
+  const reporter = cfg.collector
+    ? new CollectorReporter({
+        address: cfg.collector,
+        node: cfg.nodeName,
+        token: cfg.tokenFile ? readTokenFile(cfg.tokenFile) : null,
+        intervalMs: cfg.interval,
+        agentVersion: version,
+        labels: cfg.nodeLabels,
+        credentials: cfg.tlsCa
+          ? grpc.credentials.createSsl(
+              readFileSync(cfg.tlsCa),
+              cfg.tlsKey ? readFileSync(cfg.tlsKey) : null,
+              cfg.tlsCert ? readFileSync(cfg.tlsCert) : null,
+            )
+          : undefined,
+        log,
+        onCollectorMessage: executor.onCollectorMessage,
+        onConnectionChange: (connected) => metrics.recordCollectorConnection(connected),
+      })
+    : undefined;
+  const loop = new ScanLoop({
+    cri,
+    node: cfg.nodeName,
+    intervalMs: cfg.interval,
+    metrics,
+    log,
+    onInventory: (inventory) => reporter?.publish(inventory),
+  });
+  const http = await startAgentHttp({
+    ...cfg.listen,
+    registry: metrics.registry,
+    live: loop.live,
+    ready: loop.ready,
+  });
+  loop.start();
+  reporter?.start();
+  log.info("agent started", {
+    endpoint: cfg.criEndpoint,
+    listen: `${cfg.listen.host}:${http.port}`,
+    intervalMs: cfg.interval,
+    collector: cfg.collector ?? null,
+  });
+
+  const shutdown = async (signal: string) => {
+    log.info("stopping", { signal });
+    executor.shutdown();
+    reporter?.stop();
+    await loop.stop();
+    await new Promise((resolve) => http.server.close(resolve));
+    cri.close();
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+}
