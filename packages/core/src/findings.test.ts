@@ -543,3 +543,23 @@ describe("incremental use", () => {
     ]);
   });
 });
+
+describe("findings at cluster scale", () => {
+  it("leave the nodes to the refresh job past 20 of them, and list at most 100 of the containers using a tag", () => {
+    const nodes: Record<string, ImageSpec[]> = {};
+    for (let n = 0; n < 60; n++) {
+      const name = `node-${String(n).padStart(2, "0")}`;
+      const containers = [0, 1, 2].map((c) => running(`${name}-c${c}`, { pod: `web-${n}-${c}`, image: APP }));
+      nodes[name] = [n % 2 === 0 ? appAt(D1, containers) : appAt(D2, containers, OLD_ID)];
+    }
+    const finding = computeFindings(snapshot({ nodes, resolutions: { [APP]: found(D1) } })).find(
+      (f) => f.kind === "inconsistent-tag",
+    );
+    expect(finding?.nodes).toHaveLength(60);
+    expect(finding?.remedy).toBe(
+      `imagedrift refresh ${familiarRef(APP)}   # pulls it again on the 30 nodes whose digest differs`,
+    );
+    expect(finding?.pods).toHaveLength(100);
+    expect(finding?.message).toContain("180 containers run it.");
+  });
+});

@@ -16,6 +16,20 @@ interface DraftFields {
   users: readonly TagUser[];
 }
 
+/** A finding lists at most this many of the containers using its tag (its message counts them all). */
+export const MAX_LISTED_USERS = 100;
+
+/** Past this many nodes, a refresh remedy leaves the nodes to the refresh job, which picks those whose digest differs. */
+const MAX_LISTED_REFRESH_NODES = 20;
+
+/** `imagedrift refresh REF --nodes a,b`; without `--nodes` when there are many and the registry's digest is known. */
+function refreshCommand(familiar: string, nodes: readonly string[], view: TagView): string {
+  if (nodes.length > MAX_LISTED_REFRESH_NODES && view.registryDigest !== null) {
+    return `imagedrift refresh ${familiar}   # pulls it again on the ${nodes.length} nodes whose digest differs`;
+  }
+  return `imagedrift refresh ${familiar} --nodes ${nodes.join(",")}`;
+}
+
 function draft(kind: FindingKind, view: TagView, fields: DraftFields): FindingDraft {
   return {
     key: `${kind}:${view.reference}`,
@@ -27,7 +41,7 @@ function draft(kind: FindingKind, view: TagView, fields: DraftFields): FindingDr
     registryDigest: view.registryDigest,
     message: fields.message,
     remedy: fields.remedy,
-    pods: fields.users.map((user) => user.pod),
+    pods: fields.users.slice(0, MAX_LISTED_USERS).map((user) => user.pod),
   };
 }
 
@@ -82,7 +96,11 @@ export function inconsistentTag(view: TagView, snapshot: ClusterSnapshot): Findi
   const users = tagUsers(view.reference, nodes, snapshot).filter((u) => u.active);
   const digests = digestsOf(view.nodes);
   const differing = view.nodes.filter((h) => view.registryDigest === null || h.digest !== view.registryDigest);
-  const refresh = `imagedrift refresh ${familiar} --nodes ${differing.map((h) => h.node).join(",")}`;
+  const refresh = refreshCommand(
+    familiar,
+    differing.map((h) => h.node),
+    view,
+  );
   return draft("inconsistent-tag", view, {
     severity: users.length > 0 ? "critical" : "warning",
     nodes,
@@ -113,7 +131,7 @@ export function staleTag(view: TagView, snapshot: ClusterSnapshot): FindingDraft
       `${familiar} is out of date on ${countOf(nodes.length, "node")} (${listOf(nodes)}): ` +
       `${nodes.length === 1 ? "it holds" : "they hold"} ${digests.map(shortDigest).join(", ")}, ` +
       `the registry now has ${shortDigest(view.registryDigest ?? "")}. Pods started there with imagePullPolicy IfNotPresent get the old image.`,
-    remedy: `imagedrift refresh ${familiar} --nodes ${nodes.join(",")}`,
+    remedy: refreshCommand(familiar, nodes, view),
     users: tagUsers(view.reference, nodes, snapshot),
   });
 }
