@@ -150,7 +150,13 @@ describe("DriftService's incremental recompute", () => {
           resolutions: tags.all(),
         };
         expect(withoutTimes(drift.findings())).toEqual(withoutTimes(computeFindings(snapshot)));
-        expect(drift.tagViews).toEqual(computeTagViews(snapshot));
+        const views = computeTagViews(snapshot);
+        expect(drift.tagViews).toEqual(views);
+        for (const view of views) {
+          const distinct = new Set(view.nodes.map((h) => h.digest ?? h.imageId)).size;
+          const staleNodes = view.nodes.filter((h) => h.status === "stale").length;
+          expect(drift.tagSummary(view.reference)).toEqual({ status: view.status, distinct, staleNodes });
+        }
       };
 
       for (let step = 0; step < 60; step++) {

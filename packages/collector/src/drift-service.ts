@@ -414,15 +414,15 @@ export class DriftService {
   }
 
   /**
-   * Schedules a recompute, coalescing the changes that come before it. It waits as long as the
-   * last one took, so that a herd of reconnecting agents still leaves the event loop at least
-   * half its time for their messages.
+   * Schedules a recompute, coalescing the changes that come before it. It waits twice as long as
+   * the last one took, so that a herd of reconnecting agents still leaves the event loop at least
+   * two thirds of its time for their messages.
    */
   #markDirty(): void {
     this.#dirty ??= setTimeout(() => {
       this.#dirty = undefined;
       this.#refresh();
-    }, this.#recomputeMs);
+    }, 2 * this.#recomputeMs);
   }
 
   #sweepMissing(): void {
@@ -518,6 +518,13 @@ export class DriftService {
     // The first recompute also closes findings stored before that no longer hold.
     const touched = new Set<string>(this.#everythingDirty ? this.#o.findings.list().map((f) => f.key) : []);
     for (const tag of dirtyTags) {
+      // Most tags are the same everywhere and as the registry says: no view, no finding.
+      const quiet = this.#index.quietStatus(tag, this.#resolutions.get(tag));
+      if (quiet !== null) {
+        this.#summaries.set(tag, { status: quiet, distinct: 1, staleNodes: 0 });
+        this.#setDrafts(`t:${tag}`, [], touched);
+        continue;
+      }
       const view = this.tagView(tag);
       this.#summarize(tag, view);
       this.#setDrafts(`t:${tag}`, view === null ? [] : tagFindings(view, snapshot), touched);

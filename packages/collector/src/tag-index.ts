@@ -86,6 +86,26 @@ export class TagIndex {
     return this.#tags.has(tag);
   }
 
+  /**
+   * The status of a tag that cannot have a finding, without building its view:
+   * every node holds it at one digest (one candidate), and the registry agrees
+   * (`current`) or has not answered (`unresolved`). Null for any other tag.
+   */
+  quietStatus(tag: string, resolution: TagResolution | undefined): "current" | "unresolved" | null {
+    const entry = this.#tags.get(tag);
+    if (entry === undefined) return null;
+    let only = -1;
+    for (const index of entry.column) {
+      if (index < 0 || index === only) continue;
+      if (only >= 0) return null;
+      only = index;
+    }
+    const held = entry.holdings[only];
+    if (held === undefined || held.digest === null || held.repoDigests.length > 1) return null;
+    if (resolution === undefined || resolution.state === "pending" || resolution.state === "error") return "unresolved";
+    return resolution.state === "found" && resolution.digest === held.digest ? "current" : null;
+  }
+
   /** The tag across nodes (GET /api/v1/tags), computed now; null when no node holds it. */
   view(tag: string, resolution: TagResolution | undefined): TagView | null {
     const entry = this.#tags.get(tag);
