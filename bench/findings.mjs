@@ -1,8 +1,11 @@
 /**
  * findings: a full recompute of computeFindings at cluster scale (N nodes ×
  * 300 images, 300 tags shared by every node) against serialising the same
- * snapshot with JSON.stringify. The HTTP half (GET /api/v1/findings and
- * /api/v1/tags under 20 clients) runs on the loaded collector of ingest.mjs.
+ * snapshot with JSON.stringify; and the collector's own recompute (its
+ * DriftService over interned inventories): whole after a restart, and after
+ * one node's new inventory, against computeFindings on the same inventories.
+ * The HTTP half (GET /api/v1/findings and /api/v1/tags under 20 clients) runs
+ * on the loaded collector of ingest.mjs.
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +14,7 @@ import { runOk } from "./lib/procs.mjs";
 import { row } from "./lib/report.mjs";
 
 const CHILD = fileURLToPath(new URL("./lib/findings-child.mjs", import.meta.url));
+const RECOMPUTE_CHILD = fileURLToPath(new URL("./lib/recompute-child.mjs", import.meta.url));
 
 export async function findingsBench(ctx) {
   const count = ctx.nodes;
@@ -23,7 +27,41 @@ export async function findingsBench(ctx) {
   ctx.log(
     `  cold ${r.cold.map(fmtMs).join(", ")}; warm ${fmtMs(r.warm)}; JSON.stringify ${r.peer.map(fmtMs).join(", ")}`,
   );
+  ctx.log(`findings: the collector's recompute on ${count} nodes × 300 images (own process)`);
+  const c = JSON.parse(
+    (await runOk(process.execPath, [RECOMPUTE_CHILD, String(count)], { timeoutMs: 3_600_000 })).stdout
+      .trim()
+      .split("\n")
+      .pop(),
+  );
+  ctx.log(
+    `  restart ${c.restart.map(fmtMs).join(", ")}; one node ${c.oneNode.map(fmtMs).join(", ")}; computeFindings ${c.peer.map(fmtMs).join(", ")}`,
+  );
+  const peerNote = `computeFindings (core) on the same ${count} interned inventories: ${c.peer.map((x) => x.toFixed(0)).join(", ")} ms.`;
   return [
+    row({
+      name: `findings: collector full recompute after a restart, ${count} nodes x 300 images`,
+      value: median(c.restart),
+      unit: "ms",
+      peer: "computeFindings from scratch on the same inventories and resolutions",
+      peerValue: median(c.peer),
+      target: "value <= 500",
+      notes:
+        `median of ${c.restart.length} restarts (${c.restart.map((x) => x.toFixed(0)).join(", ")} ms): a new DriftService over the ` +
+        `stores, building its tag index and recomputing every tag and node (built collector, SQLite file). ${peerNote} ` +
+        `${c.findings} findings; heap after ${c.heapMiB.toFixed(0)} MiB.`,
+    }),
+    row({
+      name: `findings: collector recompute after one node's inventory, ${count} nodes`,
+      value: median(c.oneNode),
+      unit: "ms",
+      peer: "computeFindings from scratch on the same inventories and resolutions",
+      peerValue: median(c.peer),
+      target: null,
+      notes:
+        `median of ${c.oneNode.length} (${c.oneNode.map((x) => x.toFixed(0)).join(", ")} ms): storing one node's new inventory ` +
+        `(30 drifting tags moved) and the incremental recompute that follows, as each agent report does. ${peerNote}`,
+    }),
     row({
       name: `findings: computeFindings, ${count} nodes x 300 images (cold)`,
       value: median(r.cold),
