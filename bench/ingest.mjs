@@ -118,7 +118,10 @@ function metric(text, name) {
   return sum;
 }
 
-/** Waits until the collector has resolved every tag and its CPU has calmed (or `capMs` passed); returns ms waited. */
+/**
+ * Waits until the collector has resolved every tag, its CPU has calmed and no findings recompute has run
+ * for 10 s (or `capMs` passed); returns ms waited.
+ */
 async function settle({ collector, tagCount, capMs, log }) {
   const t0 = performance.now();
   const db = new Database(collector.db, { readonly: true, fileMustExist: true });
@@ -131,10 +134,19 @@ async function settle({ collector, tagCount, capMs, log }) {
   } finally {
     db.close();
   }
+  // Resolutions make findings recompute once more, after a delay: calm means no recompute for 10 s, too.
+  let recomputes = -1;
+  let stableSince = performance.now();
   while (performance.now() - t0 < capMs) {
     const share = await cpuShare(collector.pid, 2_000);
-    if (share < 0.3) break;
-    log(`  collector still busy (${(share * 100).toFixed(0)} % of a core)`);
+    const text = await (await fetch(`${collector.url}/metrics`, { signal: AbortSignal.timeout(60_000) })).text();
+    const count = metric(text, "imagedrift_findings_recompute_duration_seconds_count");
+    if (count !== recomputes) {
+      recomputes = count;
+      stableSince = performance.now();
+    }
+    if (share < 0.3 && performance.now() - stableSince >= 10_000) break;
+    log(`  collector still busy (${(share * 100).toFixed(0)} % of a core, ${count} recomputes so far)`);
   }
   return performance.now() - t0;
 }

@@ -30,6 +30,8 @@ export class TagIndex {
   #capacity = 64;
   readonly #tags = new Map<string, TagColumn>();
   #sorted: string[] | undefined;
+  /** Node ids in node name order: views come out sorted, so the engine does not sort them again. */
+  #byName: number[] | undefined;
 
   /** Applies a node's new holders for the tags that changed on it. */
   update(node: string, holders: ReadonlyMap<string, TagHolding>, changedTags: Iterable<string>): void {
@@ -73,6 +75,7 @@ export class TagIndex {
     this.#sorted = undefined;
     this.#ids.delete(node);
     this.#names[id] = "";
+    this.#byName = undefined;
     this.#free.push(id);
   }
 
@@ -112,7 +115,12 @@ export class TagIndex {
     if (entry === undefined) return null;
     const holders: TagHolderInput[] = [];
     const { column, holdings } = entry;
-    for (let id = 0; id < column.length; id++) {
+    this.#byName ??= [...this.#ids.values()].sort((a, b) => {
+      const x = this.#names[a] ?? "";
+      const y = this.#names[b] ?? "";
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
+    for (const id of this.#byName) {
       const index = column[id] ?? -1;
       if (index < 0) continue;
       const held = holdings[index];
@@ -133,6 +141,7 @@ export class TagIndex {
     id = this.#free.pop() ?? this.#names.length;
     this.#ids.set(node, id);
     this.#names[id] = node;
+    this.#byName = undefined;
     if (id >= this.#capacity) this.#grow(id + 1);
     return id;
   }
