@@ -26,7 +26,7 @@ export async function runDaemon(cfg: AgentConfig, version: string): Promise<void
   const metrics = new AgentMetrics();
   const cri = CriClient.connect({ endpoint: cfg.criEndpoint, observer: metrics.observeCriCall });
   // After a pull or removal, rescan at once so that the collector sees the change.
-  const executor = new CommandExecutor({ cri, node: cfg.nodeName, log, onImagesChanged: () => void loop.scan() });
+  const executor = new CommandExecutor({ cri, node: cfg.nodeName, log, onImagesChanged: () => void loop.rescan() });
   const reporter = cfg.collector
     ? new CollectorReporter({
         address: cfg.collector,

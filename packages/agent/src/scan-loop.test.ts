@@ -33,3 +33,39 @@ describe("ScanLoop health", () => {
     expect(loop.live()).toMatch(/^unhealthy: every scan for 61s failed/);
   });
 });
+
+describe("ScanLoop.rescan", () => {
+  it("follows a scan under way with one more (shared by the calls made meanwhile), and scans at once when idle", async () => {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const calls = new Map<string, number>();
+    const runtime = new Proxy({ endpoint: "unix:///slow.sock" } as unknown as CriClient, {
+      get: (target, key) =>
+        key === "endpoint"
+          ? (target as { endpoint: string }).endpoint
+          : () => {
+              calls.set(String(key), (calls.get(String(key)) ?? 0) + 1);
+              return gate.then(() => Promise.reject(new Error("connect ENOENT")));
+            },
+    });
+    const loop = new ScanLoop({
+      cri: runtime,
+      node: "n1",
+      intervalMs: 10_000,
+      metrics: new AgentMetrics({ processMetrics: false }),
+      log: silentLogger,
+    });
+    const scans = () => Math.max(0, ...calls.values());
+    const first = loop.scan();
+    expect(scans()).toBe(1);
+    const again = [loop.rescan(), loop.rescan(), loop.rescan()];
+    release();
+    await first;
+    await Promise.all(again);
+    expect(scans()).toBe(2);
+    await loop.rescan();
+    expect(scans()).toBe(3);
+  });
+});

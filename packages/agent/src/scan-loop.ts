@@ -22,6 +22,8 @@ export class ScanLoop {
   readonly #options: ScanLoopOptions;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
+  /** The scan promised by rescan() after the one under way. */
+  #again: Promise<void> | undefined;
   #stopped = false;
   #latest: NodeInventory | null = null;
   #lastSuccessAt = 0;
@@ -48,6 +50,20 @@ export class ScanLoop {
       this.#running = undefined;
     });
     return this.#running;
+  }
+
+  /**
+   * A scan that starts after this call: a scan already under way may have
+   * listed the images before a change (a pull that just ended), so it is
+   * followed by one more. Calls during the same scan share that one.
+   */
+  rescan(): Promise<void> {
+    if (this.#running === undefined) return this.scan();
+    this.#again ??= this.#running.then(() => {
+      this.#again = undefined;
+      return this.scan();
+    });
+    return this.#again;
   }
 
   async stop(): Promise<void> {
