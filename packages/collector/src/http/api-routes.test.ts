@@ -1,65 +1,44 @@
 import { gunzipSync } from "node:zlib";
-import { type NodeImage, silentLogger, type TagView } from "@imagedrift/core";
+import type { NodeImage, TagView } from "@imagedrift/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { DriftService } from "../drift-service.js";
-import { CollectorMetrics } from "../metrics.js";
-import { FindingStore, NodeStore, openDatabase, TagStore } from "../store/index.js";
 import { TAGS_PAGE_HOLDINGS } from "./api-routes.js";
-import { createHttpServer } from "./server.js";
+import { driftOnStores, httpServer } from "./collector.fake.js";
 
 const hex = (n: number) => n.toString(16).padStart(64, "0");
 
 /** `nodes` nodes, each holding `tags` tags; one tag in three at another digest on odd nodes. */
 function collector(nodeCount: number, tagCount: number) {
-  const db = openDatabase(":memory:");
-  const nodes = new NodeStore(db);
-  const now = new Date();
-  for (let n = 0; n < nodeCount; n++) {
-    const name = `node-${String(n).padStart(4, "0")}`;
-    nodes.hello(name, { agentVersion: "0.1.0", intervalMs: 60_000, labels: {} }, now);
-    const images = Array.from({ length: tagCount }, (_, t): NodeImage => {
-      const drifted = t % 3 === 0 && n % 2 === 1;
-      return {
-        id: `sha256:${hex(t * 2 + Number(drifted))}`,
-        repoTags: [`reg.example/app-${String(t).padStart(3, "0")}:1`],
-        repoDigests: [`reg.example/app-${String(t).padStart(3, "0")}@sha256:${hex(1000 + t * 2 + Number(drifted))}`],
-        size: 1,
-        pinned: false,
-        sandbox: false,
-        inUse: false,
-        containers: [],
+  const stores = driftOnStores((nodes) => {
+    const now = new Date();
+    for (let n = 0; n < nodeCount; n++) {
+      const name = `node-${String(n).padStart(4, "0")}`;
+      nodes.hello(name, { agentVersion: "0.1.0", intervalMs: 60_000, labels: {} }, now);
+      const images = Array.from({ length: tagCount }, (_, t): NodeImage => {
+        const drifted = t % 3 === 0 && n % 2 === 1;
+        return {
+          id: `sha256:${hex(t * 2 + Number(drifted))}`,
+          repoTags: [`reg.example/app-${String(t).padStart(3, "0")}:1`],
+          repoDigests: [`reg.example/app-${String(t).padStart(3, "0")}@sha256:${hex(1000 + t * 2 + Number(drifted))}`],
+          size: 1,
+          pinned: false,
+          sandbox: false,
+          inUse: false,
+          containers: [],
+        };
+      });
+      const inventory = {
+        node: name,
+        runtime: { name: "containerd", version: "2", apiVersion: "v1" },
+        scannedAt: now.toISOString(),
+        images,
+        pods: [],
+        imageFs: { mountpoint: "/", usedBytes: 1, inodesUsed: null },
       };
-    });
-    const inventory = {
-      node: name,
-      runtime: { name: "containerd", version: "2", apiVersion: "v1" },
-      scannedAt: now.toISOString(),
-      images,
-      pods: [],
-      imageFs: { mountpoint: "/", usedBytes: 1, inodesUsed: null },
-    };
-    nodes.save(inventory, "h", now);
-  }
-  const metrics = new CollectorMetrics({ processMetrics: false });
-  const drift = new DriftService({
-    nodes,
-    tags: new TagStore(db),
-    findings: new FindingStore(db),
-    resolver: { resolve: async () => new Map() },
-    metrics,
-    log: silentLogger,
-    resolveIntervalMs: 60_000,
+      nodes.save(inventory, "h", now);
+    }
   });
-  const app = createHttpServer({
-    drift,
-    nodes,
-    connectedNodes: () => [],
-    token: null,
-    protectReads: false,
-    registry: metrics.registry,
-    ready: () => null,
-    log: silentLogger,
-  });
+  const { drift } = stores;
+  const app = httpServer(stores);
   cleanups.push(() => app.close());
   return { app, drift };
 }

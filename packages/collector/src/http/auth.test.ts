@@ -1,39 +1,16 @@
-import { silentLogger } from "@imagedrift/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { DriftService } from "../drift-service.js";
-import { CollectorMetrics } from "../metrics.js";
-import { FindingStore, NodeStore, openDatabase, TagStore } from "../store/index.js";
-import { createHttpServer, type HttpServerOptions } from "./server.js";
+import { driftOnStores, httpServer } from "./collector.fake.js";
+import type { HttpServerOptions } from "./server.js";
 
 const TOKEN = "main-8c1d";
 const READ = "read-40ab";
 
 /** The HTTP server on a real in-memory store with one node, without jobs. */
 function server(options: Partial<HttpServerOptions>) {
-  const db = openDatabase(":memory:");
-  const nodes = new NodeStore(db);
-  nodes.hello("n1", { agentVersion: "0.1.0", intervalMs: 60_000, labels: {} }, new Date());
-  const metrics = new CollectorMetrics({ processMetrics: false });
-  const drift = new DriftService({
-    nodes,
-    tags: new TagStore(db),
-    findings: new FindingStore(db),
-    resolver: { resolve: async () => new Map() },
-    metrics,
-    log: silentLogger,
-    resolveIntervalMs: 60_000,
-  });
-  const app = createHttpServer({
-    drift,
-    nodes,
-    connectedNodes: () => [],
-    token: null,
-    protectReads: false,
-    registry: metrics.registry,
-    ready: () => null,
-    log: silentLogger,
-    ...options,
-  });
+  const stores = driftOnStores((nodes) =>
+    nodes.hello("n1", { agentVersion: "0.1.0", intervalMs: 60_000, labels: {} }, new Date()),
+  );
+  const app = httpServer(stores, options);
   apps.push(app);
   return app;
 }

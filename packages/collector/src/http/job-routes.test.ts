@@ -1,16 +1,6 @@
 import { type NodeImage, silentLogger } from "@imagedrift/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { DriftService } from "../drift-service.js";
-import { FakeAgentSessions } from "../jobs/agent-sessions.fake.js";
-import { clusterFacts } from "../jobs/cluster-facts.js";
-import { commandPreparer } from "../jobs/command-preparer.js";
-import { JobRunner } from "../jobs/job-runner.js";
-import { JobStore } from "../jobs/job-store.js";
-import { CollectorMetrics } from "../metrics.js";
-import { FakeClock } from "../registry/clock.fake.js";
-import { emptyRegistriesConfig } from "../registry/registry-host.js";
-import { FindingStore, NodeStore, openDatabase, TagStore } from "../store/index.js";
-import { createHttpServer } from "./server.js";
+import { driftOnStores, httpServer, jobsOnStores } from "./collector.fake.js";
 
 const TOKEN = "t0ken";
 const image: NodeImage = {
@@ -26,57 +16,27 @@ const image: NodeImage = {
 
 /** A collector HTTP server on a real in-memory store, with fake agents (a test double) answering commands. */
 function collector(options: { token?: string | null; labels?: Record<string, string> } = {}) {
-  const db = openDatabase(":memory:");
-  const nodes = new NodeStore(db);
-  const tags = new TagStore(db);
   const now = new Date();
-  for (const name of ["n1", "n2"]) {
-    nodes.hello(name, { agentVersion: "0.1.0", intervalMs: 60_000, labels: options.labels ?? {} }, now);
-    nodes.save(
-      {
-        node: name,
-        runtime: { name: "containerd", version: "2", apiVersion: "v1" },
-        scannedAt: now.toISOString(),
-        images: [image],
-        pods: [],
-        imageFs: { mountpoint: "/", usedBytes: 1, inodesUsed: null },
-      },
-      "h",
-      now,
-    );
-  }
-  const metrics = new CollectorMetrics({ processMetrics: false });
-  const drift = new DriftService({
-    nodes,
-    tags,
-    findings: new FindingStore(db),
-    resolver: { resolve: async () => new Map() },
-    metrics,
-    log: silentLogger,
-    resolveIntervalMs: 60_000,
+  const stores = driftOnStores((nodes) => {
+    for (const name of ["n1", "n2"]) {
+      nodes.hello(name, { agentVersion: "0.1.0", intervalMs: 60_000, labels: options.labels ?? {} }, now);
+      nodes.save(
+        {
+          node: name,
+          runtime: { name: "containerd", version: "2", apiVersion: "v1" },
+          scannedAt: now.toISOString(),
+          images: [image],
+          pods: [],
+          imageFs: { mountpoint: "/", usedBytes: 1, inodesUsed: null },
+        },
+        "h",
+        now,
+      );
+    }
   });
-  const store = new JobStore(db);
-  const cluster = clusterFacts({ drift, nodes, tags });
-  const agents = new FakeAgentSessions();
-  const runner = new JobRunner({
-    store,
-    cluster,
-    sessions: agents,
-    prepare: commandPreparer({ cluster, registries: emptyRegistriesConfig, recentJobs: () => store.active() }),
-    jobsCounter: metrics.jobs,
-    log: silentLogger,
-    clock: new FakeClock(),
-  });
-  agents.deliver = (node, update) => runner.commandUpdate(node, update);
-  const app = createHttpServer({
-    drift,
-    nodes,
-    connectedNodes: () => [],
+  const { store, agents, runner } = jobsOnStores(stores);
+  const app = httpServer(stores, {
     token: options.token === undefined ? TOKEN : options.token,
-    protectReads: false,
-    registry: metrics.registry,
-    ready: () => null,
-    log: silentLogger,
     jobs: runner,
   });
   cleanups.push(

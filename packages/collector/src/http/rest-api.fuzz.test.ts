@@ -25,7 +25,7 @@ import { CollectorMetrics } from "../metrics.js";
 import { FakeClock } from "../registry/clock.fake.js";
 import { emptyRegistriesConfig } from "../registry/registry-host.js";
 import { FindingStore, NodeStore, openDatabase, TagStore } from "../store/index.js";
-import { createHttpServer } from "./server.js";
+import { driftOnStores, httpServer, jobsOnStores } from "./collector.fake.js";
 
 const TOKEN = "main-token-3f9a0c";
 const READ_TOKEN = "read-token-77c1e2";
@@ -99,50 +99,22 @@ interface World {
 
 /** Two reporting nodes, their findings and one finished job, served with a main and a read token. */
 async function world(): Promise<World> {
-  const db = openDatabase(":memory:");
-  const nodes = new NodeStore(db);
-  const tags = new TagStore(db);
-  for (const name of ["n1", "n2"]) {
-    nodes.hello(name, { agentVersion: "0.1.0", intervalMs: 60_000, labels: {} }, new Date());
-    const inventory = inventoryOf(name);
-    nodes.save(inventory, inventoryHash(inventory), new Date());
-  }
-  const metrics = new CollectorMetrics({ processMetrics: false });
-  const drift = new DriftService({
-    nodes,
-    tags,
-    findings: new FindingStore(db),
-    resolver: { resolve: async () => new Map() },
-    metrics,
-    log: silentLogger,
-    resolveIntervalMs: 60_000,
+  const stores = driftOnStores((nodes) => {
+    for (const name of ["n1", "n2"]) {
+      nodes.hello(name, { agentVersion: "0.1.0", intervalMs: 60_000, labels: {} }, new Date());
+      const inventory = inventoryOf(name);
+      nodes.save(inventory, inventoryHash(inventory), new Date());
+    }
   });
-  const store = new JobStore(db);
-  const cluster = clusterFacts({ drift, nodes, tags });
-  const agents = new FakeAgentSessions();
-  const runner = new JobRunner({
-    store,
-    cluster,
-    sessions: agents,
-    prepare: commandPreparer({ cluster, registries: emptyRegistriesConfig, recentJobs: () => store.active() }),
-    jobsCounter: metrics.jobs,
-    log: silentLogger,
-    clock: new FakeClock(),
-  });
-  agents.deliver = (node, update) => runner.commandUpdate(node, update);
+  const { db, drift } = stores;
+  const { agents, runner } = jobsOnStores(stores);
   agents.connect("n1");
   agents.connect("n2");
-  const app = createHttpServer({
-    drift,
-    nodes,
+  const app = httpServer(stores, {
     connectedNodes: () => ["n1"],
     token: TOKEN,
     readToken: READ_TOKEN,
-    protectReads: false,
     rateLimit: null,
-    registry: metrics.registry,
-    ready: () => null,
-    log: silentLogger,
     jobs: runner,
     resolveTags: (refs) => drift.resolveTags(refs),
   });
