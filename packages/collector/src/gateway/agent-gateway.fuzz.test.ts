@@ -25,6 +25,7 @@ import type { Database } from "better-sqlite3";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DriftService } from "../drift-service.js";
+import { FuzzRuns } from "../fuzz-runs.fake.js";
 import { clusterFacts, commandPreparer, JobRunner, JobStore } from "../jobs/index.js";
 import { CollectorMetrics } from "../metrics.js";
 import { emptyRegistriesConfig } from "../registry/registry-host.js";
@@ -118,8 +119,7 @@ let client: grpc.Client & { Connect: (metadata: grpc.Metadata) => AgentStream };
 let n1: AgentStream;
 const received: CollectorMessage[] = [];
 const tap = new LogTap();
-const ran: Record<string, number> = {};
-const started = performance.now();
+const runs = new FuzzRuns();
 let changes: () => number;
 let before: Record<string, string[]>;
 let runner: JobRunner;
@@ -197,32 +197,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const total = Object.values(ran).reduce((a, b) => a + b, 0);
-  const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  console.log(`gRPC fuzz: ${total} cases in ${seconds}s ${JSON.stringify(ran)}`);
+  console.log(runs.summary("gRPC fuzz"));
   n1?.end();
   client?.close();
   await runner?.stop();
   await gateway?.close();
 });
-
-async function check<T>(
-  name: string,
-  arbitrary: fc.Arbitrary<T>,
-  numRuns: number,
-  seed: number,
-  run: (value: T) => Promise<void>,
-) {
-  let count = 0;
-  await fc.assert(
-    fc.asyncProperty(arbitrary, async (value) => {
-      count++;
-      await run(value);
-    }),
-    { numRuns, seed, endOnFailure: true },
-  );
-  ran[name] = (ran[name] ?? 0) + count;
-}
 
 type Defect = { wire: WireInventory; expect: string };
 const base = fc.integer({ min: 1, max: 4 }).map((n) => toWireInventory(inventory(n), `sha256:${hex(99)}`));
@@ -355,7 +335,7 @@ const defective: fc.Arbitrary<Defect> = fc.oneof(
 
 describe("inventories from the wire", () => {
   it("a bad inventory is rejected naming its path; the stored one stays; the stream stays up", SLOW, async () => {
-    await check("inventories", defective, 2000, 0x9e7a01, async ({ wire, expect: path }) => {
+    await runs.check("inventories", defective, 2000, 0x9e7a01, async ({ wire, expect: path }) => {
       const n = changes();
       const rejected = tap.next("agent message rejected", path);
       n1.write({ body: "inventory", inventory: wire });
@@ -424,7 +404,7 @@ describe("bytes that are not (quite) an AgentMessage", () => {
         maxLength: 3,
       },
     );
-    await check("raw-bytes", frames, 1500, 0x9e7a02, async (bytes) => {
+    await runs.check("raw-bytes", frames, 1500, 0x9e7a02, async (bytes) => {
       const n = changes();
       const status = await rawStream("raw", bytes);
       expect(OK_STATUSES, `${status.code} ${status.details}`).toContain(status.code);
@@ -450,7 +430,7 @@ describe("who may connect", () => {
         code: fc.constant(grpc.status.INVALID_ARGUMENT),
       }),
     );
-    await check("metadata", who, 500, 0x9e7a03, async ({ node, token, code }) => {
+    await runs.check("metadata", who, 500, 0x9e7a03, async ({ node, token, code }) => {
       const n = changes();
       const status = await rawStream(node.trim() === node ? node : node.trim(), [], token);
       expect(status.code, status.details).toBe(code);
@@ -486,7 +466,7 @@ describe("who may connect", () => {
         .filter((v) => !/^[-A-Za-z0-9_.]{0,63}$/.test(v))
         .map((value) => ({ hello: { ...good, labels: { zone: value } }, says: "is not a label value" })),
     );
-    await check("hellos", hello, 500, 0x9e7a04, async ({ hello: h, says }) => {
+    await runs.check("hellos", hello, 500, 0x9e7a04, async ({ hello: h, says }) => {
       const n = changes();
       const status = await rawStream("h1", [serialize({ body: "hello", hello: h })]);
       expect(status.code, status.details).toBe(grpc.status.INVALID_ARGUMENT);

@@ -15,6 +15,7 @@ import fc from "fast-check";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DriftService } from "../drift-service.js";
+import { FuzzRuns } from "../fuzz-runs.fake.js";
 import { FakeAgentSessions } from "../jobs/agent-sessions.fake.js";
 import { clusterFacts } from "../jobs/cluster-facts.js";
 import { commandPreparer } from "../jobs/command-preparer.js";
@@ -137,8 +138,7 @@ const cleanups: (() => Promise<unknown>)[] = [];
 let w: World;
 let before: Record<string, string[]>;
 /** Cases run per property, printed at the end (CI logs show the count). */
-const ran: Record<string, number> = {};
-const started = performance.now();
+const runs = new FuzzRuns();
 
 beforeAll(async () => {
   w = await world();
@@ -147,30 +147,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   expect(snapshot(w.db), "no table changed across every case").toEqual(before);
-  const total = Object.values(ran).reduce((a, b) => a + b, 0);
-  const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  console.log(`REST fuzz: ${total} cases in ${seconds}s ${JSON.stringify(ran)}`);
+  console.log(runs.summary("REST fuzz"));
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
-
-/** Runs a property with a fixed seed and counts its cases. */
-async function check<T>(
-  name: string,
-  arbitrary: fc.Arbitrary<T>,
-  numRuns: number,
-  seed: number,
-  run: (value: T) => Promise<void>,
-) {
-  let count = 0;
-  await fc.assert(
-    fc.asyncProperty(arbitrary, async (value) => {
-      count++;
-      await run(value);
-    }),
-    { numRuns, seed, endOnFailure: true },
-  );
-  ran[name] = (ran[name] ?? 0) + count;
-}
 
 /** A 4xx in the API's error shape, with a message; and not a row changed. */
 function expectRefused(
@@ -310,7 +289,7 @@ const defective: fc.Arbitrary<Case> = fc.oneof(
 
 describe("POST /api/v1/jobs with bad bodies", () => {
   it("a request with one defect → 400 naming it; no row changes", SLOW, async () => {
-    await check("job-defects", defective, 3000, 0x5eed01, async (c) => {
+    await runs.check("job-defects", defective, 3000, 0x5eed01, async (c) => {
       const n = w.changes();
 
       const res = await w.app.inject({
@@ -333,7 +312,7 @@ describe("POST /api/v1/jobs with bad bodies", () => {
         return true;
       }
     });
-    await check("job-json", notAValidRequest, 1500, 0x5eed02, async (body) => {
+    await runs.check("job-json", notAValidRequest, 1500, 0x5eed02, async (body) => {
       const n = w.changes();
       const res = await w.app.inject({
         method: "POST",
@@ -366,7 +345,7 @@ describe("POST /api/v1/jobs with bad bodies", () => {
       fc.integer({ min: 1, max: 5000 }).map((depth) => `${"[".repeat(depth)}${"]".repeat(depth)}`),
       fc.integer({ min: 1, max: 5000 }).map((depth) => `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`),
     );
-    await check("job-bytes", fc.tuple(contentType, body), 1500, 0x5eed03, async ([type, payload]) => {
+    await runs.check("job-bytes", fc.tuple(contentType, body), 1500, 0x5eed03, async ([type, payload]) => {
       const n = w.changes();
       const res = await w.app.inject({
         method: "POST",
@@ -427,7 +406,7 @@ describe("any request line and token", () => {
   );
 
   it("4xx or a 2xx read, never 5xx; no data without a token; no row changes", SLOW, async () => {
-    await check("requests", fc.tuple(method, path, token), 3500, 0x5eed04, async ([m, url, authorization]) => {
+    await runs.check("requests", fc.tuple(method, path, token), 3500, 0x5eed04, async ([m, url, authorization]) => {
       const n = w.changes();
       const res = await w.app.inject({
         method: m as "GET",
@@ -476,7 +455,7 @@ describe("any request line and token", () => {
         .filter((t) => !/^bearer /i.test(t))
         .map((t) => ({ header: t, status: 401, says: 'must be "Bearer <token>"' })),
     );
-    await check("access", fc.tuple(mutation, presented), 1000, 0x5eed05, async ([req, who]) => {
+    await runs.check("access", fc.tuple(mutation, presented), 1000, 0x5eed05, async ([req, who]) => {
       const n = w.changes();
       const res = await w.app.inject({
         ...req,
@@ -527,7 +506,7 @@ describe("bodies over the limit", () => {
       fc.integer({ min: BODY_LIMIT - 16, max: BODY_LIMIT + 16 }),
       fc.integer({ min: BODY_LIMIT + 1, max: 4 * BODY_LIMIT }),
     );
-    await check("body-limit", sizes, 40, 0x5eed06, async (size) => {
+    await runs.check("body-limit", sizes, 40, 0x5eed06, async (size) => {
       const n = w.changes();
       const payload = `{"type":"prepull","images":["${"a".repeat(Math.max(0, size - 31))}"]}`;
       const res = await w.app.inject({
