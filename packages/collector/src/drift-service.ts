@@ -191,7 +191,7 @@ export class DriftService {
     this.#index.update(node, result.holders, result.changedTags);
     for (const tag of result.changedTags) this.#dirtyTags.add(tag);
     for (const tag of wantedBefore) this.#dirtyTags.add(tag);
-    for (const tag of this.#o.nodes.wantedTags(node, result.holders)) this.#dirtyTags.add(tag);
+    for (const tag of this.#o.nodes.wantedTags(node)) this.#dirtyTags.add(tag);
     this.#dirtyNodes.add(node);
     if (result.changedTags.length > 0) this.#tagsVersion += 1;
     end();
@@ -214,7 +214,7 @@ export class DriftService {
   removeNode(node: string, reason: string): void {
     if (this.#o.nodes.get(node) === undefined && this.#o.nodes.inventory(node) === undefined) return;
     const holders = this.#o.nodes.holders(node);
-    for (const tag of this.#o.nodes.wantedTags(node, holders)) this.#dirtyTags.add(tag);
+    for (const tag of this.#o.nodes.wantedTags(node)) this.#dirtyTags.add(tag);
     this.#o.nodes.remove(node);
     this.#index.update(node, new Map(), holders.keys());
     this.#index.release(node);

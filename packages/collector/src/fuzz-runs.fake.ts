@@ -1,3 +1,4 @@
+import type { Database } from "better-sqlite3";
 import fc from "fast-check";
 
 /** Runs seeded properties and counts their cases, for the fuzz suites' closing line. */
@@ -30,4 +31,18 @@ export class FuzzRuns {
     const seconds = ((performance.now() - this.#started) / 1000).toFixed(1);
     return `${label}: ${total} cases in ${seconds}s ${JSON.stringify(this.#ran)}`;
   }
+}
+
+/** Every table's rows, each row as JSON, sorted: what "nothing changed" is checked against. */
+export function tableRows(db: Database): Record<string, string[]> {
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .pluck()
+    .all() as string[];
+  return Object.fromEntries(
+    tables.map((t) => [
+      t,
+      (db.prepare(`SELECT * FROM "${t}"`).all() as unknown[]).map((row) => JSON.stringify(row)).sort(),
+    ]),
+  );
 }

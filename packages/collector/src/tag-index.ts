@@ -85,10 +85,6 @@ export class TagIndex {
     return this.#sorted;
   }
 
-  has(tag: string): boolean {
-    return this.#tags.has(tag);
-  }
-
   /**
    * The status of a tag that cannot have a finding, without building its view:
    * every node holds it at one digest (one candidate), and the registry agrees

@@ -12,4 +12,5 @@ export * from "./mixed-replicas.js";
 export * from "./prune-plan.js";
 export * from "./pull-policy-risk.js";
 export * from "./tag-view.js";
+export { heldTagsOf, wantedTags } from "./wanted-tags.js";
 export * from "./workload-pods.js";

@@ -1,7 +1,7 @@
 /**
  * Which tags a container "wants": the tags whose movement makes the container
- * out of date (`running-stale`) and that count as in use. Internal to the
- * findings engine (not re-exported).
+ * out of date (`running-stale`) and that count as in use. The collector also
+ * asks it which tags' findings a node's containers touch.
  */
 import { hasRepoDigest, isImageId, parsedReference, parsedTag, type TagName } from "./image-names.js";
 import type { ImageContainer, NodeImage, NodeInventory } from "./inventory.js";

@@ -15,7 +15,7 @@ import fc from "fast-check";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DriftService } from "../drift-service.js";
-import { FuzzRuns } from "../fuzz-runs.fake.js";
+import { FuzzRuns, tableRows } from "../fuzz-runs.fake.js";
 import { FakeAgentSessions } from "../jobs/agent-sessions.fake.js";
 import { clusterFacts } from "../jobs/cluster-facts.js";
 import { commandPreparer } from "../jobs/command-preparer.js";
@@ -77,20 +77,6 @@ function inventoryOf(node: string): NodeInventory {
   };
 }
 
-/** Every table's rows, each row as JSON, sorted: what "nothing changed" is checked against. */
-function snapshot(db: Database): Record<string, string[]> {
-  const tables = db
-    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-    .pluck()
-    .all() as string[];
-  return Object.fromEntries(
-    tables.map((t) => [
-      t,
-      (db.prepare(`SELECT * FROM "${t}"`).all() as unknown[]).map((row) => JSON.stringify(row)).sort(),
-    ]),
-  );
-}
-
 interface World {
   app: FastifyInstance;
   db: Database;
@@ -142,11 +128,11 @@ const runs = new FuzzRuns();
 
 beforeAll(async () => {
   w = await world();
-  before = snapshot(w.db);
+  before = tableRows(w.db);
 });
 
 afterAll(async () => {
-  expect(snapshot(w.db), "no table changed across every case").toEqual(before);
+  expect(tableRows(w.db), "no table changed across every case").toEqual(before);
   console.log(runs.summary("REST fuzz"));
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });

@@ -128,10 +128,6 @@ export class ImageInterner {
     this.#count = kept.size;
     this.#liveAfterSweep = kept.size;
   }
-
-  get size(): number {
-    return this.#count;
-  }
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -37,7 +37,8 @@ export interface ImageRow {
   in_use: number;
 }
 
-export function imageOfRow(row: ImageRow): NodeImage {
+/** The image an `images` row (or migration 1's `node_images` row) describes, without containers. */
+export function imageOfRow(row: Omit<ImageRow, "id">): NodeImage {
   return {
     id: row.image_id,
     repoTags: JSON.parse(row.repo_tags) as string[],

@@ -1,6 +1,13 @@
 import type { ContainerState, NodeImage } from "@imagedrift/core";
 import type { Database } from "better-sqlite3";
-import { encodeContainers, encodePods, imageRowWriter, type StoredInventory } from "./inventory-rows.js";
+import {
+  encodeContainers,
+  encodePods,
+  type ImageRow,
+  imageOfRow,
+  imageRowWriter,
+  type StoredInventory,
+} from "./inventory-rows.js";
 
 const schema = `
   -- Every distinct image description any node holds, shared by the nodes that hold it.
@@ -26,14 +33,8 @@ const schema = `
   ALTER TABLE nodes ADD COLUMN image_bytes INTEGER NOT NULL DEFAULT 0;
 `;
 
-interface OldImage {
-  image_id: string;
-  repo_tags: string;
-  repo_digests: string;
-  size: number;
-  pinned: number;
-  sandbox: number;
-  in_use: number;
+/** A `node_images` row of migration 1, with its `image_usage` time. */
+interface OldImage extends Omit<ImageRow, "id"> {
   first_seen_at: string;
   last_used_at: string | null;
 }
@@ -54,13 +55,7 @@ export function migrateToNodeInventories(db: Database): void {
     const stored: StoredInventory = { images: [], firstSeen: [], lastUsed: [], containers: [], pods: [] };
     for (const row of images.all(node) as OldImage[]) {
       const image: NodeImage = {
-        id: row.image_id,
-        repoTags: JSON.parse(row.repo_tags) as string[],
-        repoDigests: JSON.parse(row.repo_digests) as string[],
-        size: row.size,
-        pinned: row.pinned === 1,
-        sandbox: row.sandbox === 1,
-        inUse: row.in_use === 1,
+        ...imageOfRow(row),
         containers: (containers.all(node, row.image_id) as Record<string, string>[]).map((c) => ({
           id: c.container_id ?? "",
           pod: c.pod ?? "",

@@ -156,9 +156,9 @@ export class NodeStore {
     return inventory === undefined ? new Map() : this.#interner.holders(inventory);
   }
 
-  /** The tags the node's containers may want (wantedTagsOf). */
-  wantedTags(node: string, holders: ReadonlyMap<string, TagHolding> = this.holders(node)): Set<string> {
-    return wantedTagsOf(this.#inventories.get(node), holders, (image) => this.#interner.holdings(image));
+  /** The tags the node's containers want (wantedTagsOf). */
+  wantedTags(node: string): Set<string> {
+    return wantedTagsOf(this.#inventories.get(node));
   }
 
   /** Image id → ISO time last seen in use on the node, or first seen there for an image never used. */
