@@ -1,4 +1,4 @@
-import { type NodeImage, silentLogger } from "@imagedrift/core";
+import type { NodeImage } from "@imagedrift/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { driftOnStores, httpServer, jobsOnStores } from "./collector.fake.js";
 

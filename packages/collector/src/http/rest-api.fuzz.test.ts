@@ -8,24 +8,14 @@
  */
 import { request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type NodeInventory, silentLogger, tryParseImageRef } from "@imagedrift/core";
+import { type NodeInventory, tryParseImageRef } from "@imagedrift/core";
 import { inventoryHash } from "@imagedrift/protocol";
 import type { Database } from "better-sqlite3";
 import fc from "fast-check";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DriftService } from "../drift-service.js";
 import { FuzzRuns, tableRows } from "../fuzz-runs.fake.js";
-import { FakeAgentSessions } from "../jobs/agent-sessions.fake.js";
-import { clusterFacts } from "../jobs/cluster-facts.js";
-import { commandPreparer } from "../jobs/command-preparer.js";
 import { parseJobRequest } from "../jobs/job-request.js";
-import { JobRunner } from "../jobs/job-runner.js";
-import { JobStore } from "../jobs/job-store.js";
-import { CollectorMetrics } from "../metrics.js";
-import { FakeClock } from "../registry/clock.fake.js";
-import { emptyRegistriesConfig } from "../registry/registry-host.js";
-import { FindingStore, NodeStore, openDatabase, TagStore } from "../store/index.js";
 import { driftOnStores, httpServer, jobsOnStores } from "./collector.fake.js";
 
 const TOKEN = "main-token-3f9a0c";
