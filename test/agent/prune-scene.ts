@@ -88,19 +88,29 @@ export async function openScene(
   return { lab, node, cri, ...pushed, pauseId, close: () => cri.close() };
 }
 
-/** Points `moving/m:latest` at version `v` in the registry (a manifest PUT: the tag moves, as after a push). */
+/**
+ * Points `moving/m:latest` at version `v` in the registry (a manifest PUT: the tag moves, as after a push).
+ * A 5xx from the lab registry (seen once under a loaded CI machine) is tried again, twice at most: this
+ * is the scene's set-up, not what the test checks.
+ */
 async function moveTag(scene: Scene, v: number): Promise<void> {
   const { registry } = scene.lab;
-  const manifest = await fetch(`${registry.url}/v2/moving/m/manifests/v${v}`, {
-    headers: { Accept: "application/vnd.oci.image.manifest.v1+json" },
-  });
-  if (!manifest.ok) throw new Error(`GET moving/m:v${v} answered ${manifest.status}`);
-  const put = await fetch(`${registry.url}/v2/moving/m/manifests/latest`, {
-    method: "PUT",
-    headers: { "Content-Type": manifest.headers.get("content-type") ?? "" },
-    body: Buffer.from(await manifest.arrayBuffer()),
-  });
-  if (put.status !== 201) throw new Error(`PUT moving/m:latest answered ${put.status}: ${await put.text()}`);
+  for (let attempt = 1; ; attempt++) {
+    const manifest = await fetch(`${registry.url}/v2/moving/m/manifests/v${v}`, {
+      headers: { Accept: "application/vnd.oci.image.manifest.v1+json" },
+    });
+    const put = manifest.ok
+      ? await fetch(`${registry.url}/v2/moving/m/manifests/latest`, {
+          method: "PUT",
+          headers: { "Content-Type": manifest.headers.get("content-type") ?? "" },
+          body: Buffer.from(await manifest.arrayBuffer()),
+        })
+      : undefined;
+    if (put?.status === 201) return;
+    const failed = put ?? manifest;
+    const what = put ? `PUT moving/m:latest answered ${put.status}` : `GET moving/m:v${v} answered ${manifest.status}`;
+    if (failed.status < 500 || attempt === 3) throw new Error(`${what}: ${await failed.text()}`);
+  }
 }
 
 /** Removes every pod, then every image but the pause image. */
