@@ -30,7 +30,7 @@ const MOVING_VERSIONS = 3;
 
 export interface NodeCase {
   pool: boolean[];
-  /** Pull `moving/m:latest` at version `from`, move the tag to `to`, pull again: `from` is left dangling. */
+  /** Pull the scene's moving tag (`moving/m:latest-NODE`) at version `from`, move the tag to `to`, pull again: `from` is left dangling. */
   dangling: [number, number] | null;
   /** Pull `moving/m@<digest of that version>`: an image with a repo digest and no tag. */
   digestOnly: number | null;
@@ -89,28 +89,25 @@ export async function openScene(
 }
 
 /**
- * Points `moving/m:latest` at version `v` in the registry (a manifest PUT: the tag moves, as after a push).
- * A 5xx from the lab registry (seen once under a loaded CI machine) is tried again, twice at most: this
- * is the scene's set-up, not what the test checks.
+ * The scene's own moving tag. Nodes run cases side by side against one registry: with one shared tag, one
+ * node's PUT rewrote the tag link while the other's containerd read it, and the registry answered 500.
  */
+const movingTag = (scene: Scene) => `moving/m:latest-${scene.node.name}`;
+
+/** Points the scene's moving tag at version `v` in the registry (a manifest PUT: the tag moves, as after a push). */
 async function moveTag(scene: Scene, v: number): Promise<void> {
   const { registry } = scene.lab;
-  for (let attempt = 1; ; attempt++) {
-    const manifest = await fetch(`${registry.url}/v2/moving/m/manifests/v${v}`, {
-      headers: { Accept: "application/vnd.oci.image.manifest.v1+json" },
-    });
-    const put = manifest.ok
-      ? await fetch(`${registry.url}/v2/moving/m/manifests/latest`, {
-          method: "PUT",
-          headers: { "Content-Type": manifest.headers.get("content-type") ?? "" },
-          body: Buffer.from(await manifest.arrayBuffer()),
-        })
-      : undefined;
-    if (put?.status === 201) return;
-    const failed = put ?? manifest;
-    const what = put ? `PUT moving/m:latest answered ${put.status}` : `GET moving/m:v${v} answered ${manifest.status}`;
-    if (failed.status < 500 || attempt === 3) throw new Error(`${what}: ${await failed.text()}`);
-  }
+  const manifest = await fetch(`${registry.url}/v2/moving/m/manifests/v${v}`, {
+    headers: { Accept: "application/vnd.oci.image.manifest.v1+json" },
+  });
+  if (!manifest.ok) throw new Error(`GET moving/m:v${v} answered ${manifest.status}: ${await manifest.text()}`);
+  const tag = movingTag(scene).split(":")[1];
+  const put = await fetch(`${registry.url}/v2/moving/m/manifests/${tag}`, {
+    method: "PUT",
+    headers: { "Content-Type": manifest.headers.get("content-type") ?? "" },
+    body: Buffer.from(await manifest.arrayBuffer()),
+  });
+  if (put.status !== 201) throw new Error(`PUT ${movingTag(scene)} answered ${put.status}: ${await put.text()}`);
 }
 
 /** Removes every pod, then every image but the pause image. */
@@ -135,9 +132,9 @@ export async function buildCase(scene: Scene, c: NodeCase): Promise<void> {
   let danglingId: string | null = null;
   if (c.dangling) {
     await moveTag(scene, c.dangling[0]);
-    danglingId = await cri.pullImage(lab.ref("moving/m:latest"));
+    danglingId = await cri.pullImage(lab.ref(movingTag(scene)));
     await moveTag(scene, c.dangling[1]);
-    await cri.pullImage(lab.ref("moving/m:latest"));
+    await cri.pullImage(lab.ref(movingTag(scene)));
   }
   if (c.digestOnly !== null) {
     await cri.pullImage(`${lab.registry.host}/moving/m@${scene.movingDigests[c.digestOnly]}`);
