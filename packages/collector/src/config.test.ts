@@ -15,6 +15,16 @@ describe("parseCollectorConfig: hardening flags", () => {
     }
   });
 
+  it("--inventory-concurrency: 32 by default; a whole number from 1 to 10000", () => {
+    expect(parseCollectorConfig({}).inventoryConcurrency).toBe(32);
+    expect(parseCollectorConfig({ inventoryConcurrency: "200" }).inventoryConcurrency).toBe(200);
+    for (const bad of ["0", "-3", "2.5", "many", "10001"]) {
+      expect(() => parseCollectorConfig({ inventoryConcurrency: bad }), bad).toThrow(
+        `--inventory-concurrency: "${bad}" is not a whole number from 1 to 10000`,
+      );
+    }
+  });
+
   it("--read-token-file needs --token-file; --tls-client-ca needs --tls-cert", () => {
     expect(() => parseCollectorConfig({ readTokenFile: "/r" })).toThrow(
       "--read-token-file: needs --token-file (the token that can change things)",

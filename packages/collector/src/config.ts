@@ -10,6 +10,7 @@ export interface CollectorOptions {
   readTokenFile?: string;
   protectReads?: boolean;
   rateLimit?: string;
+  inventoryConcurrency?: string;
   kubernetes?: string;
   registriesConfig?: string;
   resolveInterval?: string;
@@ -49,6 +50,13 @@ const schema = z
     readTokenFile: z.string().min(1).optional(),
     protectReads: z.boolean(),
     rateLimit,
+    inventoryConcurrency: z.string().transform((value, ctx) => {
+      const count = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+      if (!(count >= 1 && count <= 10_000)) {
+        ctx.addIssue({ code: "custom", message: `"${value}" is not a whole number from 1 to 10000` });
+      }
+      return count;
+    }),
     kubernetes: z.enum(["auto", "on", "off"]),
     registriesConfig: z.string().min(1).optional(),
     resolveInterval: z.string().transform((value, ctx) => {
@@ -97,6 +105,7 @@ export function parseCollectorConfig(options: CollectorOptions): CollectorConfig
     logLevel: "info",
     protectReads: false,
     rateLimit: "50:100",
+    inventoryConcurrency: "32",
     ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined && value !== "")),
   });
   if (!result.success) throw configError(result.error.issues);

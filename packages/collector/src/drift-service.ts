@@ -117,6 +117,7 @@ export class DriftService {
     this.#now = options.now ?? (() => new Date());
     this.#resolutions = options.tags.all();
     for (const node of options.nodes.inventories().keys()) {
+      if (this.#index.load(node, options.nodes.holdingsByImage(node))) continue;
       const holders = options.nodes.holders(node);
       this.#index.update(node, holders, holders.keys());
     }

@@ -64,6 +64,13 @@ const program = new Command("imagedrift-collector")
   )
   .addOption(
     option(
+      "--inventory-concurrency <n>",
+      "inventories asked of agents at once; after a restart the other agents wait their turn, which bounds memory (default 32)",
+      "IMAGEDRIFT_INVENTORY_CONCURRENCY",
+    ),
+  )
+  .addOption(
+    option(
       "--kubernetes <mode>",
       "auto|on|off: use the Kubernetes API (auto: in a cluster or with KUBECONFIG)",
       "IMAGEDRIFT_KUBERNETES",
@@ -166,6 +173,7 @@ const program = new Command("imagedrift-collector")
     const gateway = new AgentGateway({
       token,
       log,
+      inventoryConcurrency: cfg.inventoryConcurrency,
       handlers: {
         hello: (node, hello) => {
           jobs.agentConnected(node);
@@ -180,6 +188,7 @@ const program = new Command("imagedrift-collector")
         },
       },
     });
+    metrics.watchInventoryQueue(() => gateway.inventoryQueue());
     // Jobs: commands go out through the gateway's sessions; credentials are attached only when sending.
     const jobStore = new JobStore(db);
     const cluster = clusterFacts({ drift, nodes, tags });

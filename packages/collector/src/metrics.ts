@@ -60,6 +60,19 @@ export class CollectorMetrics {
     labelNames: ["type", "state"],
     registers: [this.registry],
   });
+  #inventoryQueue: (() => { granted: number; waiting: number }) | undefined;
+  readonly #inventoryRequests = new Gauge({
+    name: "imagedrift_inventory_requests",
+    help: "Inventories asked of agents and not yet received (asked), and agents waiting their turn to be asked (waiting).",
+    labelNames: ["state"],
+    registers: [this.registry],
+    collect: () => {
+      const queue = this.#inventoryQueue?.();
+      if (queue === undefined) return;
+      this.#inventoryRequests.set({ state: "asked" }, queue.granted);
+      this.#inventoryRequests.set({ state: "waiting" }, queue.waiting);
+    },
+  });
   readonly reports = new Counter({
     name: "imagedrift_reports_total",
     help: "Messages from agents by kind (inventory, heartbeat, rejected).",
@@ -82,6 +95,11 @@ export class CollectorMetrics {
   /** The state gauges are read from `state` when scraped: nothing is kept per node or tag in between. */
   watch(state: ClusterState): void {
     this.#state = state;
+  }
+
+  /** The gateway's inventory requests, read when scraped. */
+  watchInventoryQueue(queue: () => { granted: number; waiting: number }): void {
+    this.#inventoryQueue = queue;
   }
 
   constructor(options: { processMetrics?: boolean } = {}) {

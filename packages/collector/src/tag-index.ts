@@ -1,6 +1,7 @@
 import {
-  computeTagView,
-  type TagHolderInput,
+  candidatesOf,
+  columnView,
+  type TagColumn as HolderRuns,
   type TagHolding,
   type TagResolution,
   type TagView,
@@ -30,8 +31,40 @@ export class TagIndex {
   #capacity = 64;
   readonly #tags = new Map<string, TagColumn>();
   #sorted: string[] | undefined;
-  /** Node ids in node name order: views come out sorted, so the engine does not sort them again. */
-  #byName: number[] | undefined;
+  /** Node ids in node name order, and their names: views come out sorted, so the engine does not sort them again. */
+  #byName: { ids: number[]; names: string[] } | undefined;
+
+  /**
+   * Adds a node that no column holds yet, straight from its images' tag
+   * holdings (no map per node: a restart loads every node this way). Returns
+   * false and adds nothing when a tag is on two of its images, which a
+   * runtime does not do: `update` it with tagHolders' choice instead.
+   */
+  load(node: string, holdings: readonly (readonly (readonly [string, TagHolding])[])[]): boolean {
+    const id = this.#idOf(node);
+    for (const list of holdings) {
+      for (const [tag, held] of list) {
+        let entry = this.#tags.get(tag);
+        if (entry === undefined) {
+          entry = { holdings: [], column: new Int32Array(this.#capacity).fill(-1), count: 0 };
+          this.#tags.set(tag, entry);
+          this.#sorted = undefined;
+        } else if ((entry.column[id] ?? -1) >= 0) {
+          this.update(
+            node,
+            new Map(),
+            holdings.flatMap((l) => l.map(([t]) => t)),
+          );
+          return false;
+        }
+        let index = entry.holdings.indexOf(held);
+        if (index < 0) index = entry.holdings.push(held) - 1;
+        entry.count += 1;
+        entry.column[id] = index;
+      }
+    }
+    return true;
+  }
 
   /** Applies a node's new holders for the tags that changed on it. */
   update(node: string, holders: ReadonlyMap<string, TagHolding>, changedTags: Iterable<string>): void {
@@ -105,30 +138,53 @@ export class TagIndex {
     return resolution.state === "found" && resolution.digest === held.digest ? "current" : null;
   }
 
-  /** The tag across nodes (GET /api/v1/tags), computed now; null when no node holds it. */
+  /**
+   * The tag across nodes (GET /api/v1/tags), computed now; null when no node
+   * holds it. Built as runs of neighbouring nodes (in name order) that hold the
+   * same holding, whose candidate digests are worked out once per holding.
+   */
   view(tag: string, resolution: TagResolution | undefined): TagView | null {
     const entry = this.#tags.get(tag);
     if (entry === undefined) return null;
-    const holders: TagHolderInput[] = [];
     const { column, holdings } = entry;
-    this.#byName ??= [...this.#ids.values()].sort((a, b) => {
-      const x = this.#names[a] ?? "";
-      const y = this.#names[b] ?? "";
-      return x < y ? -1 : x > y ? 1 : 0;
-    });
-    for (const id of this.#byName) {
-      const index = column[id] ?? -1;
+    const { ids, names } = this.#nameOrder();
+    const runs: HolderRuns = { nodes: names, from: [], to: [], imageIds: [], candidates: [] };
+    const candidates: (readonly string[] | undefined)[] = [];
+    let last = -1;
+    for (let k = 0; k < ids.length; k++) {
+      const index = column[ids[k] ?? 0] ?? -1;
       if (index < 0) continue;
+      const r = runs.to.length - 1;
+      if (index === last && runs.to[r] === k) {
+        runs.to[r] = k + 1;
+        continue;
+      }
       const held = holdings[index];
       if (held === undefined) continue;
-      holders.push({
-        node: this.#names[id] ?? "",
-        digest: held.digest,
-        imageId: held.imageId,
-        repoDigests: held.repoDigests,
-      });
+      let digests = candidates[index];
+      if (digests === undefined) {
+        digests = candidatesOf(held);
+        candidates[index] = digests;
+      }
+      runs.from.push(k);
+      runs.to.push(k + 1);
+      runs.imageIds.push(held.imageId);
+      runs.candidates.push(digests);
+      last = index;
     }
-    return computeTagView(tag, holders, resolution);
+    return columnView(tag, runs, resolution);
+  }
+
+  #nameOrder(): { ids: number[]; names: string[] } {
+    if (this.#byName === undefined) {
+      const ids = [...this.#ids.values()].sort((a, b) => {
+        const x = this.#names[a] ?? "";
+        const y = this.#names[b] ?? "";
+        return x < y ? -1 : x > y ? 1 : 0;
+      });
+      this.#byName = { ids, names: ids.map((id) => this.#names[id] ?? "") };
+    }
+    return this.#byName;
   }
 
   #idOf(node: string): number {

@@ -2,7 +2,8 @@
  * The holders of every tag across a cluster, gathered in one pass over the
  * inventories without an object per image (a cluster has hundreds of
  * thousands), and the TagView of one tag built from them. computeTagViews
- * and computeFindings share this; internal (not re-exported).
+ * and computeFindings share this. TagColumn and columnView are exported (from
+ * tag-view.ts) for callers that keep holders by column, as the collector does.
  */
 import type { ClusterSnapshot, NodeTagStatus, TagHolder, TagResolution, TagStatus, TagView } from "./drift-types.js";
 import { compareText } from "./finding-text.js";

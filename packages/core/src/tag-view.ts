@@ -13,6 +13,8 @@ import { parsedTag, repoDigestsOf } from "./image-names.js";
 import type { NodeInventory } from "./inventory.js";
 import { columnView, preferred, type TagColumn, tagColumns } from "./tag-columns.js";
 
+export { columnView, type TagColumn } from "./tag-columns.js";
+
 const EMPTY_COLUMN: TagColumn = { nodes: [], from: [], to: [], imageIds: [], candidates: [] };
 
 /** What one node holds under one tag. */
@@ -72,8 +74,11 @@ export function cachedTagHolders(inventory: NodeInventory): ReadonlyMap<string, 
   return holders;
 }
 
-/** A holder's candidate digests, sorted and distinct: its repo digests and its digest. */
-function candidatesOf(holder: TagHolderInput): readonly string[] {
+/**
+ * A holder's candidate digests, sorted and distinct: its repo digests and its
+ * digest. A TagColumn run's `candidates` for holders that keep TagHoldings.
+ */
+export function candidatesOf(holder: Pick<TagHolderInput, "digest" | "repoDigests">): readonly string[] {
   const listed = holder.repoDigests ?? [];
   if (listed.length === 0) return holder.digest === null ? [] : [holder.digest];
   if (listed.length === 1 && (holder.digest === null || holder.digest === listed[0])) return listed;

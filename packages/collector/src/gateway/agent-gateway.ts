@@ -13,6 +13,7 @@ import {
   NODE_METADATA_KEY,
 } from "@imagedrift/protocol";
 import { sameSecret } from "../same-secret.js";
+import { InventoryAdmission } from "./inventory-admission.js";
 
 /** What a stream delivers: a message, or bytes that are no AgentMessage (see `tolerantService`). */
 type Received = AgentMessage | { body: "undecodable"; reason: string };
@@ -108,6 +109,9 @@ function checkInventory(node: string, inventory: NodeInventory, hash: string): v
   }
 }
 
+/** Inventories asked for at once by default (see InventoryAdmission). */
+export const DEFAULT_INVENTORY_CONCURRENCY = 32;
+
 /** The accept queue asked for; the kernel caps it at net.core.somaxconn (4096 on current kernels). */
 const ACCEPT_BACKLOG = 8192;
 
@@ -123,11 +127,21 @@ export class AgentGateway {
   readonly #token: string | null;
   readonly #handlers: AgentHandlers;
   readonly #log: Logger;
+  readonly #admission: InventoryAdmission;
 
-  constructor(options: { token: string | null; handlers: AgentHandlers; log: Logger }) {
+  constructor(options: {
+    token: string | null;
+    handlers: AgentHandlers;
+    log: Logger;
+    /** Inventories asked for at once (default 32): the rest wait their turn. */
+    inventoryConcurrency?: number;
+  }) {
     this.#token = options.token;
     this.#handlers = options.handlers;
     this.#log = options.log;
+    this.#admission = new InventoryAdmission({
+      limit: options.inventoryConcurrency ?? DEFAULT_INVENTORY_CONCURRENCY,
+    });
     this.#server.addService(tolerantService(), { Connect: (call: AgentCall) => this.#connect(call) });
   }
 
@@ -137,6 +151,11 @@ export class AgentGateway {
 
   connectedNodes(): string[] {
     return [...this.#sessions.keys()].sort();
+  }
+
+  /** Nodes asked for their inventory now, and nodes waiting their turn. */
+  inventoryQueue(): { granted: number; waiting: number } {
+    return this.#admission.counts();
   }
 
   /**
@@ -165,6 +184,7 @@ export class AgentGateway {
   }
 
   close(): Promise<void> {
+    this.#admission.close();
     for (const { call } of this.#sessions.values()) call.end();
     const listener = this.#listener;
     listener?.net.close();
@@ -198,6 +218,11 @@ export class AgentGateway {
       return;
     }
     const session: AgentSession = { node, send: (message) => call.write(message) };
+    const askInventory = () =>
+      session.send({
+        body: "resendInventory",
+        resendInventory: { reason: "the collector is ready for the inventory" },
+      });
     let helloed = false;
     call.on("data", (message: Received) => {
       if (message.body === "undecodable") {
@@ -214,13 +239,14 @@ export class AgentGateway {
         }
       }
       try {
-        helloed = this.#receive(node, message, helloed, session);
+        helloed = this.#receive(node, message, helloed, session, askInventory);
         if (!helloed) this.#refuse(call, grpc.status.FAILED_PRECONDITION, "the first message must be a hello");
       } catch (thrown) {
         this.#log.warn("agent message rejected", { node, error: toImagedriftError(thrown) });
       }
     });
     const finish = () => {
+      this.#admission.gone(node, askInventory);
       if (this.#sessions.get(node)?.call !== call) return;
       this.#sessions.delete(node);
       this.#handlers.disconnected(node);
@@ -236,26 +262,43 @@ export class AgentGateway {
     previous?.call.end();
   }
 
-  /** Handles one message; returns whether the stream has said hello. */
-  #receive(node: string, message: AgentMessage, helloed: boolean, session: AgentSession): boolean {
+  /**
+   * Handles one message; returns whether the stream has said hello. An
+   * inventory the collector wants is asked for when the admission gives the
+   * node a slot: now (the welcome says so, or a resend asks) or later.
+   */
+  #receive(
+    node: string,
+    message: AgentMessage,
+    helloed: boolean,
+    session: AgentSession,
+    askInventory: () => void,
+  ): boolean {
     if (message.body === "hello") {
       if (message.hello.node !== node) {
         throw new Error(`hello names node "${message.hello.node}" on a stream of node "${node}"`);
       }
-      const wanted = this.#handlers.hello(node, message.hello);
+      const wanted = this.#handlers.hello(node, message.hello) && this.#admission.want(node, askInventory);
       session.send({ body: "welcome", welcome: { collectorVersion: "0.1.0", inventoryWanted: wanted } });
       return true;
     }
     if (!helloed) return false;
     switch (message.body) {
       case "inventory": {
-        const inventory = fromWireInventory(node, message.inventory);
-        checkInventory(node, inventory, message.inventory.hash);
-        this.#handlers.inventory(node, inventory, message.inventory.hash);
+        try {
+          const inventory = fromWireInventory(node, message.inventory);
+          checkInventory(node, inventory, message.inventory.hash);
+          this.#handlers.inventory(node, inventory, message.inventory.hash);
+        } finally {
+          this.#admission.received(node);
+        }
         break;
       }
       case "heartbeat":
-        if (this.#handlers.heartbeat(node, message.heartbeat.inventoryHash)) {
+        if (
+          this.#handlers.heartbeat(node, message.heartbeat.inventoryHash) &&
+          this.#admission.want(node, askInventory)
+        ) {
           session.send({
             body: "resendInventory",
             resendInventory: { reason: "inventory hash unknown to the collector" },

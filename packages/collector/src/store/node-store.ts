@@ -156,6 +156,11 @@ export class NodeStore {
     return inventory === undefined ? new Map() : this.#interner.holders(inventory);
   }
 
+  /** The tags each of the node's images gives, and what each holds (shared lists, worked out once per image). */
+  holdingsByImage(node: string): readonly (readonly (readonly [string, TagHolding])[])[] {
+    return this.#inventories.get(node)?.images.map((image) => this.#interner.holdings(image)) ?? [];
+  }
+
   /** The tags the node's containers want (wantedTagsOf). */
   wantedTags(node: string): Set<string> {
     return wantedTagsOf(this.#inventories.get(node));
