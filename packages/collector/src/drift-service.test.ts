@@ -14,7 +14,7 @@ import {
   silentLogger,
   type TagResolution,
 } from "@imagedrift/core";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { DriftService } from "./drift-service.js";
 import { CollectorMetrics } from "./metrics.js";
 import { FindingStore, NodeStore, openDatabase, TagStore } from "./store/index.js";
@@ -109,6 +109,7 @@ const withoutTimes = (findings: readonly (FindingDraft & { firstSeenAt?: string;
 function service(db: ReturnType<typeof openDatabase>, clock: { now: Date }, answers: Map<string, TagResolution>) {
   const nodes = new NodeStore(db);
   const tags = new TagStore(db);
+  const metrics = new CollectorMetrics({ processMetrics: false });
   const drift = new DriftService({
     nodes,
     tags,
@@ -122,12 +123,12 @@ function service(db: ReturnType<typeof openDatabase>, clock: { now: Date }, answ
           }),
         ),
     },
-    metrics: new CollectorMetrics({ processMetrics: false }),
+    metrics,
     log: silentLogger,
     resolveIntervalMs: INTERVAL_MS,
     now: () => clock.now,
   });
-  return { drift, nodes, tags };
+  return { drift, nodes, tags, metrics };
 }
 
 describe("DriftService's incremental recompute", () => {
@@ -196,4 +197,43 @@ describe("DriftService's incremental recompute", () => {
       await drift.stop();
     });
   }
+});
+
+describe("DriftService: when a recompute runs", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("after a lull; inventories that never pause are recomputed every 5 s, and once more when they stop", async () => {
+    // Fake time, performance.now included: each recompute takes 0 ms, so the lull is 50 ms and the lag 5 s.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "performance"] });
+    const pick = random(7);
+    const clock = { now: new Date("2026-11-01T00:00:00Z") };
+    const { drift, metrics } = service(openDatabase(":memory:"), clock, new Map());
+    const recomputes = async () =>
+      (await metrics.recomputeSeconds.get()).values.find((v) => v.metricName?.endsWith("_count"))?.value ?? 0;
+    expect(await recomputes()).toBe(1); // the first, in the constructor
+    const report = (i: number) => {
+      const node = `node-${i % 20}`;
+      drift.hello(node, { node, agentVersion: "t", intervalMs: INTERVAL_MS, inventoryHash: "", labels: {} });
+      drift.inventory(randomInventory(node, pick, clock.now), digest(`inventory ${i}`));
+    };
+    // One inventory, then quiet: recomputed 50 ms later.
+    report(0);
+    await vi.advanceTimersByTimeAsync(49);
+    expect(await recomputes()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await recomputes()).toBe(2);
+    // A herd: an inventory every 20 ms for 12 s. No lull: recomputed at 5 s and 10 s, not before.
+    const counts: number[] = [];
+    for (let i = 1; i <= 600; i++) {
+      report(i);
+      await vi.advanceTimersByTimeAsync(20);
+      if (i % 50 === 0) counts.push(await recomputes());
+    }
+    expect(counts).toEqual([2, 2, 2, 2, 3, 3, 3, 3, 3, 4, 4, 4]);
+    // Once it stops, the last of it is recomputed after the lull.
+    await vi.advanceTimersByTimeAsync(50);
+    expect(await recomputes()).toBe(5);
+  });
 });

@@ -39,6 +39,10 @@ export interface KubernetesFacts {
   nodePresence(node: string): "present" | "deleted" | "unknown";
 }
 
+/** The shortest lull a recompute waits for, and the longest it lets changes wait (see #markDirty). */
+const MIN_QUIET_MS = 50;
+const MAX_LAG_MS = 5_000;
+
 /** Findings that only the Kubernetes API's facts give. */
 const KUBERNETES_KINDS: ReadonlySet<FindingKind> = new Set(["pull-policy-risk", "mixed-replicas"]);
 
@@ -98,8 +102,11 @@ export class DriftService {
   #everythingDirty = true;
   #missing = new Set<string>();
   #dirty: NodeJS.Timeout | undefined;
-  /** How long the last recompute took: the next waits as long (see #markDirty). */
+  /** How long the last recompute took: the next waits for a lull twice as long (see #markDirty). */
   #recomputeMs = 0;
+  /** When the last change came, and the first one the next recompute has not seen (performance.now()). */
+  #lastChangeAt = 0;
+  #firstChangeAt: number | undefined;
   #timers: NodeJS.Timeout[] = [];
   #resolving: Promise<void> | undefined;
   /** The resolution batch that has not started yet, and the tags it will ask for. */
@@ -415,15 +422,36 @@ export class DriftService {
   }
 
   /**
-   * Schedules a recompute, coalescing the changes that come before it. It waits twice as long as
-   * the last one took, so that a herd of reconnecting agents still leaves the event loop at least
-   * two thirds of its time for their messages.
+   * Schedules a recompute, coalescing the changes that come before it. It waits for a lull: no
+   * change for twice as long as the last recompute took (at least 50 ms). A herd of reconnecting
+   * agents is then recomputed once it has settled, not after every few inventories, each time
+   * over every node that arrived so far. Changes that never pause are recomputed at least every
+   * 5 s (or five times the last recompute's duration, so recomputes keep at most a sixth of the
+   * event loop); findings never lag further behind.
    */
   #markDirty(): void {
-    this.#dirty ??= setTimeout(() => {
-      this.#dirty = undefined;
-      this.#refresh();
-    }, 2 * this.#recomputeMs);
+    const now = performance.now();
+    this.#lastChangeAt = now;
+    this.#firstChangeAt ??= now;
+    this.#dirty ??= setTimeout(() => this.#recomputeOnceSettled(), this.#quietMs());
+  }
+
+  #quietMs(): number {
+    return Math.max(MIN_QUIET_MS, 2 * this.#recomputeMs);
+  }
+
+  #recomputeOnceSettled(): void {
+    const now = performance.now();
+    const quietLeft = this.#quietMs() - (now - this.#lastChangeAt);
+    const lagLeft = Math.max(MAX_LAG_MS, 5 * this.#recomputeMs) - (now - (this.#firstChangeAt ?? now));
+    const wait = Math.min(quietLeft, lagLeft);
+    if (wait >= 1) {
+      this.#dirty = setTimeout(() => this.#recomputeOnceSettled(), wait);
+      return;
+    }
+    this.#dirty = undefined;
+    this.#firstChangeAt = undefined;
+    this.#refresh();
   }
 
   #sweepMissing(): void {

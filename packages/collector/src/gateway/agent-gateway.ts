@@ -263,6 +263,15 @@ export class AgentGateway {
   }
 
   /**
+   * Whether a node whose inventory is wanted may send it now. An agent that has
+   * not scanned yet (no hash) has nothing to send and takes no slot: it sends
+   * its first inventory when its scan ends.
+   */
+  #admit(node: string, hash: string, askInventory: () => void): boolean {
+    return hash === "" || this.#admission.want(node, askInventory);
+  }
+
+  /**
    * Handles one message; returns whether the stream has said hello. An
    * inventory the collector wants is asked for when the admission gives the
    * node a slot: now (the welcome says so, or a resend asks) or later.
@@ -278,7 +287,8 @@ export class AgentGateway {
       if (message.hello.node !== node) {
         throw new Error(`hello names node "${message.hello.node}" on a stream of node "${node}"`);
       }
-      const wanted = this.#handlers.hello(node, message.hello) && this.#admission.want(node, askInventory);
+      const wanted =
+        this.#handlers.hello(node, message.hello) && this.#admit(node, message.hello.inventoryHash, askInventory);
       session.send({ body: "welcome", welcome: { collectorVersion: "0.1.0", inventoryWanted: wanted } });
       return true;
     }
@@ -294,17 +304,16 @@ export class AgentGateway {
         }
         break;
       }
-      case "heartbeat":
-        if (
-          this.#handlers.heartbeat(node, message.heartbeat.inventoryHash) &&
-          this.#admission.want(node, askInventory)
-        ) {
+      case "heartbeat": {
+        const hash = message.heartbeat.inventoryHash;
+        if (this.#handlers.heartbeat(node, hash) && this.#admit(node, hash, askInventory)) {
           session.send({
             body: "resendInventory",
             resendInventory: { reason: "inventory hash unknown to the collector" },
           });
         }
         break;
+      }
       case "commandUpdate":
         this.#handlers.commandUpdate(node, message.commandUpdate);
         break;

@@ -86,6 +86,9 @@ describe("InventoryAdmission", () => {
   });
 });
 
+/** The hash of an inventory the collector does not hold: the agent has scanned and has one to send. */
+const SCANNED = `sha256:${"e".repeat(64)}`;
+
 describe("AgentGateway with an inventory concurrency of 2", () => {
   it("asks two of five agents in the welcome and each of the others once an inventory arrives", async () => {
     const stored: string[] = [];
@@ -123,7 +126,7 @@ describe("AgentGateway with an inventory concurrency of 2", () => {
         });
         stream.write({
           body: "hello",
-          hello: { node, agentVersion: "test", intervalMs: 60_000, inventoryHash: "", labels: {} },
+          hello: { node, agentVersion: "test", intervalMs: 60_000, inventoryHash: SCANNED, labels: {} },
         });
         await vi.waitFor(() => expect(seen.get(node)).toHaveLength(1));
       }
@@ -136,7 +139,7 @@ describe("AgentGateway with an inventory concurrency of 2", () => {
       ]);
       expect(gateway.inventoryQueue()).toEqual({ granted: 2, waiting: 3 });
       // A heartbeat from a waiting agent is not answered with a resend: it keeps its place.
-      streams[4]?.write({ body: "heartbeat", heartbeat: { inventoryHash: "" } });
+      streams[4]?.write({ body: "heartbeat", heartbeat: { inventoryHash: SCANNED } });
       // Each inventory sent frees a slot for the next agent in line, which is asked for its own.
       const sendInventory = (i: number) =>
         streams[i]?.write({
@@ -161,6 +164,19 @@ describe("AgentGateway with an inventory concurrency of 2", () => {
       sendInventory(4);
       await vi.waitFor(() => expect(stored).toHaveLength(5));
       expect(stored).toEqual(nodes);
+      expect(gateway.inventoryQueue()).toEqual({ granted: 0, waiting: 0 });
+      // An agent that has not scanned yet (no hash) is welcomed as wanted and takes no slot: it has nothing to send.
+      const fresh = new grpc.Metadata();
+      fresh.set(NODE_METADATA_KEY, "n6");
+      const stream = (client as unknown as { Connect(m: grpc.Metadata): (typeof streams)[number] }).Connect(fresh);
+      streams.push(stream);
+      stream.on("error", () => {});
+      const welcome = new Promise<CollectorMessage>((resolve) => stream.once("data", resolve));
+      stream.write({
+        body: "hello",
+        hello: { node: "n6", agentVersion: "test", intervalMs: 60_000, inventoryHash: "", labels: {} },
+      });
+      expect(await welcome).toMatchObject({ welcome: { inventoryWanted: true } });
       expect(gateway.inventoryQueue()).toEqual({ granted: 0, waiting: 0 });
     } finally {
       for (const stream of streams) stream.end();
