@@ -112,6 +112,14 @@ function checkInventory(node: string, inventory: NodeInventory, hash: string): v
 /** Inventories asked for at once by default (see InventoryAdmission). */
 export const DEFAULT_INVENTORY_CONCURRENCY = 32;
 
+/**
+ * Agents ping the collector every 30 s (channelOptions) and reconnect when it
+ * does not answer. The collector pings each agent only every 5 minutes, to let
+ * go of connections whose node vanished: with pings both ways every 30 s, a
+ * collector of 5,000 agents handled 333 pings a second between reports.
+ */
+const serverOptions: grpc.ServerOptions = { ...channelOptions, "grpc.keepalive_time_ms": 300_000 };
+
 /** The accept queue asked for; the kernel caps it at net.core.somaxconn (4096 on current kernels). */
 const ACCEPT_BACKLOG = 8192;
 
@@ -121,7 +129,7 @@ const ACCEPT_BACKLOG = 8192;
  * and its node never appears.
  */
 export class AgentGateway {
-  readonly #server = new grpc.Server(channelOptions);
+  readonly #server = new grpc.Server(serverOptions);
   #listener: { net: NetServer; injector: grpc.ConnectionInjector } | undefined;
   readonly #sessions = new Map<string, { session: AgentSession; call: AgentCall }>();
   readonly #token: string | null;
