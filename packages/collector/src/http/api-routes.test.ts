@@ -1,4 +1,4 @@
-import { gunzipSync } from "node:zlib";
+import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import type { NodeImage, TagView } from "@imagedrift/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { TAGS_PAGE_HOLDINGS } from "./api-routes.js";
@@ -90,15 +90,24 @@ describe("GET /api/v1/tags", () => {
     expect(bad.json().error.message).toMatch(/limit="0" is not an integer from 1 to/);
   });
 
-  it("gzips a large answer for a client that accepts it, and not for one that does not", async () => {
+  it("compresses a large answer with br or gzip as the client accepts, and not for one that accepts neither", async () => {
     const { app } = collector(60, 50);
     const plain = await app.inject({ url: "/api/v1/tags" });
     expect(plain.headers["content-encoding"]).toBeUndefined();
-    const gzipped = await app.inject({ url: "/api/v1/tags", headers: { "accept-encoding": "br, gzip" } });
+    const brotli = await app.inject({ url: "/api/v1/tags", headers: { "accept-encoding": "gzip, deflate, br" } });
+    expect(brotli.headers["content-encoding"]).toBe("br");
+    expect(JSON.parse(brotliDecompressSync(brotli.rawPayload).toString())).toEqual(plain.json());
+    const gzipped = await app.inject({ url: "/api/v1/tags", headers: { "accept-encoding": "gzip, deflate" } });
     expect(gzipped.headers["content-encoding"]).toBe("gzip");
     expect(gzipped.rawPayload.length).toBeLessThan(plain.rawPayload.length / 5);
+    expect(brotli.rawPayload.length).toBeLessThan(gzipped.rawPayload.length);
     expect(JSON.parse(gunzipSync(gzipped.rawPayload).toString())).toEqual(plain.json());
+    const notBr = await app.inject({ url: "/api/v1/tags", headers: { "accept-encoding": "br;q=0, gzip" } });
+    expect(notBr.headers["content-encoding"]).toBe("gzip");
     const refused = await app.inject({ url: "/api/v1/tags", headers: { "accept-encoding": "gzip;q=0" } });
     expect(refused.headers["content-encoding"]).toBeUndefined();
+    // The same answer again comes from the cache, compressed once.
+    const again = await app.inject({ url: "/api/v1/tags", headers: { "accept-encoding": "br" } });
+    expect(again.rawPayload.equals(brotli.rawPayload)).toBe(true);
   });
 });

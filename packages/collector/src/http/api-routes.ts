@@ -1,4 +1,5 @@
-import { gzipSync } from "node:zlib";
+import { promisify } from "node:util";
+import { brotliCompress, gzip, constants as zlib } from "node:zlib";
 import {
   FINDING_KINDS,
   ImagedriftError,
@@ -49,20 +50,42 @@ export const TAGS_PAGE_HOLDINGS = 5_000;
 export const TAGS_DEFAULT_LIMIT = 500;
 const TAGS_MAX_LIMIT = 5_000;
 
-/** An answer as sent: the JSON once encoded, and gzipped once when a client first accepts that. */
+/** An answer as sent: the JSON once encoded, and compressed once per coding a client asks for. */
 interface CachedBody {
   json: Buffer;
-  gzip?: Buffer;
+  encoded: Partial<Record<Coding, Promise<Buffer>>>;
 }
 
 /** Answers smaller than this go out as they are: compressing them costs more than it saves. */
-const GZIP_MIN_BYTES = 8 * 1024;
+const COMPRESS_MIN_BYTES = 8 * 1024;
+
+type Coding = "br" | "gzip";
+
+const brotliAsync = promisify(brotliCompress);
+const gzipAsync = promisify(gzip);
+
+/**
+ * Compresses off the event loop (zlib runs on libuv's thread pool). Brotli at
+ * quality 5 makes a 5,000-node findings answer about a third of gzip's size
+ * (0.23 MiB against 0.64 MiB of 3.2 MiB) in about the time gzip takes.
+ */
+function compress(coding: Coding, json: Buffer): Promise<Buffer> {
+  if (coding === "gzip") return gzipAsync(json, { level: 6 });
+  return brotliAsync(json, {
+    params: {
+      [zlib.BROTLI_PARAM_QUALITY]: 5,
+      [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
+      [zlib.BROTLI_PARAM_SIZE_HINT]: json.length,
+    },
+  });
+}
 
 /**
  * Serialised answers of the read endpoints, until what they show changes. At
  * 5,000 nodes a findings answer is megabytes of node names: a client that
- * accepts gzip (browsers, the CLI's fetch, curl --compressed) gets about a
- * twentieth of that, compressed once per change instead of once per request.
+ * accepts br or gzip (browsers, the CLI's fetch, curl --compressed) gets a
+ * fifth to a fourteenth of that, compressed once per change instead of once
+ * per request.
  */
 class ResponseCache {
   #version = "";
@@ -73,7 +96,7 @@ class ResponseCache {
     if (version !== this.#version) this.#clear(version);
     let body = this.#bodies.get(key);
     if (body === undefined) {
-      body = { json: Buffer.from(make()) };
+      body = { json: Buffer.from(make()), encoded: {} };
       if (this.#bytes + body.json.length > 64 * 1024 * 1024) this.#clear(version);
       this.#bodies.set(key, body);
       this.#bytes += body.json.length;
@@ -88,17 +111,36 @@ class ResponseCache {
   }
 }
 
-function acceptsGzip(request: FastifyRequest): boolean {
+/** A coding the client accepts, unless it says `;q=0`. */
+const ACCEPTS: Record<Coding, RegExp> = {
+  br: /\bbr\b(?!;q=0(\.0*)?\b)/i,
+  gzip: /\bgzip\b(?!;q=0(\.0*)?\b)/i,
+};
+
+/** br when the client accepts it (browsers, curl --compressed, Node's fetch), else gzip, else none. */
+function codingFor(request: FastifyRequest): Coding | null {
   const accepted = request.headers["accept-encoding"];
-  return typeof accepted === "string" && /\bgzip\b(?!;q=0(\.0*)?\b)/i.test(accepted);
+  if (typeof accepted !== "string") return null;
+  if (ACCEPTS.br.test(accepted)) return "br";
+  return ACCEPTS.gzip.test(accepted) ? "gzip" : null;
 }
 
-/** Sends a cached answer, gzipped when the client accepts it and it is worth it. */
-function sendCached(request: FastifyRequest, reply: FastifyReply, body: CachedBody): FastifyReply {
+/** Sends a cached answer, compressed when the client accepts it and it is worth it. */
+async function sendCached(request: FastifyRequest, reply: FastifyReply, body: CachedBody): Promise<FastifyReply> {
   reply.type("application/json; charset=utf-8").header("vary", "accept-encoding");
-  if (body.json.length < GZIP_MIN_BYTES || !acceptsGzip(request)) return reply.send(body.json);
-  body.gzip ??= gzipSync(body.json, { level: 6 });
-  return reply.header("content-encoding", "gzip").send(body.gzip);
+  const coding = body.json.length < COMPRESS_MIN_BYTES ? null : codingFor(request);
+  if (coding === null) return reply.send(body.json);
+  const compressed = body.encoded[coding] ?? compress(coding, body.json);
+  body.encoded[coding] = compressed;
+  let encoded: Buffer;
+  try {
+    encoded = await compressed;
+  } catch {
+    // zlib failing is not the client's problem: it gets the answer as it is, and the next one tries again.
+    if (body.encoded[coding] === compressed) delete body.encoded[coding];
+    return reply.send(body.json);
+  }
+  return reply.header("content-encoding", coding).send(encoded);
 }
 
 function pageLimit(value: unknown): number {
