@@ -205,7 +205,7 @@ export async function ingestBench(ctx) {
       dir,
       // 20 closed-loop clients ask far more often than the per-address REST limit (50/s) lets through:
       // lifted, so that the HTTP figures measure answering, not refusing.
-      extraArgs: ["--rate-limit", "off"],
+      extraArgs: ["--rate-limit", "off", ...ctx.collectorArgs],
       nodeFlags: ctx.profile
         ? [
             ...cpuProfFlags(ctx.profileDir, "collector-ingest"),
@@ -282,7 +282,8 @@ export async function ingestBench(ctx) {
             `Inside the collector: ${recomputes} findings recomputes took ${recomputeSeconds.toFixed(1)} s, ` +
             `validating+storing inventories ${ingestSeconds.toFixed(1)} s (its own histograms, ingest and settle together). ` +
             `Tags resolved and CPU calm ${(settleMs / 1000).toFixed(1)} s after ingest; ${registryRequests} registry requests for the ${tags.length} shared tags. ` +
-            `Simulator: ${SIM_THREADS} worker threads, ${streams}. Target is for 5,000 agents.`,
+            `Simulator: ${SIM_THREADS} worker threads, ${streams}. Target is for 5,000 agents.` +
+            (ctx.collectorArgs.length > 0 ? ` Collector flags: ${ctx.collectorArgs.join(" ")}.` : ""),
         }),
         row({
           name: `ingest: collector CPU, heartbeat steady state, ${count} agents`,
@@ -306,25 +307,35 @@ export async function ingestBench(ctx) {
         }),
       );
 
-      // Clients that accept gzip (browsers, curl --compressed, the CLI's fetch), then the same without it.
+      // Clients that accept gzip (browsers over plain HTTP, the CLI's fetch), then br too (browsers over HTTPS,
+      // curl --compressed), then neither.
       const runs = [
-        ["/healthz", true],
-        ["/api/v1/findings", true],
-        ["/api/v1/tags", true],
-        ["/api/v1/findings", false],
-        ["/api/v1/tags", false],
+        ["/healthz", "gzip"],
+        ["/api/v1/findings", "gzip"],
+        ["/api/v1/tags", "gzip"],
+        ["/api/v1/findings", "gzip, deflate, br"],
+        ["/api/v1/findings", null],
+        ["/api/v1/tags", null],
       ];
+      const keyOf = (path, acceptEncoding) =>
+        acceptEncoding === "gzip" ? path : `${path} ${acceptEncoding === null ? "identity" : "br"}`;
       const http = {};
-      for (const [path, gzip] of runs) {
-        const key = gzip ? path : `${path} identity`;
-        log(`findings: GET ${path}${gzip ? "" : " without Accept-Encoding"}, 20 clients for ${httpMs / 1000} s`);
+      for (const [path, acceptEncoding] of runs) {
+        const key = keyOf(path, acceptEncoding);
+        const asked =
+          acceptEncoding === null
+            ? " without Accept-Encoding"
+            : acceptEncoding === "gzip"
+              ? ""
+              : ` (${acceptEncoding})`;
+        log(`findings: GET ${path}${asked}, 20 clients for ${httpMs / 1000} s`);
         from = mark();
         http[key] = await load({
           url: `${collector.url}${path}`,
           clients: 20,
           durationMs: httpMs,
           timeoutMs: HTTP_TIMEOUT_MS,
-          gzip,
+          acceptEncoding,
         });
         windows[`GET ${key}, 20 clients`] = [from, mark()];
         const r = http[key];
@@ -336,21 +347,31 @@ export async function ingestBench(ctx) {
       const healthz = http["/healthz"];
       // With no answer at all, the request timeout is a lower bound of the p99.
       const p99 = (r) => (r.latencies.length > 0 ? percentile(r.latencies, 99) : HTTP_TIMEOUT_MS);
-      for (const key of ["/api/v1/findings", "/api/v1/tags", "/api/v1/findings identity", "/api/v1/tags identity"]) {
+      const variants = {
+        gzip: { suffix: "", note: "Accept-Encoding: gzip (browsers over plain HTTP, Node's fetch). " },
+        br: {
+          suffix: ", Accept-Encoding br",
+          note: "Accept-Encoding: gzip, deflate, br (browsers over HTTPS, curl --compressed): the collector sends br. ",
+        },
+        identity: {
+          suffix: ", without Accept-Encoding",
+          note: "The same answers uncompressed, for clients that accept no coding. ",
+        },
+      };
+      for (const key of Object.keys(http).filter((k) => k !== "/healthz")) {
         const r = http[key];
-        const [path, identity] = key.split(" ");
+        const [path, coding = "gzip"] = key.split(" ");
+        const variant = variants[coding];
         emit(
           row({
-            name: `findings: GET ${path} p99, 20 clients, ${count} nodes${identity ? ", without Accept-Encoding" : ""}`,
+            name: `findings: GET ${path} p99, 20 clients, ${count} nodes${variant.suffix}`,
             value: p99(r),
             unit: "ms",
             peer: "GET /healthz p99, 20 clients, same collector and heartbeats",
             peerValue: p99(healthz),
-            target: identity ? null : "value <= 50",
+            target: coding === "gzip" ? "value <= 50" : null,
             notes:
-              (identity
-                ? "The same answers uncompressed, for clients that do not accept gzip. "
-                : "Accept-Encoding: gzip. ") +
+              variant.note +
               (r.latencies.length === 0
                 ? `NO ANSWER: every request timed out after ${HTTP_TIMEOUT_MS / 1000} s, so the value is a lower bound. `
                 : "") +

@@ -13,6 +13,9 @@
  *                    to bench/results/profiles/ (and a summary of each)
  *   --agents=N       simulated agents (and nodes) for ingest, findings and resolve
  *                    (default 5000; 200 with --quick)
+ *   --collector-args="--flag value ..."
+ *                    extra flags for the collector process of the ingest benchmark
+ *                    (e.g. --inventory-concurrency 5000), named in its rows' notes
  *   --out=FILE       results file (default bench/results/latest.json; a run of every
  *                    benchmark also writes bench/results/quick.json or full.json)
  */
@@ -47,9 +50,10 @@ function parseArgs(argv) {
     else if (arg.startsWith("--only=")) options.only = arg.slice(7).split(",");
     else if (arg.startsWith("--out=")) options.out = arg.slice(6);
     else if (arg.startsWith("--agents=")) options.agents = Number(arg.slice(9));
+    else if (arg.startsWith("--collector-args=")) options.collectorArgs = arg.slice(17).split(" ").filter(Boolean);
     else {
       console.error(
-        `unknown argument ${arg}\nusage: node bench/run.mjs [--quick] [--only=${BENCHES.join(",")}] [--profile] [--agents=N] [--out=FILE]`,
+        `unknown argument ${arg}\nusage: node bench/run.mjs [--quick] [--only=${BENCHES.join(",")}] [--profile] [--agents=N] [--collector-args="..."] [--out=FILE]`,
       );
       process.exit(2);
     }
@@ -150,6 +154,7 @@ async function main() {
     emit: (...r) => rows.push(...r),
     profile: options.profile,
     profileDir,
+    collectorArgs: options.collectorArgs ?? [],
     prepullNodes: PREPULL_NODES,
   };
   try {

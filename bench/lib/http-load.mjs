@@ -3,8 +3,9 @@
  * next GET as soon as the previous response has been read to the end, for
  * `durationMs`. Latency is request start to last byte. Bodies are counted (as
  * sent) and dropped, so that a large answer costs the client no memory. Each
- * request says `Accept-Encoding: gzip` as browsers, curl --compressed and
- * Node's fetch (the CLI) do; `gzip: false` leaves it out.
+ * request says `Accept-Encoding: gzip` unless `acceptEncoding` says otherwise
+ * (browsers and Node's fetch, the CLI's, offer gzip over plain HTTP and add br
+ * over HTTPS; curl --compressed offers both); null leaves it out.
  *
  * Each client has a source address of its own (127.0.0.10, .11, …: all of
  * 127/8 is loopback), as distinct clients have: the collector limits REST
@@ -13,10 +14,10 @@
  */
 import { Agent, request } from "node:http";
 
-function get(agent, url, timeoutMs, gzip) {
+function get(agent, url, timeoutMs, acceptEncoding) {
   return new Promise((resolve) => {
     const started = performance.now();
-    const headers = gzip ? { "accept-encoding": "gzip" } : {};
+    const headers = acceptEncoding === null ? {} : { "accept-encoding": acceptEncoding };
     const req = request(url, { agent, timeout: timeoutMs, headers }, (res) => {
       let bytes = 0;
       res.on("data", (chunk) => {
@@ -32,7 +33,7 @@ function get(agent, url, timeoutMs, gzip) {
 }
 
 /** `{ latencies (ms, successful requests), errors, bytes (last body), statuses }`. */
-export async function load({ url, clients = 20, durationMs, timeoutMs = 120_000, gzip = true }) {
+export async function load({ url, clients = 20, durationMs, timeoutMs = 120_000, acceptEncoding = "gzip" }) {
   const agents = Array.from(
     { length: clients },
     (_, i) => new Agent({ keepAlive: true, maxSockets: 1, localAddress: `127.0.0.${10 + i}` }),
@@ -45,7 +46,7 @@ export async function load({ url, clients = 20, durationMs, timeoutMs = 120_000,
   const end = performance.now() + durationMs;
   const client = async (agent) => {
     while (performance.now() < end) {
-      const r = await get(agent, url, timeoutMs, gzip);
+      const r = await get(agent, url, timeoutMs, acceptEncoding);
       statuses[r.status] = (statuses[r.status] ?? 0) + 1;
       if (r.status === 200) {
         latencies.push(r.ms);
