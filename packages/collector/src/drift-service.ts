@@ -123,6 +123,7 @@ export class DriftService {
     this.#o = options;
     this.#now = options.now ?? (() => new Date());
     this.#resolutions = options.tags.all();
+    this.#index.reserve(options.nodes.inventories().size);
     for (const node of options.nodes.inventories().keys()) {
       if (this.#index.load(node, options.nodes.holdingsByImage(node))) continue;
       const holders = options.nodes.holders(node);

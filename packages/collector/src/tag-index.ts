@@ -35,6 +35,20 @@ export class TagIndex {
   #byName: { ids: number[]; names: string[] } | undefined;
 
   /**
+   * Each image's holdings list (shared by every node holding the image) with
+   * the column and holding index of each of its tags, so that loading a node
+   * looks nothing up. Good while no column has been dropped since (`epoch`).
+   */
+  readonly #placed = new WeakMap<object, { epoch: number; columns: TagColumn[]; indexes: number[] }>();
+  /** Counts up whenever a column is dropped. */
+  #epoch = 0;
+
+  /** Makes room for node ids up to `nodes - 1` at once, rather than doubling every column as they come. */
+  reserve(nodes: number): void {
+    if (nodes > this.#capacity) this.#grow(nodes);
+  }
+
+  /**
    * Adds a node that no column holds yet, straight from its images' tag
    * holdings (no map per node: a restart loads every node this way). Returns
    * false and adds nothing when a tag is on two of its images, which a
@@ -42,14 +56,11 @@ export class TagIndex {
    */
   load(node: string, holdings: readonly (readonly (readonly [string, TagHolding])[])[]): boolean {
     const id = this.#idOf(node);
-    for (const list of holdings) {
-      for (const [tag, held] of list) {
-        let entry = this.#tags.get(tag);
-        if (entry === undefined) {
-          entry = { holdings: [], column: new Int32Array(this.#capacity).fill(-1), count: 0 };
-          this.#tags.set(tag, entry);
-          this.#sorted = undefined;
-        } else if ((entry.column[id] ?? -1) >= 0) {
+    for (let i = 0; i < holdings.length; i++) {
+      const { columns, indexes } = this.#place(holdings[i] ?? []);
+      for (let j = 0; j < columns.length; j++) {
+        const entry = columns[j] as TagColumn;
+        if ((entry.column[id] ?? -1) >= 0) {
           this.update(
             node,
             new Map(),
@@ -57,13 +68,32 @@ export class TagIndex {
           );
           return false;
         }
-        let index = entry.holdings.indexOf(held);
-        if (index < 0) index = entry.holdings.push(held) - 1;
         entry.count += 1;
-        entry.column[id] = index;
+        entry.column[id] = indexes[j] ?? -1;
       }
     }
     return true;
+  }
+
+  /** Where one image's holdings go (see #placed); columns it needs are made. */
+  #place(list: readonly (readonly [string, TagHolding])[]): { columns: TagColumn[]; indexes: number[] } {
+    const known = this.#placed.get(list);
+    if (known !== undefined && known.epoch === this.#epoch) return known;
+    const placed = { epoch: this.#epoch, columns: [] as TagColumn[], indexes: [] as number[] };
+    for (const [tag, held] of list) {
+      let entry = this.#tags.get(tag);
+      if (entry === undefined) {
+        entry = { holdings: [], column: new Int32Array(this.#capacity).fill(-1), count: 0 };
+        this.#tags.set(tag, entry);
+        this.#sorted = undefined;
+      }
+      let index = entry.holdings.indexOf(held);
+      if (index < 0) index = entry.holdings.push(held) - 1;
+      placed.columns.push(entry);
+      placed.indexes.push(index);
+    }
+    this.#placed.set(list, placed);
+    return placed;
   }
 
   /** Applies a node's new holders for the tags that changed on it. */
@@ -79,6 +109,7 @@ export class TagIndex {
         if (entry.count === 0) {
           this.#tags.delete(tag);
           this.#sorted = undefined;
+          this.#epoch += 1;
         }
         continue;
       }
@@ -104,7 +135,11 @@ export class TagIndex {
         entry.count -= 1;
       }
     }
-    for (const [tag, entry] of this.#tags) if (entry.count === 0) this.#tags.delete(tag);
+    for (const [tag, entry] of this.#tags) {
+      if (entry.count > 0) continue;
+      this.#tags.delete(tag);
+      this.#epoch += 1;
+    }
     this.#sorted = undefined;
     this.#ids.delete(node);
     this.#names[id] = "";
