@@ -19,7 +19,6 @@ import {
 } from "@imagedrift/core";
 import type { CriClient } from "@imagedrift/cri";
 import type { AgentMessage, CollectorMessage, CommandMessage, CommandUpdate } from "@imagedrift/protocol";
-import { parseCommandSpec } from "./command-spec.js";
 import type { CommandContext, CommandOutcome } from "./context.js";
 import { runPrune } from "./prune.js";
 import { runPull } from "./pull.js";
@@ -188,6 +187,8 @@ export class CommandExecutor {
     let error: ImagedriftError | undefined;
     try {
       if (remaining <= 0) throw new Error("it waited behind other commands past its deadline");
+      // Loaded with the first command: its schema library is megabytes a daemon that only scans never needs.
+      const { parseCommandSpec } = await import("./command-spec.js");
       const spec = parseCommandSpec(command.specJson);
       log.info("command started", { type: spec.type, dryRun: spec.dryRun, timeoutMs: pending.timeoutMs });
       pending.reply({ body: "commandUpdate", commandUpdate: update("running", `${spec.type} started`) });
