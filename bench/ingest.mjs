@@ -206,14 +206,17 @@ export async function ingestBench(ctx) {
       // 20 closed-loop clients ask far more often than the per-address REST limit (50/s) lets through:
       // lifted, so that the HTTP figures measure answering, not refusing.
       extraArgs: ["--rate-limit", "off", ...ctx.collectorArgs],
-      nodeFlags: ctx.profile
-        ? [
-            ...cpuProfFlags(ctx.profileDir, "collector-ingest"),
-            ...(count <= HEAP_SNAPSHOT_MAX_AGENTS
-              ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${ctx.profileDir}`]
-              : []),
-          ]
-        : [],
+      nodeFlags: [
+        ...ctx.collectorNodeFlags,
+        ...(ctx.profile
+          ? [
+              ...cpuProfFlags(ctx.profileDir, "collector-ingest"),
+              ...(count <= HEAP_SNAPSHOT_MAX_AGENTS
+                ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${ctx.profileDir}`]
+                : []),
+            ]
+          : []),
+      ],
       stopTimeoutMs: ctx.profile ? 600_000 : 10_000,
     });
     try {
@@ -283,7 +286,8 @@ export async function ingestBench(ctx) {
             `validating+storing inventories ${ingestSeconds.toFixed(1)} s (its own histograms, ingest and settle together). ` +
             `Tags resolved and CPU calm ${(settleMs / 1000).toFixed(1)} s after ingest; ${registryRequests} registry requests for the ${tags.length} shared tags. ` +
             `Simulator: ${SIM_THREADS} worker threads, ${streams}. Target is for 5,000 agents.` +
-            (ctx.collectorArgs.length > 0 ? ` Collector flags: ${ctx.collectorArgs.join(" ")}.` : ""),
+            (ctx.collectorArgs.length > 0 ? ` Collector flags: ${ctx.collectorArgs.join(" ")}.` : "") +
+            (ctx.collectorNodeFlags.length > 0 ? ` Collector's Node flags: ${ctx.collectorNodeFlags.join(" ")}.` : ""),
         }),
         row({
           name: `ingest: collector CPU, heartbeat steady state, ${count} agents`,

@@ -16,6 +16,8 @@
  *   --collector-args="--flag value ..."
  *                    extra flags for the collector process of the ingest benchmark
  *                    (e.g. --inventory-concurrency 5000), named in its rows' notes
+ *   --collector-node-flags="--flag ..."
+ *                    Node flags for that collector process (e.g. --max-semi-space-size=64)
  *   --out=FILE       results file (default bench/results/latest.json; a run of every
  *                    benchmark also writes bench/results/quick.json or full.json)
  */
@@ -51,9 +53,11 @@ function parseArgs(argv) {
     else if (arg.startsWith("--out=")) options.out = arg.slice(6);
     else if (arg.startsWith("--agents=")) options.agents = Number(arg.slice(9));
     else if (arg.startsWith("--collector-args=")) options.collectorArgs = arg.slice(17).split(" ").filter(Boolean);
-    else {
+    else if (arg.startsWith("--collector-node-flags=")) {
+      options.collectorNodeFlags = arg.slice(23).split(" ").filter(Boolean);
+    } else {
       console.error(
-        `unknown argument ${arg}\nusage: node bench/run.mjs [--quick] [--only=${BENCHES.join(",")}] [--profile] [--agents=N] [--collector-args="..."] [--out=FILE]`,
+        `unknown argument ${arg}\nusage: node bench/run.mjs [--quick] [--only=${BENCHES.join(",")}] [--profile] [--agents=N] [--collector-args="..."] [--collector-node-flags="..."] [--out=FILE]`,
       );
       process.exit(2);
     }
@@ -155,6 +159,7 @@ async function main() {
     profile: options.profile,
     profileDir,
     collectorArgs: options.collectorArgs ?? [],
+    collectorNodeFlags: options.collectorNodeFlags ?? [],
     prepullNodes: PREPULL_NODES,
   };
   try {

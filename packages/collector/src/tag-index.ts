@@ -81,14 +81,7 @@ export class TagIndex {
     if (known !== undefined && known.epoch === this.#epoch) return known;
     const placed = { epoch: this.#epoch, columns: [] as TagColumn[], indexes: [] as number[] };
     for (const [tag, held] of list) {
-      let entry = this.#tags.get(tag);
-      if (entry === undefined) {
-        entry = { holdings: [], column: new Int32Array(this.#capacity).fill(-1), count: 0 };
-        this.#tags.set(tag, entry);
-        this.#sorted = undefined;
-      }
-      let index = entry.holdings.indexOf(held);
-      if (index < 0) index = entry.holdings.push(held) - 1;
+      const [entry, index] = this.#columnOf(tag, held);
       placed.columns.push(entry);
       placed.indexes.push(index);
     }
@@ -96,13 +89,26 @@ export class TagIndex {
     return placed;
   }
 
+  /** The tag's column (made when new) and the index of the holding in it (added when new). */
+  #columnOf(tag: string, held: TagHolding): [TagColumn, number] {
+    let entry = this.#tags.get(tag);
+    if (entry === undefined) {
+      entry = { holdings: [], column: new Int32Array(this.#capacity).fill(-1), count: 0 };
+      this.#tags.set(tag, entry);
+      this.#sorted = undefined;
+    }
+    let index = entry.holdings.indexOf(held);
+    if (index < 0) index = entry.holdings.push(held) - 1;
+    return [entry, index];
+  }
+
   /** Applies a node's new holders for the tags that changed on it. */
   update(node: string, holders: ReadonlyMap<string, TagHolding>, changedTags: Iterable<string>): void {
     const id = this.#idOf(node);
     for (const tag of changedTags) {
       const held = holders.get(tag);
-      let entry = this.#tags.get(tag);
       if (held === undefined) {
+        const entry = this.#tags.get(tag);
         if (entry === undefined || (entry.column[id] ?? -1) < 0) continue;
         entry.column[id] = -1;
         entry.count -= 1;
@@ -113,13 +119,7 @@ export class TagIndex {
         }
         continue;
       }
-      if (entry === undefined) {
-        entry = { holdings: [], column: new Int32Array(this.#capacity).fill(-1), count: 0 };
-        this.#tags.set(tag, entry);
-        this.#sorted = undefined;
-      }
-      let index = entry.holdings.indexOf(held);
-      if (index < 0) index = entry.holdings.push(held) - 1;
+      const [entry, index] = this.#columnOf(tag, held);
       if ((entry.column[id] ?? -1) < 0) entry.count += 1;
       entry.column[id] = index;
     }
