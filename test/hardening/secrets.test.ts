@@ -142,7 +142,7 @@ describe("credentials travel to the pulling agent only", () => {
     await collectorWith(`      username: ${users.file.username}\n      passwordFile: ${join(dir, "wrong-password")}\n`);
     const ref = lab.ref("private/app:3");
     const job = await prepull(ref);
-    expect(job.state).toBe("failed");
+    expect(job.state, JSON.stringify(job)).toBe("failed");
     const message = job.nodes[0]?.message ?? "";
     expect(message).toContain(lab.registry.host);
     expect(message).toContain("private/app");

@@ -30,6 +30,13 @@ export interface AgentHandlers {
   disconnected(node: string): void;
 }
 
+/** One stream from an agent: its session, how to ask it for its inventory, and how it becomes the node's session. */
+interface AgentStream {
+  session: AgentSession;
+  askInventory: () => void;
+  register: () => void;
+}
+
 /** One connected agent; the jobs runner sends commands through it. */
 export interface AgentSession {
   node: string;
@@ -226,11 +233,22 @@ export class AgentGateway {
       return;
     }
     const session: AgentSession = { node, send: (message) => call.write(message) };
-    const askInventory = () =>
-      session.send({
-        body: "resendInventory",
-        resendInventory: { reason: "the collector is ready for the inventory" },
-      });
+    const stream: AgentStream = {
+      session,
+      askInventory: () =>
+        session.send({
+          body: "resendInventory",
+          resendInventory: { reason: "the collector is ready for the inventory" },
+        }),
+      // The stream becomes the node's session once it has said hello, before the hello's handler runs (jobs
+      // send on it from there); until then the node is not connected, and its previous stream, if any, serves.
+      register: () => {
+        const previous = this.#sessions.get(node);
+        if (previous?.call === call) return;
+        this.#sessions.set(node, { session, call });
+        previous?.call.end();
+      },
+    };
     let helloed = false;
     call.on("data", (message: Received) => {
       if (message.body === "undecodable") {
@@ -247,14 +265,14 @@ export class AgentGateway {
         }
       }
       try {
-        helloed = this.#receive(node, message, helloed, session, askInventory);
+        helloed = this.#receive(node, message, helloed, stream);
         if (!helloed) this.#refuse(call, grpc.status.FAILED_PRECONDITION, "the first message must be a hello");
       } catch (thrown) {
         this.#log.warn("agent message rejected", { node, error: toImagedriftError(thrown) });
       }
     });
     const finish = () => {
-      this.#admission.gone(node, askInventory);
+      this.#admission.gone(node, stream.askInventory);
       if (this.#sessions.get(node)?.call !== call) return;
       this.#sessions.delete(node);
       this.#handlers.disconnected(node);
@@ -265,9 +283,6 @@ export class AgentGateway {
     });
     call.on("error", finish);
     call.on("close", finish);
-    const previous = this.#sessions.get(node);
-    this.#sessions.set(node, { session, call });
-    previous?.call.end();
   }
 
   /**
@@ -284,17 +299,13 @@ export class AgentGateway {
    * inventory the collector wants is asked for when the admission gives the
    * node a slot: now (the welcome says so, or a resend asks) or later.
    */
-  #receive(
-    node: string,
-    message: AgentMessage,
-    helloed: boolean,
-    session: AgentSession,
-    askInventory: () => void,
-  ): boolean {
+  #receive(node: string, message: AgentMessage, helloed: boolean, stream: AgentStream): boolean {
+    const { session, askInventory } = stream;
     if (message.body === "hello") {
       if (message.hello.node !== node) {
         throw new Error(`hello names node "${message.hello.node}" on a stream of node "${node}"`);
       }
+      stream.register();
       const wanted =
         this.#handlers.hello(node, message.hello) && this.#admit(node, message.hello.inventoryHash, askInventory);
       session.send({ body: "welcome", welcome: { collectorVersion: "0.1.0", inventoryWanted: wanted } });

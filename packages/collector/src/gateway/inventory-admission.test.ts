@@ -185,3 +185,58 @@ describe("AgentGateway with an inventory concurrency of 2", () => {
     }
   });
 });
+
+describe("AgentGateway sessions", () => {
+  it("a stream is the node's session once it has said hello: a refused hello leaves the node unconnected", async () => {
+    const hellos: string[] = [];
+    const gateway = new AgentGateway({
+      token: null,
+      log: silentLogger,
+      handlers: {
+        hello: (node) => {
+          // The stream is already the node's session when the hello's handler runs (jobs send on it from there).
+          hellos.push(`${node} ${gateway.connectedNodes().includes(node)}`);
+          return false;
+        },
+        inventory: () => {},
+        heartbeat: () => false,
+        commandUpdate: () => {},
+        disconnected: () => {},
+      },
+    });
+    const port = await gateway.listen("127.0.0.1:0");
+    const client = new (agentGateway())(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions);
+    const open = (node: string) => {
+      const metadata = new grpc.Metadata();
+      metadata.set(NODE_METADATA_KEY, node);
+      const stream = (
+        client as unknown as { Connect(m: grpc.Metadata): grpc.ClientDuplexStream<AgentMessage, CollectorMessage> }
+      ).Connect(metadata);
+      stream.on("data", () => {});
+      return stream;
+    };
+    try {
+      const bad = open("bad");
+      const refused = new Promise<grpc.StatusObject>((resolve) => bad.on("status", resolve));
+      bad.on("error", () => {});
+      bad.write({
+        body: "hello",
+        hello: { node: "bad", agentVersion: "t", intervalMs: 1, inventoryHash: "", labels: {} },
+      });
+      expect((await refused).code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(gateway.connectedNodes()).toEqual([]);
+      const good = open("good");
+      good.on("error", () => {});
+      good.write({
+        body: "hello",
+        hello: { node: "good", agentVersion: "t", intervalMs: 60_000, inventoryHash: "", labels: {} },
+      });
+      await vi.waitFor(() => expect(gateway.connectedNodes()).toEqual(["good"]));
+      expect(hellos).toEqual(["good true"]);
+      good.end();
+    } finally {
+      client.close();
+      await gateway.close();
+    }
+  });
+});
