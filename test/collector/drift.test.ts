@@ -54,6 +54,13 @@ afterAll(async () => {
   await lab?.stop();
 });
 
+type Finding = Awaited<ReturnType<typeof findings>>[number];
+
+/** The first finding that matches, once the collector's findings have caught up with its tags' live view. */
+function settledFinding(match: (f: Finding) => boolean, what: string): Promise<Finding> {
+  return waitFor(async () => (await findings(collector.url)).find(match), { what, timeoutMs: 30_000 });
+}
+
 describe("the seeds' incidents", () => {
   it("re-pushed :latest: the tag is inconsistent, n1 stale, n2 and n3 current, against the registry's digest", async () => {
     const web = await waitFor(
@@ -70,8 +77,10 @@ describe("the seeds' incidents", () => {
       ["n2", incidents.web.newDigest, "current"],
       ["n3", incidents.web.newDigest, "current"],
     ]);
-    const finding = (await findings(collector.url)).find(
-      (f) => f.kind === "inconsistent-tag" && f.reference === incidents.web.ref,
+    // Findings follow the tags' live view at the next recompute, moments later.
+    const finding = await settledFinding(
+      (f) => f.kind === "inconsistent-tag" && f.reference === incidents.web.ref && f.registryDigest !== null,
+      "web's inconsistent-tag finding",
     );
     expect(finding).toMatchObject({
       severity: expect.stringMatching(/critical|warning/),
@@ -96,7 +105,7 @@ describe("the seeds' incidents", () => {
       ["n1", incidents.api.oldDigest, "stale"],
       ["n3", incidents.api.oldDigest, "stale"],
     ]);
-    const f = (await findings(collector.url)).find((x) => x.kind === "stale-tag");
+    const f = await settledFinding((x) => x.kind === "stale-tag" && x.nodes.length === 2, "stale-tag on both nodes");
     expect(f).toMatchObject({
       reference: incidents.api.ref,
       nodes: ["n1", "n3"],
@@ -129,7 +138,10 @@ describe("the seeds' incidents", () => {
       { what: "legacy missing", timeoutMs: 30_000 },
     );
     expect(legacy.nodes.map((n) => n.node)).toEqual(["n1", "n2"]);
-    const f = (await findings(collector.url)).find((x) => x.kind === "missing-in-registry");
+    const f = await settledFinding(
+      (x) => x.kind === "missing-in-registry" && x.nodes.length === 2,
+      "the missing-in-registry finding",
+    );
     expect(f).toMatchObject({ reference: incidents.legacy.ref, nodes: ["n1", "n2"] });
   });
 
@@ -142,7 +154,7 @@ describe("the seeds' incidents", () => {
       { what: "tools local-only", timeoutMs: 30_000 },
     );
     expect(tools.nodes).toEqual([expect.objectContaining({ node: "n3", digest: null })]);
-    const f = (await findings(collector.url)).find((x) => x.kind === "local-only");
+    const f = await settledFinding((x) => x.kind === "local-only", "the local-only finding");
     expect(f).toMatchObject({ reference: incidents.tools.ref, nodes: ["n3"] });
   });
 

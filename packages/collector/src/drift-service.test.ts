@@ -205,7 +205,7 @@ describe("DriftService: when a recompute runs", () => {
   });
 
   it("after a lull; inventories that never pause are recomputed every 5 s, and once more when they stop", async () => {
-    // Fake time, performance.now included: each recompute takes 0 ms, so the lull is 50 ms and the lag 5 s.
+    // Fake time, performance.now included: each recompute takes 0 ms, so the lull is 10 ms and the lag 5 s.
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "performance"] });
     const pick = random(7);
     const clock = { now: new Date("2026-11-01T00:00:00Z") };
@@ -218,22 +218,22 @@ describe("DriftService: when a recompute runs", () => {
       drift.hello(node, { node, agentVersion: "t", intervalMs: INTERVAL_MS, inventoryHash: "", labels: {} });
       drift.inventory(randomInventory(node, pick, clock.now), digest(`inventory ${i}`));
     };
-    // One inventory, then quiet: recomputed 50 ms later.
+    // One inventory, then quiet: recomputed 10 ms later.
     report(0);
-    await vi.advanceTimersByTimeAsync(49);
+    await vi.advanceTimersByTimeAsync(9);
     expect(await recomputes()).toBe(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(await recomputes()).toBe(2);
-    // A herd: an inventory every 20 ms for 12 s. No lull: recomputed at 5 s and 10 s, not before.
+    // A herd: an inventory every 5 ms for 12 s. No lull: recomputed at 5 s and 10 s, not before.
     const counts: number[] = [];
-    for (let i = 1; i <= 600; i++) {
+    for (let i = 1; i <= 2400; i++) {
       report(i);
-      await vi.advanceTimersByTimeAsync(20);
-      if (i % 50 === 0) counts.push(await recomputes());
+      await vi.advanceTimersByTimeAsync(5);
+      if (i % 200 === 0) counts.push(await recomputes());
     }
     expect(counts).toEqual([2, 2, 2, 2, 3, 3, 3, 3, 3, 4, 4, 4]);
     // Once it stops, the last of it is recomputed after the lull.
-    await vi.advanceTimersByTimeAsync(50);
+    await vi.advanceTimersByTimeAsync(10);
     expect(await recomputes()).toBe(5);
   });
 });

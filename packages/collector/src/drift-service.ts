@@ -40,7 +40,7 @@ export interface KubernetesFacts {
 }
 
 /** The shortest lull a recompute waits for, and the longest it lets changes wait (see #markDirty). */
-const MIN_QUIET_MS = 50;
+const MIN_QUIET_MS = 10;
 const MAX_LAG_MS = 5_000;
 
 /** Findings that only the Kubernetes API's facts give. */
@@ -424,7 +424,7 @@ export class DriftService {
 
   /**
    * Schedules a recompute, coalescing the changes that come before it. It waits for a lull: no
-   * change for twice as long as the last recompute took (at least 50 ms). A herd of reconnecting
+   * change for twice as long as the last recompute took (at least 10 ms). A herd of reconnecting
    * agents is then recomputed once it has settled, not after every few inventories, each time
    * over every node that arrived so far. Changes that never pause are recomputed at least every
    * 5 s (or five times the last recompute's duration, so recomputes keep at most a sixth of the
