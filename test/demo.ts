@@ -96,7 +96,15 @@ async function main(): Promise<void> {
       `  node ${CLI_BIN} --server ${url} verify ${incidents.web.ref}     # exits 1: nodes disagree with the registry`,
     );
     say(`  node ${CLI_BIN} --server ${url} verify ${incidents.runtime.ref}  # exits 0: multi-arch, current everywhere`);
-    say(`\nlogs in ${dir}; Ctrl-C stops everything.`);
+    if (process.stdout.isTTY) {
+      say(`\nlogs in ${dir}; Ctrl-C stops everything.`);
+      // The lab's processes do not hold the event loop (see test/lab/process.ts): this does, until a signal.
+      setInterval(() => {}, 1 << 30);
+    } else {
+      // Not on a terminal (a script, CI): nobody is there to browse or press Ctrl-C; stop everything and exit.
+      say(`\nlogs in ${dir}; not on a terminal, so the demo stops here (run it in a terminal to keep it up).`);
+      await stop();
+    }
   } catch (error) {
     await stop();
     throw error;
