@@ -92,7 +92,8 @@ export async function openScene(
  * The scene's own moving tag. Nodes run cases side by side against one registry: with one shared tag, one
  * node's PUT rewrote the tag link while the other's containerd read it, and the registry answered 500.
  */
-const movingTag = (scene: Scene) => `moving/m:latest-${scene.node.name}`;
+const movingTagName = (scene: Scene) => `latest-${scene.node.name}`;
+const movingTag = (scene: Scene) => `moving/m:${movingTagName(scene)}`;
 
 /** Points the scene's moving tag at version `v` in the registry (a manifest PUT: the tag moves, as after a push). */
 async function moveTag(scene: Scene, v: number): Promise<void> {
@@ -101,8 +102,7 @@ async function moveTag(scene: Scene, v: number): Promise<void> {
     headers: { Accept: "application/vnd.oci.image.manifest.v1+json" },
   });
   if (!manifest.ok) throw new Error(`GET moving/m:v${v} answered ${manifest.status}: ${await manifest.text()}`);
-  const tag = movingTag(scene).split(":")[1];
-  const put = await fetch(`${registry.url}/v2/moving/m/manifests/${tag}`, {
+  const put = await fetch(`${registry.url}/v2/moving/m/manifests/${movingTagName(scene)}`, {
     method: "PUT",
     headers: { "Content-Type": manifest.headers.get("content-type") ?? "" },
     body: Buffer.from(await manifest.arrayBuffer()),

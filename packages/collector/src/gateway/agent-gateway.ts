@@ -116,6 +116,10 @@ function checkInventory(node: string, inventory: NodeInventory, hash: string): v
   }
 }
 
+function askForInventory(session: AgentSession, reason: string): void {
+  session.send({ body: "resendInventory", resendInventory: { reason } });
+}
+
 /** Inventories asked for at once by default (see InventoryAdmission). */
 export const DEFAULT_INVENTORY_CONCURRENCY = 32;
 
@@ -235,11 +239,7 @@ export class AgentGateway {
     const session: AgentSession = { node, send: (message) => call.write(message) };
     const stream: AgentStream = {
       session,
-      askInventory: () =>
-        session.send({
-          body: "resendInventory",
-          resendInventory: { reason: "the collector is ready for the inventory" },
-        }),
+      askInventory: () => askForInventory(session, "the collector is ready for the inventory"),
       // The stream becomes the node's session once it has said hello, before the hello's handler runs (jobs
       // send on it from there); until then the node is not connected, and its previous stream, if any, serves.
       register: () => {
@@ -326,10 +326,7 @@ export class AgentGateway {
       case "heartbeat": {
         const hash = message.heartbeat.inventoryHash;
         if (this.#handlers.heartbeat(node, hash) && this.#admit(node, hash, askInventory)) {
-          session.send({
-            body: "resendInventory",
-            resendInventory: { reason: "inventory hash unknown to the collector" },
-          });
+          askForInventory(session, "inventory hash unknown to the collector");
         }
         break;
       }
