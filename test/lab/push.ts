@@ -4,7 +4,8 @@
  * one), or imported straight into one node with `ctr images import` (an image
  * that was never pulled, like `k3s ctr images import`).
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ImagedriftError } from "@imagedrift/core";
 import { type CtrTarget, runCtr } from "./ctr.js";
@@ -68,7 +69,12 @@ export async function importImage(options: ImportOptions): Promise<void> {
   const entries: TarEntry[] = (await directoryEntries(image.dir)).map((e) =>
     e.path === "index.json" ? { type: "file", path: e.path, content: JSON.stringify(layout) } : e,
   );
-  const file = `${image.dir}.tar`;
-  await writeFile(file, tar(entries));
-  await runCtr(options.target, ["images", "import", file]);
+  // A tar of its own per import: nodes importing one image side by side must not read a tar another is rewriting.
+  const file = `${image.dir}-${randomUUID()}.tar`;
+  try {
+    await writeFile(file, tar(entries));
+    await runCtr(options.target, ["images", "import", file]);
+  } finally {
+    await rm(file, { force: true });
+  }
 }
