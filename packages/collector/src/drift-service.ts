@@ -124,8 +124,8 @@ export class DriftService {
     this.#now = options.now ?? (() => new Date());
     this.#resolutions = options.tags.all();
     this.#index.reserve(options.nodes.inventories().size);
-    for (const node of options.nodes.inventories().keys()) {
-      if (this.#index.load(node, options.nodes.holdingsByImage(node))) continue;
+    const loaded = this.#index.load(options.nodes.imageNumbers(), (image) => options.nodes.holdingsOf(image));
+    for (const node of loaded) {
       const holders = options.nodes.holders(node);
       this.#index.update(node, holders, holders.keys());
     }

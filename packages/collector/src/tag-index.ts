@@ -6,12 +6,77 @@ import {
   type TagResolution,
   type TagView,
 } from "@imagedrift/core";
+import type { ImageHoldings } from "./store/index.js";
 
-/** One tag's holders: the distinct holdings, and per node id the index of its holding (-1: none). */
-interface TagColumn {
-  holdings: TagHolding[];
-  column: Int32Array;
-  count: number;
+/**
+ * One tag's holders: its distinct holdings and how many nodes hold each, and
+ * per node id the index of its holding plus one (0: none), so that a new
+ * column needs no filling.
+ */
+class Column {
+  readonly holdings: TagHolding[] = [];
+  readonly holders: number[] = [];
+  slots: Int32Array;
+  /** Nodes holding the tag. */
+  count = 0;
+
+  constructor(capacity: number) {
+    this.slots = new Int32Array(capacity);
+  }
+
+  /** The index of the holding, added when new (in the place of one no node holds any more). */
+  indexOf(held: TagHolding): number {
+    let index = this.holdings.indexOf(held);
+    if (index >= 0) return index;
+    index = this.holders.indexOf(0);
+    if (index < 0) index = this.holders.push(0) - 1;
+    this.holdings[index] = held;
+    return index;
+  }
+
+  /** The index of node `id`'s holding; -1 when it does not hold the tag. */
+  at(id: number): number {
+    return (this.slots[id] ?? 0) - 1;
+  }
+
+  set(id: number, index: number): void {
+    const old = this.at(id);
+    if (old >= 0) this.holders[old] = (this.holders[old] ?? 1) - 1;
+    else this.count += 1;
+    this.slots[id] = index + 1;
+    this.holders[index] = (this.holders[index] ?? 0) + 1;
+  }
+
+  unset(id: number): void {
+    const old = this.at(id);
+    if (old < 0) return;
+    this.holders[old] = (this.holders[old] ?? 1) - 1;
+    this.count -= 1;
+    this.slots[id] = 0;
+  }
+
+  /** The one holding every holder holds; undefined when they hold several (or none). */
+  sole(): TagHolding | undefined {
+    let only: TagHolding | undefined;
+    for (let i = 0; i < this.holders.length; i++) {
+      if ((this.holders[i] ?? 0) === 0) continue;
+      if (only !== undefined) return undefined;
+      only = this.holdings[i];
+    }
+    return only;
+  }
+
+  grow(capacity: number): void {
+    const slots = new Int32Array(capacity);
+    slots.set(this.slots);
+    this.slots = slots;
+  }
+}
+
+/** Where one image's holdings go: the column of each of its tags, and the index of its holding there. */
+interface Placement {
+  columns: Column[];
+  indexes: number[];
 }
 
 /**
@@ -29,77 +94,76 @@ export class TagIndex {
   #names: string[] = [];
   readonly #free: number[] = [];
   #capacity = 64;
-  readonly #tags = new Map<string, TagColumn>();
+  readonly #tags = new Map<string, Column>();
   #sorted: string[] | undefined;
   /** Node ids in node name order, and their names: views come out sorted, so the engine does not sort them again. */
   #byName: { ids: number[]; names: string[] } | undefined;
 
-  /**
-   * Each image's holdings list (shared by every node holding the image) with
-   * the column and holding index of each of its tags, so that loading a node
-   * looks nothing up. Good while no column has been dropped since (`epoch`).
-   */
-  readonly #placed = new WeakMap<object, { epoch: number; columns: TagColumn[]; indexes: number[] }>();
-  /** Counts up whenever a column is dropped. */
-  #epoch = 0;
-
   /** Makes room for node ids up to `nodes - 1` at once, rather than doubling every column as they come. */
   reserve(nodes: number): void {
-    if (nodes > this.#capacity) this.#grow(nodes);
+    if (nodes <= this.#capacity) return;
+    for (const column of this.#tags.values()) column.grow(nodes);
+    this.#capacity = nodes;
   }
 
   /**
-   * Adds a node that no column holds yet, straight from its images' tag
-   * holdings (no map per node: a restart loads every node this way). Returns
-   * false and adds nothing when a tag is on two of its images, which a
-   * runtime does not do: `update` it with tagHolders' choice instead.
+   * Adds nodes that no column holds yet from their images (a restart loads
+   * every node this way). Images are numbers that nodes share (the store's
+   * image rows); `holdingsOf` gives the tags each image gives and what each
+   * holds, and is asked once per image however many nodes hold it: the pass
+   * over every node's images then looks nothing up. Returns the nodes left
+   * out because a tag is on two of their images, which a runtime does not do:
+   * `update` those with tagHolders' choice instead.
    */
-  load(node: string, holdings: readonly (readonly (readonly [string, TagHolding])[])[]): boolean {
-    const id = this.#idOf(node);
-    for (let i = 0; i < holdings.length; i++) {
-      const { columns, indexes } = this.#place(holdings[i] ?? []);
+  load(nodes: Iterable<[string, ArrayLike<number>]>, holdingsOf: (image: number) => ImageHoldings): string[] {
+    const placed = new Map<number, Placement>();
+    const place = (image: number): Placement => {
+      const placement: Placement = { columns: [], indexes: [] };
+      for (const [tag, held] of holdingsOf(image)) {
+        const [column, index] = this.#columnOf(tag, held);
+        placement.columns.push(column);
+        placement.indexes.push(index);
+      }
+      placed.set(image, placement);
+      return placement;
+    };
+    const left: string[] = [];
+    for (const [node, images] of nodes) {
+      const id = this.#idOf(node);
+      if (this.#fill(id, images, (image) => placed.get(image) ?? place(image))) continue;
+      left.push(node);
+      // Taking the node back may have left a holding unheld, whose index a new holding can take.
+      placed.clear();
+    }
+    this.#dropEmpty();
+    return left;
+  }
+
+  /** Sets node `id` in the columns of its images' tags; false, with nothing set, when a tag comes twice. */
+  #fill(id: number, images: ArrayLike<number>, placementOf: (image: number) => Placement): boolean {
+    for (let i = 0; i < images.length; i++) {
+      const { columns, indexes } = placementOf(images[i] ?? 0);
       for (let j = 0; j < columns.length; j++) {
-        const entry = columns[j] as TagColumn;
-        if ((entry.column[id] ?? -1) >= 0) {
-          this.update(
-            node,
-            new Map(),
-            holdings.flatMap((l) => l.map(([t]) => t)),
-          );
+        const column = columns[j] as Column;
+        if (column.at(id) >= 0) {
+          for (const each of this.#tags.values()) each.unset(id);
           return false;
         }
-        entry.count += 1;
-        entry.column[id] = indexes[j] ?? -1;
+        column.set(id, indexes[j] ?? 0);
       }
     }
     return true;
   }
 
-  /** Where one image's holdings go (see #placed); columns it needs are made. */
-  #place(list: readonly (readonly [string, TagHolding])[]): { columns: TagColumn[]; indexes: number[] } {
-    const known = this.#placed.get(list);
-    if (known !== undefined && known.epoch === this.#epoch) return known;
-    const placed = { epoch: this.#epoch, columns: [] as TagColumn[], indexes: [] as number[] };
-    for (const [tag, held] of list) {
-      const [entry, index] = this.#columnOf(tag, held);
-      placed.columns.push(entry);
-      placed.indexes.push(index);
-    }
-    this.#placed.set(list, placed);
-    return placed;
-  }
-
   /** The tag's column (made when new) and the index of the holding in it (added when new). */
-  #columnOf(tag: string, held: TagHolding): [TagColumn, number] {
-    let entry = this.#tags.get(tag);
-    if (entry === undefined) {
-      entry = { holdings: [], column: new Int32Array(this.#capacity).fill(-1), count: 0 };
-      this.#tags.set(tag, entry);
+  #columnOf(tag: string, held: TagHolding): [Column, number] {
+    let column = this.#tags.get(tag);
+    if (column === undefined) {
+      column = new Column(this.#capacity);
+      this.#tags.set(tag, column);
       this.#sorted = undefined;
     }
-    let index = entry.holdings.indexOf(held);
-    if (index < 0) index = entry.holdings.push(held) - 1;
-    return [entry, index];
+    return [column, column.indexOf(held)];
   }
 
   /** Applies a node's new holders for the tags that changed on it. */
@@ -107,21 +171,17 @@ export class TagIndex {
     const id = this.#idOf(node);
     for (const tag of changedTags) {
       const held = holders.get(tag);
-      if (held === undefined) {
-        const entry = this.#tags.get(tag);
-        if (entry === undefined || (entry.column[id] ?? -1) < 0) continue;
-        entry.column[id] = -1;
-        entry.count -= 1;
-        if (entry.count === 0) {
-          this.#tags.delete(tag);
-          this.#sorted = undefined;
-          this.#epoch += 1;
-        }
+      if (held !== undefined) {
+        const [column, index] = this.#columnOf(tag, held);
+        column.set(id, index);
         continue;
       }
-      const [entry, index] = this.#columnOf(tag, held);
-      if ((entry.column[id] ?? -1) < 0) entry.count += 1;
-      entry.column[id] = index;
+      const column = this.#tags.get(tag);
+      if (column === undefined) continue;
+      column.unset(id);
+      if (column.count > 0) continue;
+      this.#tags.delete(tag);
+      this.#sorted = undefined;
     }
   }
 
@@ -129,22 +189,21 @@ export class TagIndex {
   release(node: string): void {
     const id = this.#ids.get(node);
     if (id === undefined) return;
-    for (const entry of this.#tags.values()) {
-      if ((entry.column[id] ?? -1) >= 0) {
-        entry.column[id] = -1;
-        entry.count -= 1;
-      }
-    }
-    for (const [tag, entry] of this.#tags) {
-      if (entry.count > 0) continue;
-      this.#tags.delete(tag);
-      this.#epoch += 1;
-    }
-    this.#sorted = undefined;
+    for (const column of this.#tags.values()) column.unset(id);
+    this.#dropEmpty();
     this.#ids.delete(node);
     this.#names[id] = "";
     this.#byName = undefined;
     this.#free.push(id);
+  }
+
+  /** Drops the columns no node holds any more. */
+  #dropEmpty(): void {
+    for (const [tag, column] of this.#tags) {
+      if (column.count > 0) continue;
+      this.#tags.delete(tag);
+      this.#sorted = undefined;
+    }
   }
 
   /** Every tag some node holds, sorted. */
@@ -159,15 +218,7 @@ export class TagIndex {
    * (`current`) or has not answered (`unresolved`). Null for any other tag.
    */
   quietStatus(tag: string, resolution: TagResolution | undefined): "current" | "unresolved" | null {
-    const entry = this.#tags.get(tag);
-    if (entry === undefined) return null;
-    let only = -1;
-    for (const index of entry.column) {
-      if (index < 0 || index === only) continue;
-      if (only >= 0) return null;
-      only = index;
-    }
-    const held = entry.holdings[only];
+    const held = this.#tags.get(tag)?.sole();
     if (held === undefined || held.digest === null || held.repoDigests.length > 1) return null;
     if (resolution === undefined || resolution.state === "pending" || resolution.state === "error") return "unresolved";
     return resolution.state === "found" && resolution.digest === held.digest ? "current" : null;
@@ -179,22 +230,21 @@ export class TagIndex {
    * same holding, whose candidate digests are worked out once per holding.
    */
   view(tag: string, resolution: TagResolution | undefined): TagView | null {
-    const entry = this.#tags.get(tag);
-    if (entry === undefined) return null;
-    const { column, holdings } = entry;
+    const column = this.#tags.get(tag);
+    if (column === undefined) return null;
     const { ids, names } = this.#nameOrder();
     const runs: HolderRuns = { nodes: names, from: [], to: [], imageIds: [], candidates: [] };
     const candidates: (readonly string[] | undefined)[] = [];
     let last = -1;
     for (let k = 0; k < ids.length; k++) {
-      const index = column[ids[k] ?? 0] ?? -1;
+      const index = column.at(ids[k] ?? 0);
       if (index < 0) continue;
       const r = runs.to.length - 1;
       if (index === last && runs.to[r] === k) {
         runs.to[r] = k + 1;
         continue;
       }
-      const held = holdings[index];
+      const held = column.holdings[index];
       if (held === undefined) continue;
       let digests = candidates[index];
       if (digests === undefined) {
@@ -233,15 +283,11 @@ export class TagIndex {
     return id;
   }
 
-  /** Doubles every column until node id `needed - 1` fits. */
+  /** Makes every column at least `needed` long, doubling as nodes come. */
   #grow(needed: number): void {
     let capacity = this.#capacity;
     while (capacity < needed) capacity *= 2;
-    for (const entry of this.#tags.values()) {
-      const column = new Int32Array(capacity).fill(-1);
-      column.set(entry.column);
-      entry.column = column;
-    }
+    for (const column of this.#tags.values()) column.grow(capacity);
     this.#capacity = capacity;
   }
 }

@@ -1,5 +1,8 @@
 import { type NodeImage, type NodeInventory, type TagHolding, tagHolders } from "@imagedrift/core";
 
+/** The tags one image gives and what each holds. */
+export type ImageHoldings = readonly (readonly [string, TagHolding])[];
+
 /**
  * One object per distinct image description (id, tags, digests, size, flags)
  * however many nodes hold it: 5,000 nodes sharing 300 images keep about 300
@@ -15,9 +18,16 @@ export class ImageInterner {
   #count = 0;
   /** Every image the interner has seen with containers, and every shared image → its shared twin (itself). */
   readonly #baseOf = new WeakMap<NodeImage, NodeImage>();
-  readonly #holdings = new WeakMap<NodeImage, readonly (readonly [string, TagHolding])[]>();
-  /** The `images` table row of each shared image that has one. */
+  readonly #holdings = new WeakMap<NodeImage, ImageHoldings>();
+  /**
+   * One holding object per distinct holding (digest, image id, repo digests):
+   * two images that differ only in flags (in use on one node, idle on another)
+   * give their tags the same holding, so a tag held alike everywhere has one.
+   */
+  readonly #holdingsByKey = new Map<string, TagHolding>();
+  /** The `images` table row of each shared image that has one, and the other way round. */
   readonly #rows = new WeakMap<NodeImage, number>();
+  readonly #byRow = new Map<number, NodeImage>();
   /** Live distinct images after the last sweep: the map is swept once it grows well past that. */
   #liveAfterSweep = 0;
 
@@ -67,7 +77,7 @@ export class ImageInterner {
   /** A shared image loaded from its `images` row. */
   adopt(row: number, image: NodeImage): NodeImage {
     const shared = this.base(image);
-    this.#rows.set(shared, row);
+    this.setRow(shared, row);
     return shared;
   }
 
@@ -76,11 +86,18 @@ export class ImageInterner {
   }
 
   setRow(image: NodeImage, row: number): void {
-    this.#rows.set(this.base(image), row);
+    const shared = this.base(image);
+    this.#rows.set(shared, row);
+    this.#byRow.set(row, shared);
+  }
+
+  /** The shared image stored in `images` row `row`, while a node holds it. */
+  imageOfRow(row: number): NodeImage | undefined {
+    return this.#byRow.get(row);
   }
 
   /** The tags one image gives and what each holds, worked out once per distinct image. */
-  holdings(image: NodeImage): readonly (readonly [string, TagHolding])[] {
+  holdings(image: NodeImage): ImageHoldings {
     const shared = this.base(image);
     let holdings = this.#holdings.get(shared);
     if (holdings === undefined) {
@@ -92,10 +109,21 @@ export class ImageInterner {
         pods: [],
         imageFs: { mountpoint: "", usedBytes: 0, inodesUsed: null },
       };
-      holdings = Object.freeze([...tagHolders(alone)].map(([tag, held]) => Object.freeze([tag, held] as const)));
+      holdings = Object.freeze(
+        [...tagHolders(alone)].map(([tag, held]) => Object.freeze([tag, this.#sharedHolding(held)] as const)),
+      );
       this.#holdings.set(shared, holdings);
     }
     return holdings;
+  }
+
+  #sharedHolding(held: TagHolding): TagHolding {
+    const key = holdingKey(held);
+    const known = this.#holdingsByKey.get(key);
+    if (known !== undefined) return known;
+    const shared = Object.freeze({ ...held, repoDigests: Object.freeze([...held.repoDigests]) });
+    this.#holdingsByKey.set(key, shared);
+    return shared;
   }
 
   /**
@@ -125,9 +153,17 @@ export class ImageInterner {
       if (variants === undefined) this.#byId.set(image.id, [image]);
       else variants.push(image);
     }
+    for (const [row, image] of this.#byRow) if (!kept.has(image)) this.#byRow.delete(row);
+    const heldStill = new Set<string>();
+    for (const image of kept) for (const [, held] of this.#holdings.get(image) ?? []) heldStill.add(holdingKey(held));
+    for (const key of this.#holdingsByKey.keys()) if (!heldStill.has(key)) this.#holdingsByKey.delete(key);
     this.#count = kept.size;
     this.#liveAfterSweep = kept.size;
   }
+}
+
+function holdingKey(held: TagHolding): string {
+  return `${held.digest ?? ""}\n${held.imageId}\n${held.repoDigests.join("\t")}`;
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

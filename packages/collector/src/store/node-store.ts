@@ -1,7 +1,7 @@
 import type { NodeImage, NodeInventory, NodeState, TagHolding } from "@imagedrift/core";
 import type { Database } from "better-sqlite3";
 import { wantedTagsOf } from "../wanted-tags.js";
-import { ImageInterner } from "./image-interner.js";
+import { type ImageHoldings, ImageInterner } from "./image-interner.js";
 import {
   decodeContainers,
   decodePods,
@@ -44,8 +44,13 @@ export interface SaveResult {
   holders: ReadonlyMap<string, TagHolding>;
 }
 
-/** When each image of a node was first seen there and last seen in use (s since the epoch; 0 = never), in inventory order. */
+/**
+ * Per image of a node, in inventory order: its `images` table row (the number
+ * of the shared image), and when it was first seen there and last seen in use
+ * (s since the epoch; 0 = never).
+ */
 interface ImageTimes {
+  rows: Uint32Array;
   firstSeen: Uint32Array;
   lastUsed: Uint32Array;
 }
@@ -156,9 +161,19 @@ export class NodeStore {
     return inventory === undefined ? new Map() : this.#interner.holders(inventory);
   }
 
-  /** The tags each of the node's images gives, and what each holds (shared lists, worked out once per image). */
-  holdingsByImage(node: string): readonly (readonly (readonly [string, TagHolding])[])[] {
-    return this.#inventories.get(node)?.images.map((image) => this.#interner.holdings(image)) ?? [];
+  /**
+   * Each node's images by number (their `images` table rows, in inventory
+   * order): nodes holding the same image share its number, so a pass over
+   * every node's images (a restart) works each image out once, not per node.
+   */
+  *imageNumbers(): IterableIterator<[string, ArrayLike<number>]> {
+    for (const [node, times] of this.#times) yield [node, times.rows];
+  }
+
+  /** The tags the image numbered `row` gives, and what each holds (one shared list per image; empty when unknown). */
+  holdingsOf(row: number): ImageHoldings {
+    const image = this.#interner.imageOfRow(row);
+    return image === undefined ? [] : this.#interner.holdings(image);
   }
 
   /** The tags the node's containers want (wantedTagsOf). */
@@ -201,6 +216,7 @@ export class NodeStore {
     const before = new Map<string, number>();
     for (const [i, image] of (previous?.images ?? []).entries()) before.set(image.id, i);
     const times: ImageTimes = {
+      rows: new Uint32Array(images.length),
       firstSeen: new Uint32Array(images.length),
       lastUsed: new Uint32Array(images.length),
     };
@@ -239,17 +255,18 @@ export class NodeStore {
         imageCount: images.length,
         imageBytes,
       }).changes;
+      images.forEach((image, i) => {
+        const base = this.#interner.base(image);
+        let row = this.#interner.rowOf(base) ?? newRows.get(base);
+        if (row === undefined) {
+          row = this.#writeImage(base);
+          newRows.set(base, row);
+          rows += 1;
+        }
+        times.rows[i] = row;
+      });
       const stored: StoredInventory = {
-        images: images.map((image) => {
-          const base = this.#interner.base(image);
-          let row = this.#interner.rowOf(base) ?? newRows.get(base);
-          if (row === undefined) {
-            row = this.#writeImage(base);
-            newRows.set(base, row);
-            rows += 1;
-          }
-          return row;
-        }),
+        images: Array.from(times.rows),
         firstSeen: Array.from(times.firstSeen),
         lastUsed: Array.from(times.lastUsed),
         containers: encodeContainers(images),
@@ -311,6 +328,7 @@ export class NodeStore {
       const stored = JSON.parse(data) as StoredInventory;
       const containers = decodeContainers(stored);
       const times: ImageTimes = {
+        rows: new Uint32Array(stored.images.length),
         firstSeen: new Uint32Array(stored.images.length),
         lastUsed: new Uint32Array(stored.images.length),
       };
@@ -320,9 +338,12 @@ export class NodeStore {
         if (shared === undefined) return;
         const own = containers.get(i);
         images.push(own === undefined ? shared : this.#interner.intern({ ...shared, containers: own }));
+        times.rows[images.length - 1] = row;
         times.firstSeen[images.length - 1] = stored.firstSeen[i] ?? 0;
         times.lastUsed[images.length - 1] = stored.lastUsed[i] ?? 0;
       });
+      // Rows gone from the images table (a damaged database) are left out.
+      if (images.length < stored.images.length) times.rows = times.rows.slice(0, images.length);
       this.#inventories.set(node, {
         node,
         runtime: record.runtime,
