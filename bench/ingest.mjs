@@ -12,8 +12,8 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { isAlive } from "../test/dist/lab/index.js";
 import { startFleet } from "./lib/agent-sim.mjs";
-import { load } from "./lib/http-load.mjs";
-import { cpuSeconds, cpuShare, fmtMs, MIB, memoryOf, percentile, sleep, until } from "./lib/measure.mjs";
+import { getInTurn, load, readAllPages } from "./lib/http-load.mjs";
+import { cpuSeconds, cpuShare, fmtMs, MIB, median, memoryOf, percentile, sleep, until } from "./lib/measure.mjs";
 import { cpuProfFlags, startCollector, startSink } from "./lib/procs.mjs";
 import { row } from "./lib/report.mjs";
 
@@ -347,6 +347,25 @@ export async function ingestBench(ctx) {
           `  ${r.latencies.length} answers, p50 ${fmtMs(percentile(r.latencies, 50))}, p99 ${fmtMs(percentile(r.latencies, 99))}, ${(r.bytes / MIB).toFixed(2)} MiB each, ${r.errors} errors ${JSON.stringify(r.statuses)}`,
         );
       }
+      // The whole lists, page after page, as the CLI and the web page read them; the peer is as many GET /healthz.
+      const whole = {};
+      for (const path of ["/api/v1/findings", "/api/v1/tags"]) {
+        log(`findings: every page of GET ${path}, one client following nextCursor, 5 times`);
+        from = mark();
+        const reads = [];
+        const floor = [];
+        for (let i = 0; i < 5; i++) {
+          const read = await readAllPages(`${collector.url}${path}`);
+          reads.push(read);
+          floor.push(await getInTurn(`${collector.url}/healthz`, read.pages));
+        }
+        windows[`every page of ${path}`] = [from, mark()];
+        whole[path] = { reads, floor };
+        const r = reads[0];
+        log(
+          `  ${r.pages} pages, ${r.items} items, ${(r.bytes / MIB).toFixed(2)} MiB of JSON; ${reads.map((x) => fmtMs(x.ms)).join(", ")}`,
+        );
+      }
       if (ctx.profile) writeFileSync(join(ctx.profileDir, "collector-ingest.windows.json"), JSON.stringify(windows));
       const healthz = http["/healthz"];
       // With no answer at all, the request timeout is a lower bound of the p99.
@@ -382,6 +401,22 @@ export async function ingestBench(ctx) {
               `${r.latencies.length} answers in ${httpMs / 1000} s (closed loop, keep-alive; p99 of fewer than 100 is near the max), ` +
               `p50 ${percentile(r.latencies, 50).toFixed(1)} ms, body ${(r.bytes / MIB).toFixed(2)} MiB, ${r.errors} errors${r.lastError ? ` (${r.lastError})` : ""}; ` +
               `/healthz: ${healthz.latencies.length} answers, p50 ${percentile(healthz.latencies, 50).toFixed(2)} ms.`,
+          }),
+        );
+      }
+      for (const [path, { reads, floor }] of Object.entries(whole)) {
+        const r = reads[0];
+        emit(
+          row({
+            name: `findings: every page of GET ${path}, one client, ${count} nodes`,
+            value: median(reads.map((x) => x.ms)),
+            unit: "ms",
+            peer: `as many GET /healthz one after another (${r.pages})`,
+            peerValue: median(floor),
+            target: null,
+            notes:
+              `Node's fetch (gzip, br) following nextCursor, as the CLI and the web page read a list: ${r.pages} pages, ` +
+              `${r.items} items, ${(r.bytes / MIB).toFixed(2)} MiB of JSON in all; median of 5 (${reads.map((x) => x.ms.toFixed(0)).join(", ")} ms).`,
           }),
         );
       }

@@ -61,3 +61,40 @@ export async function load({ url, clients = 20, durationMs, timeoutMs = 120_000,
   for (const agent of agents) agent.destroy();
   return { latencies, errors, lastError, bytes, statuses };
 }
+
+/**
+ * Reads a whole paginated list as the CLI and the web page do: one client,
+ * GET after GET following `nextCursor`, bodies decompressed and parsed
+ * (Node's fetch, which offers gzip and br). `{ ms, pages, items, bytes }`, the
+ * bytes being JSON after decompression.
+ */
+export async function readAllPages(url) {
+  const started = performance.now();
+  let pages = 0;
+  let items = 0;
+  let bytes = 0;
+  let cursor = null;
+  do {
+    const page = cursor === null ? url : `${url}${url.includes("?") ? "&" : "?"}cursor=${encodeURIComponent(cursor)}`;
+    const response = await fetch(page);
+    const text = await response.text();
+    if (!response.ok) throw new Error(`GET ${page}: ${response.status} ${text.slice(0, 200)}`);
+    const body = JSON.parse(text);
+    pages += 1;
+    items += body.items.length;
+    bytes += Buffer.byteLength(text);
+    cursor = body.nextCursor ?? null;
+  } while (cursor !== null);
+  return { ms: performance.now() - started, pages, items, bytes };
+}
+
+/** `count` GETs of `url` one after another with Node's fetch, bodies read: the round trips' own time, in ms. */
+export async function getInTurn(url, count) {
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    const response = await fetch(url);
+    await response.text();
+    if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
+  }
+  return performance.now() - started;
+}

@@ -21,10 +21,20 @@ export interface ImageItem {
   containers: { id: string; pod: string; namespace: string; container: string; state: string }[];
 }
 
+/** Every item of a list, following `nextCursor` through the pages of a paginated one (tags, findings). */
 export async function getItems<T>(url: string, path: string): Promise<T[]> {
-  const response = await fetch(`${url}${path}`);
-  if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { items: T[] }).items;
+  const items: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: string =
+      cursor === null ? path : `${path}${path.includes("?") ? "&" : "?"}cursor=${encodeURIComponent(cursor)}`;
+    const response = await fetch(`${url}${page}`);
+    if (!response.ok) throw new Error(`GET ${page}: ${response.status} ${await response.text()}`);
+    const body = (await response.json()) as { items: T[]; nextCursor?: string | null };
+    items.push(...body.items);
+    cursor = body.nextCursor ?? null;
+  } while (cursor !== null);
+  return items;
 }
 
 export const nodes = (url: string) => getItems<NodeItem>(url, "/api/v1/nodes");

@@ -1,8 +1,8 @@
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
-import type { NodeImage, TagView } from "@imagedrift/core";
+import type { Finding, NodeImage, TagView } from "@imagedrift/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { TAGS_PAGE_HOLDINGS } from "./api-routes.js";
 import { driftOnStores, httpServer } from "./collector.fake.js";
+import { PAGE_NAMES } from "./pages.js";
 
 const hex = (n: number) => n.toString(16).padStart(64, "0");
 
@@ -65,7 +65,7 @@ describe("GET /api/v1/tags", () => {
       const page = response.json() as Page;
       expect(page.items.length).toBeLessThanOrEqual(70);
       const holdings = page.items.reduce((sum, tag) => sum + tag.nodes.length, 0);
-      expect(holdings - (page.items.at(-1)?.nodes.length ?? 0)).toBeLessThan(TAGS_PAGE_HOLDINGS);
+      expect(holdings - (page.items.at(-1)?.nodes.length ?? 0)).toBeLessThan(PAGE_NAMES);
       seen.push(...page.items);
       cursor = page.nextCursor;
       pages += 1;
@@ -109,5 +109,56 @@ describe("GET /api/v1/tags", () => {
     // The same answer again comes from the cache, compressed once.
     const again = await app.inject({ url: "/api/v1/tags", headers: { "accept-encoding": "br" } });
     expect(again.rawPayload.equals(brotli.rawPayload)).toBe(true);
+  });
+});
+
+interface FindingsPage {
+  items: (Omit<Finding, "key"> & { id: string })[];
+  nextCursor: string | null;
+}
+
+describe("GET /api/v1/findings", () => {
+  it("pages through every finding by nextCursor, each page within its limit and the nodes it names", async () => {
+    const { app, drift } = collector(120, 150);
+    const all = drift.findings().map(({ key, ...f }) => ({ id: key, ...f }));
+    // 50 inconsistent tags × 120 nodes: the names bound ends pages before the limit does.
+    expect(all.length).toBe(50);
+    const seen: FindingsPage["items"] = [];
+    let cursor: string | null = "";
+    let pages = 0;
+    while (cursor !== null) {
+      const response = await app.inject({ url: `/api/v1/findings?limit=30&cursor=${encodeURIComponent(cursor)}` });
+      expect(response.statusCode).toBe(200);
+      const page = response.json() as FindingsPage;
+      expect(page.items.length).toBeLessThanOrEqual(30);
+      const names = page.items.map((f) => f.nodes.length + f.pods.length);
+      expect(names.slice(0, -1).reduce((sum, n) => sum + n, 0)).toBeLessThan(PAGE_NAMES);
+      seen.push(...page.items);
+      cursor = page.nextCursor;
+      pages += 1;
+    }
+    expect(pages).toBeGreaterThanOrEqual(2);
+    expect(seen).toEqual(all);
+  });
+
+  it("goes on after a cursor's place even when that finding has closed, filters across pages, and names a bad cursor", async () => {
+    const { app, drift } = collector(4, 30);
+    const all = drift.findings().map(({ key, ...f }) => ({ id: key, ...f }));
+    expect(all.length).toBe(10);
+    const first = (await app.inject({ url: "/api/v1/findings?severity=warning&limit=4" })).json() as FindingsPage;
+    expect(first.items).toEqual(all.slice(0, 4));
+    const rest = (
+      await app.inject({ url: `/api/v1/findings?severity=warning&limit=10&cursor=${first.nextCursor}` })
+    ).json() as FindingsPage;
+    expect(rest).toEqual({ items: all.slice(4), nextCursor: null });
+    // A finding between the 5th and 6th, as if it had been there and closed since.
+    const [fifth] = all.slice(4, 5);
+    const gone = [fifth?.severity, fifth?.kind, `${fifth?.reference}~`, "gone"];
+    const cursor = Buffer.from(JSON.stringify(gone)).toString("base64url");
+    const after = (await app.inject({ url: `/api/v1/findings?cursor=${cursor}` })).json() as FindingsPage;
+    expect(after.items).toEqual(all.slice(5));
+    const bad = await app.inject({ url: "/api/v1/findings?cursor=not-a-cursor" });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toMatch(/cursor="not-a-cursor" is not a cursor of GET \/api\/v1\/findings/);
   });
 });

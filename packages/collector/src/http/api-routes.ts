@@ -1,17 +1,10 @@
 import { promisify } from "node:util";
 import { brotliCompress, gzip, constants as zlib } from "node:zlib";
-import {
-  FINDING_KINDS,
-  ImagedriftError,
-  type NodeImage,
-  SEVERITIES,
-  TAG_STATUSES,
-  type TagStatus,
-  type TagView,
-} from "@imagedrift/core";
+import { FINDING_KINDS, ImagedriftError, type NodeImage, SEVERITIES, TAG_STATUSES } from "@imagedrift/core";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { DriftService } from "../drift-service.js";
 import type { NodeStore } from "../store/index.js";
+import { findingsPage, pageLimit, tagsPage } from "./pages.js";
 
 export interface ApiDeps {
   drift: DriftService;
@@ -44,11 +37,6 @@ function imageItem(image: NodeImage) {
     })),
   };
 }
-
-/** A page of GET /api/v1/tags ends at `limit` tags, or sooner once it names this many node holdings. */
-export const TAGS_PAGE_HOLDINGS = 5_000;
-export const TAGS_DEFAULT_LIMIT = 500;
-const TAGS_MAX_LIMIT = 5_000;
 
 /** An answer as sent: the JSON once encoded, and compressed once per coding a client asks for. */
 interface CachedBody {
@@ -143,54 +131,6 @@ async function sendCached(request: FastifyRequest, reply: FastifyReply, body: Ca
   return reply.header("content-encoding", coding).send(encoded);
 }
 
-function pageLimit(value: unknown): number {
-  if (value === undefined || value === "") return TAGS_DEFAULT_LIMIT;
-  const limit = typeof value === "string" && /^\d{1,6}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(limit >= 1 && limit <= TAGS_MAX_LIMIT)) {
-    throw new ImagedriftError(
-      "invalid-argument",
-      `limit=${JSON.stringify(value)} is not an integer from 1 to ${TAGS_MAX_LIMIT}`,
-    );
-  }
-  return limit;
-}
-
-/** The first index in sorted `tags` after `cursor`. */
-function after(tags: readonly string[], cursor: string): number {
-  let low = 0;
-  let high = tags.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if ((tags[mid] ?? "") <= cursor) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}
-
-/**
- * One page of tags: at most `limit`, ending early once it names
- * TAGS_PAGE_HOLDINGS node holdings (at 5,000 nodes a tag alone names 5,000),
- * with `nextCursor` (the last reference) when more follow.
- */
-function tagsPage(drift: DriftService, status: TagStatus | undefined, limit: number, cursor: string | undefined) {
-  const tags = drift.tags;
-  const matches = (tag: string) => status === undefined || (drift.tagSummary(tag)?.status ?? status) === status;
-  const items: TagView[] = [];
-  let holdings = 0;
-  let i = cursor === undefined ? 0 : after(tags, cursor);
-  for (; i < tags.length && items.length < limit && holdings < TAGS_PAGE_HOLDINGS; i++) {
-    const tag = tags[i] ?? "";
-    if (!matches(tag)) continue;
-    const view = drift.tagView(tag);
-    if (view === null || (status !== undefined && view.status !== status)) continue;
-    items.push(view);
-    holdings += view.nodes.length;
-  }
-  while (i < tags.length && !matches(tags[i] ?? "")) i++;
-  const last = items.at(-1);
-  return { items, nextCursor: i < tags.length && last !== undefined ? last.reference : null };
-}
-
 /** The read endpoints of SPEC §7. */
 export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const tagsCache = new ResponseCache();
@@ -239,15 +179,18 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     },
   );
 
-  app.get<{ Querystring: { kind?: string; severity?: string } }>("/api/v1/findings", async (request, reply) => {
-    const kind = oneOf("kind", request.query.kind, FINDING_KINDS);
-    const severity = oneOf("severity", request.query.severity, SEVERITIES);
-    const version = `findings ${deps.drift.findingsVersion}`;
-    const body = findingsCache.get(version, `${kind}\n${severity}`, () =>
-      JSON.stringify({
-        items: deps.drift.findings({ kind, severity }).map(({ key: id, ...finding }) => ({ id, ...finding })),
-      }),
-    );
-    return sendCached(request, reply, body);
-  });
+  app.get<{ Querystring: { kind?: string; severity?: string; limit?: string; cursor?: string } }>(
+    "/api/v1/findings",
+    async (request, reply) => {
+      const kind = oneOf("kind", request.query.kind, FINDING_KINDS);
+      const severity = oneOf("severity", request.query.severity, SEVERITIES);
+      const limit = pageLimit(request.query.limit);
+      const cursor = request.query.cursor || undefined;
+      const version = `findings ${deps.drift.findingsVersion}`;
+      const body = findingsCache.get(version, `${kind}\n${severity}\n${limit}\n${cursor}`, () =>
+        JSON.stringify(findingsPage(deps.drift.findings({ kind, severity }), limit, cursor)),
+      );
+      return sendCached(request, reply, body);
+    },
+  );
 }

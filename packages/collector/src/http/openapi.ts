@@ -32,6 +32,32 @@ const query = (name: string, values: readonly string[], description: string) => 
   description,
   schema: { type: "string", enum: values },
 });
+/** A paginated list: {items, nextCursor}. */
+const pageOf = (ref: string, description: string) => ({
+  description,
+  content: {
+    "application/json": {
+      schema: {
+        type: "object",
+        required: ["items", "nextCursor"],
+        properties: {
+          items: { type: "array", items: { $ref: `#/components/schemas/${ref}` } },
+          nextCursor: { type: ["string", "null"] },
+        },
+      },
+    },
+  },
+});
+const pageParameters = [
+  { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 5000 } },
+  {
+    name: "cursor",
+    in: "query",
+    required: false,
+    description: "the nextCursor of the previous page",
+    schema: { type: "string" },
+  },
+];
 
 /** OpenAPI 3.1 description of every route the collector serves. */
 export const openApiDocument = {
@@ -261,45 +287,23 @@ export const openApiDocument = {
         description:
           "A page holds at most `limit` tags (default 500) and ends early once it names 5,000 node holdings; " +
           "`nextCursor` (null on the last page) is the `cursor` of the next.",
-        parameters: [
-          query("status", TAG_STATUSES, "only tags with this status"),
-          { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 5000 } },
-          {
-            name: "cursor",
-            in: "query",
-            required: false,
-            description: "the nextCursor of the previous page",
-            schema: { type: "string" },
-          },
-        ],
-        responses: {
-          "200": {
-            description: "Tags sorted by reference",
-            content: {
-              "application/json": {
-                schema: {
-                  type: "object",
-                  required: ["items", "nextCursor"],
-                  properties: {
-                    items: { type: "array", items: { $ref: "#/components/schemas/Tag" } },
-                    nextCursor: { type: ["string", "null"] },
-                  },
-                },
-              },
-            },
-          },
-          ...errors,
-        },
+        parameters: [query("status", TAG_STATUSES, "only tags with this status"), ...pageParameters],
+        responses: { "200": pageOf("Tag", "Tags sorted by reference"), ...errors },
       },
     },
     "/api/v1/findings": {
       get: {
-        summary: "What is wrong and how to fix it",
+        summary: "What is wrong and how to fix it, a page at a time",
+        description:
+          "A page holds at most `limit` findings (default 500) and ends early once it names 5,000 nodes and pods; " +
+          "`nextCursor` (null on the last page) is the `cursor` of the next. " +
+          "Findings come most severe first, then by kind, reference and id.",
         parameters: [
           query("kind", FINDING_KINDS, "only this kind"),
           query("severity", SEVERITIES, "only this severity"),
+          ...pageParameters,
         ],
-        responses: { "200": ok("Finding", "Findings, most severe first"), ...errors },
+        responses: { "200": pageOf("Finding", "Findings, most severe first"), ...errors },
       },
     },
     "/api/v1/jobs": {

@@ -33,15 +33,28 @@ function toFinding(row: FindingRow): Finding {
   };
 }
 
-const severityRank = { critical: 0, warning: 1, info: 2 } as const;
+/** Where a finding is in the list: most severe first, then by kind, reference and key (code unit order). */
+export type FindingPlace = readonly [severity: string, kind: string, reference: string, key: string];
 
-/** Most severe first, then by kind and reference. */
-function compareFindings(a: Finding, b: Finding): number {
+const severityRank: Readonly<Record<string, number>> = { critical: 0, warning: 1, info: 2 };
+
+export function findingPlace(finding: Finding): FindingPlace {
+  return [finding.severity, finding.kind, finding.reference, finding.key];
+}
+
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+export function comparePlaces(a: FindingPlace, b: FindingPlace): number {
   return (
-    severityRank[a.severity] - severityRank[b.severity] ||
-    a.kind.localeCompare(b.kind) ||
-    a.reference.localeCompare(b.reference)
+    (severityRank[a[0]] ?? 3) - (severityRank[b[0]] ?? 3) ||
+    compareText(a[1], b[1]) ||
+    compareText(a[2], b[2]) ||
+    compareText(a[3], b[3])
   );
+}
+
+function compareFindings(a: Finding, b: Finding): number {
+  return comparePlaces(findingPlace(a), findingPlace(b));
 }
 
 /**

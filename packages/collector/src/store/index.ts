@@ -1,5 +1,5 @@
 export { openDatabase } from "./database.js";
-export { FindingStore } from "./finding-store.js";
+export { comparePlaces, type FindingPlace, FindingStore, findingPlace } from "./finding-store.js";
 export type { ImageHoldings } from "./image-interner.js";
 export { migrate, migrations } from "./migrations.js";
 export { type AgentHello, type NodeRecord, NodeStore, type SaveResult } from "./node-store.js";
