@@ -83,6 +83,8 @@ export class CriClient {
       "grpc.max_send_message_length": 16 * 1024 * 1024,
       "grpc.initial_reconnect_backoff_ms": 200,
       "grpc.max_reconnect_backoff_ms": 2_000,
+      // No channelz service reads it.
+      "grpc.enable_channelz": 0,
     };
     const make = (name: ServiceName) => {
       const Ctor = runtimeV1[name] as grpc.ServiceClientConstructor;

@@ -13,6 +13,8 @@ export const channelOptions: grpc.ChannelOptions = {
   "grpc.keepalive_time_ms": 30_000,
   "grpc.keepalive_timeout_ms": 10_000,
   "grpc.keepalive_permit_without_calls": 1,
+  // Nothing serves channelz (grpc's introspection service): its per-connection and per-message bookkeeping would go unread.
+  "grpc.enable_channelz": 0,
 };
 
 let loaded: grpc.ServiceClientConstructor | undefined;
