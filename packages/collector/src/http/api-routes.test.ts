@@ -53,23 +53,43 @@ interface Page {
   nextCursor: string | null;
 }
 
+/**
+ * Every item of a paginated list, following nextCursor from the first page;
+ * checks that each page holds at most `limit` items and ends once its items
+ * name PAGE_NAMES nodes and pods (`names` of each).
+ */
+async function everyPage<T>(
+  app: ReturnType<typeof httpServer>,
+  path: string,
+  limit: number,
+  names: (item: T) => number,
+) {
+  const items: T[] = [];
+  let cursor: string | null = "";
+  let pages = 0;
+  while (cursor !== null) {
+    const response = await app.inject({ url: `${path}&cursor=${encodeURIComponent(cursor)}` });
+    expect(response.statusCode).toBe(200);
+    const page = response.json() as { items: T[]; nextCursor: string | null };
+    expect(page.items.length).toBeLessThanOrEqual(limit);
+    const named = page.items.slice(0, -1).reduce((sum, item) => sum + names(item), 0);
+    expect(named).toBeLessThan(PAGE_NAMES);
+    items.push(...page.items);
+    cursor = page.nextCursor;
+    pages += 1;
+  }
+  return { items, pages };
+}
+
 describe("GET /api/v1/tags", () => {
   it("pages through every tag by nextCursor, each page within its limit and holdings", async () => {
     const { app, drift } = collector(60, 200);
-    const seen: TagView[] = [];
-    let cursor: string | null = "";
-    let pages = 0;
-    while (cursor !== null) {
-      const response = await app.inject({ url: `/api/v1/tags?limit=70&cursor=${encodeURIComponent(cursor)}` });
-      expect(response.statusCode).toBe(200);
-      const page = response.json() as Page;
-      expect(page.items.length).toBeLessThanOrEqual(70);
-      const holdings = page.items.reduce((sum, tag) => sum + tag.nodes.length, 0);
-      expect(holdings - (page.items.at(-1)?.nodes.length ?? 0)).toBeLessThan(PAGE_NAMES);
-      seen.push(...page.items);
-      cursor = page.nextCursor;
-      pages += 1;
-    }
+    const { items: seen, pages } = await everyPage<TagView>(
+      app,
+      "/api/v1/tags?limit=70",
+      70,
+      (tag) => tag.nodes.length,
+    );
     // 200 tags × 60 nodes = 12,000 holdings: the holdings bound ends pages before the limit does.
     expect(pages).toBeGreaterThanOrEqual(3);
     expect(seen).toEqual(drift.tagViews);
@@ -123,20 +143,12 @@ describe("GET /api/v1/findings", () => {
     const all = drift.findings().map(({ key, ...f }) => ({ id: key, ...f }));
     // 50 inconsistent tags × 120 nodes: the names bound ends pages before the limit does.
     expect(all.length).toBe(50);
-    const seen: FindingsPage["items"] = [];
-    let cursor: string | null = "";
-    let pages = 0;
-    while (cursor !== null) {
-      const response = await app.inject({ url: `/api/v1/findings?limit=30&cursor=${encodeURIComponent(cursor)}` });
-      expect(response.statusCode).toBe(200);
-      const page = response.json() as FindingsPage;
-      expect(page.items.length).toBeLessThanOrEqual(30);
-      const names = page.items.map((f) => f.nodes.length + f.pods.length);
-      expect(names.slice(0, -1).reduce((sum, n) => sum + n, 0)).toBeLessThan(PAGE_NAMES);
-      seen.push(...page.items);
-      cursor = page.nextCursor;
-      pages += 1;
-    }
+    const { items: seen, pages } = await everyPage<FindingsPage["items"][number]>(
+      app,
+      "/api/v1/findings?limit=30",
+      30,
+      (f) => f.nodes.length + f.pods.length,
+    );
     expect(pages).toBeGreaterThanOrEqual(2);
     expect(seen).toEqual(all);
   });
