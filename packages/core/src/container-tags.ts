@@ -7,6 +7,7 @@ import type { ClusterSnapshot, FindingPod } from "./drift-types.js";
 import { compareText } from "./finding-text.js";
 import { repoDigestsOf, type TagName } from "./image-names.js";
 import type { ImageContainer, NodeImage, NodeInventory } from "./inventory.js";
+import { type TagHolding, tagHolders } from "./tag-view.js";
 import { heldTagsOf, wantedTags } from "./wanted-tags.js";
 
 /** A container together with the image it runs and the tags it wants. */
@@ -24,6 +25,12 @@ export interface NodeIndex {
   uses: ContainerUse[];
   /** The uses that want each tag. */
   usesByTag: Map<string, ContainerUse[]>;
+  /**
+   * What the node holds under a tag its containers want (tagHolders, for
+   * those tags alone: a node's 300 tags would cost 300 holdings per node),
+   * worked out when first asked.
+   */
+  holderOf(tag: string): TagHolding | undefined;
 }
 
 /** The repo digests of the use's image for one tag it wants (sorted, maybe empty). */
@@ -75,7 +82,12 @@ export function indexNode(inventory: NodeInventory, images: readonly NodeImage[]
       }
     }
   }
-  const index = { uses, usesByTag };
+  let holders: Map<string, TagHolding> | undefined;
+  const holderOf = (tag: string) => {
+    holders ??= tagHolders(inventory, usesByTag);
+    return holders.get(tag);
+  };
+  const index = { uses, usesByTag, holderOf };
   cache.set(inventory, index);
   return index;
 }

@@ -16,7 +16,6 @@ import { comparePods, findingPod, nodeIndex } from "./container-tags.js";
 import type { ClusterSnapshot, FindingDraft, FindingPod } from "./drift-types.js";
 import { compareText, countOf, familiarRef, listOf, shortDigest, sortedUnique } from "./finding-text.js";
 import type { NodeInventory } from "./inventory.js";
-import { cachedTagHolders } from "./tag-view.js";
 
 function registryDigestOf(reference: string, snapshot: ClusterSnapshot): string | null {
   const resolution = snapshot.resolutions.get(reference);
@@ -52,7 +51,7 @@ export function runningStaleOnNode(node: string, snapshot: ClusterSnapshot): Map
 
 /** Whether the node now holds the tag on another image than `imageId`. */
 function movedOn(inventory: NodeInventory, tag: string, imageId: string): boolean {
-  const holder = cachedTagHolders(inventory).get(tag);
+  const holder = nodeIndex(inventory).holderOf(tag);
   return holder !== undefined && holder.imageId !== imageId;
 }
 
@@ -105,7 +104,7 @@ export function runningStaleFinding(
   const nowOn = (node: string): string | null => {
     if (registryDigest !== null) return registryDigest;
     const inventory = snapshot.inventories.get(node);
-    return inventory === undefined ? null : (cachedTagHolders(inventory).get(reference)?.digest ?? null);
+    return inventory === undefined ? null : (nodeIndex(inventory).holderOf(reference)?.digest ?? null);
   };
   const familiar = familiarRef(reference);
   const entries = unique.map((pod) => describePod(pod, nowOn(pod.node)));

@@ -43,33 +43,21 @@ export interface TagHolderInput {
 
 /**
  * For each normalised tag (`host/repo:tag`) the node holds, the digest recorded
- * for it. Tags that do not parse are skipped. A runtime gives a tag to one image
- * only; should an inventory list it twice, the choice does not depend on order.
+ * for it; with `only`, for those tags alone. Tags that do not parse are
+ * skipped. A runtime gives a tag to one image only; should an inventory list
+ * it twice, the choice does not depend on order.
  */
-export function tagHolders(inventory: NodeInventory): Map<string, TagHolding> {
+export function tagHolders(inventory: NodeInventory, only?: { has(tag: string): boolean }): Map<string, TagHolding> {
   const holders = new Map<string, TagHolding>();
   for (const image of inventory.images) {
     for (const raw of image.repoTags) {
       const name = parsedTag(raw);
-      if (name === null) continue;
+      if (name === null || (only !== undefined && !only.has(name.tag))) continue;
       const repoDigests = repoDigestsOf(image, name.repository);
       const holding: TagHolding = { digest: repoDigests[0] ?? null, imageId: image.id, repoDigests };
       const current = holders.get(name.tag);
       if (current === undefined || preferred(holding, current)) holders.set(name.tag, holding);
     }
-  }
-  return holders;
-}
-
-/** Inventories are treated as immutable: the holders of one inventory object are computed once. */
-const holdersCache = new WeakMap<NodeInventory, ReadonlyMap<string, TagHolding>>();
-
-/** tagHolders, computed once per inventory object; the result is shared and must not be changed. */
-export function cachedTagHolders(inventory: NodeInventory): ReadonlyMap<string, TagHolding> {
-  let holders: ReadonlyMap<string, TagHolding> | undefined = holdersCache.get(inventory);
-  if (holders === undefined) {
-    holders = tagHolders(inventory);
-    holdersCache.set(inventory, holders);
   }
   return holders;
 }
