@@ -6,28 +6,19 @@
  * in-process); and the agent daemon's peak RSS, reporting to a collector and
  * rescanning, against a bare grpc-js process listing the same images.
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CriClient } from "@imagedrift/cri";
 import { startDaemon } from "../test/dist/lab/index.js";
 import { fmtMs, MIB, median, memoryOf, timed, until } from "./lib/measure.mjs";
-import { AGENT_BIN, cpuProfFlags, runOk, startAgent, startCollector } from "./lib/procs.mjs";
+import { AGENT_BIN, cpuProfFlags, runOk, shippedNodeFlags, startAgent, startCollector } from "./lib/procs.mjs";
 import { row } from "./lib/report.mjs";
 import { manyImages } from "./lib/reuse.mjs";
 
 const COUNT = 1_000;
-/**
- * The Node flags the agent ships with: those on its bin's shebang line
- * (`#!/usr/bin/env -S node FLAGS`), which apply where the image's ENTRYPOINT
- * runs the bin. procs.mjs starts programs as `node BIN`, which reads no
- * shebang, so the agent's runs here are given them.
- */
-const AGENT_NODE_FLAGS = (() => {
-  const words = readFileSync(AGENT_BIN, "utf8").split("\n", 1)[0].trim().split(/\s+/);
-  const node = words.indexOf("node");
-  return node < 0 ? [] : words.slice(node + 1);
-})();
+/** The Node flags the agent ships with (its bin's shebang line; see shippedNodeFlags). */
+const AGENT_NODE_FLAGS = shippedNodeFlags(AGENT_BIN);
 /**
  * How many scans the daemon makes, after its first, before its peak is read. V8 lets the old generation grow well
  * past what is live before its first full collection: without the agent's Node flags the peak after 5

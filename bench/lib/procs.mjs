@@ -15,6 +15,18 @@ export { AGENT_BIN, COLLECTOR_BIN };
 
 const SINK = fileURLToPath(new URL("./sink.mjs", import.meta.url));
 
+/**
+ * The Node flags a program ships with: those on its bin's shebang line
+ * (`#!/usr/bin/env -S node FLAGS`), which apply where the image's ENTRYPOINT
+ * runs the bin. Programs here start as `node BIN`, which reads no shebang, so
+ * they are given them.
+ */
+export function shippedNodeFlags(bin) {
+  const words = readFileSync(bin, "utf8").split("\n", 1)[0].trim().split(/\s+/);
+  const node = words.indexOf("node");
+  return node < 0 ? [] : words.slice(node + 1);
+}
+
 /** Node flags that write a CPU profile into `dir` when the process exits. */
 export const cpuProfFlags = (dir, name) => [
   "--cpu-prof",
@@ -48,7 +60,7 @@ function withStop(daemon, stopTimeoutMs) {
   return { daemon, pid: daemon.pid, stop: () => daemon.stop(stopTimeoutMs) };
 }
 
-/** The collector on 127.0.0.1 ports picked by the kernel; `--kubernetes off`. */
+/** The collector on 127.0.0.1 ports picked by the kernel, with the Node flags it ships with; `--kubernetes off`. */
 export async function startCollector({
   dir,
   name = "collector",
@@ -63,6 +75,7 @@ export async function startCollector({
     name,
     command: process.execPath,
     args: [
+      ...shippedNodeFlags(COLLECTOR_BIN),
       ...nodeFlags,
       COLLECTOR_BIN,
       "--db",
