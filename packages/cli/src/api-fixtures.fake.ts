@@ -4,7 +4,7 @@
  * worker-1 and worker-2 reporting, worker-3 missing; nginx current
  * everywhere, the team app stale on worker-2, a cache image unresolved.
  */
-import type { FindingItem, NodeImageItem, NodeItem, TagView } from "./api-types.js";
+import { type FindingItem, type NodeImageItem, type NodeItem, summaryOfTag, type TagView } from "./api-types.js";
 import type { CannedResponse } from "./collector.fake.js";
 
 export const NOW = new Date("2025-06-01T12:00:00Z");
@@ -134,6 +134,8 @@ export function cannedRoutes(): Record<string, CannedResponse> {
     "/api/v1/nodes/worker-1/images": list(WORKER_1_IMAGES),
     "/api/v1/tags": list(TAGS),
     "/api/v1/tags?status=stale": list(TAGS.filter((t) => t.status === "stale")),
+    "/api/v1/tags?view=summary": list(TAGS.map(summaryOfTag)),
+    "/api/v1/tags?status=stale&view=summary": list(TAGS.filter((t) => t.status === "stale").map(summaryOfTag)),
     "/api/v1/findings": list(FINDINGS),
     "/api/v1/findings?severity=warning": list(FINDINGS.filter((f) => f.severity === "warning")),
   };

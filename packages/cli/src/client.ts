@@ -8,18 +8,20 @@
  * The token only ever goes into the Authorization header.
  */
 import { formatDuration, ImagedriftError } from "@imagedrift/core";
-import type {
-  FindingItem,
-  FindingKind,
-  JobCreated,
-  JobItem,
-  JobRequest,
-  JobState,
-  NodeImageItem,
-  NodeItem,
-  Severity,
-  TagStatus,
-  TagView,
+import {
+  type FindingItem,
+  type FindingKind,
+  type JobCreated,
+  type JobItem,
+  type JobRequest,
+  type JobState,
+  type NodeImageItem,
+  type NodeItem,
+  type Severity,
+  summaryOfTag,
+  type TagStatus,
+  type TagSummaryItem,
+  type TagView,
 } from "./api-types.js";
 import { describeNetworkFailure, isTimeout } from "./network-errors.js";
 
@@ -87,6 +89,16 @@ export class CollectorClient {
 
   listTags(filter: { status?: TagStatus } = {}): Promise<TagView[]> {
     return this.#getItems("/api/v1/tags", filter);
+  }
+
+  /**
+   * Every tag without its per-node list (`view=summary`): at 5,000 nodes a
+   * tag's view is 1 MiB of holders. A collector that predates summaries sends
+   * views, summarised here.
+   */
+  async listTagSummaries(filter: { status?: TagStatus } = {}): Promise<TagSummaryItem[]> {
+    const items = await this.#getItems<TagSummaryItem | TagView>("/api/v1/tags", { ...filter, view: "summary" });
+    return items.map((item) => ("nodes" in item ? summaryOfTag(item) : item));
   }
 
   listFindings(filter: { kind?: FindingKind; severity?: Severity } = {}): Promise<FindingItem[]> {

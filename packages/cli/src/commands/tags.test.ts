@@ -25,6 +25,20 @@ describe("imagedrift tags", () => {
     expect(lines[3]).toMatch(/unresolved +- +2 .* 30s ago +registry\.example\.com: 503 Service Unavailable$/);
   });
 
+  it("asks for summaries for its table, and summarises views itself from a collector that predates them", async () => {
+    const summarised = await runCli(["tags"], { env });
+    expect(fake.paths.at(-1)).toBe("/api/v1/tags?view=summary");
+    const older = await FakeCollector.start({
+      routes: { ...cannedRoutes(), "/api/v1/tags?view=summary": { body: { items: TAGS } } },
+    });
+    try {
+      const viewed = await runCli(["tags"], { env: { IMAGEDRIFT_SERVER: older.url } });
+      expect(viewed).toEqual(summarised);
+    } finally {
+      await older.close();
+    }
+  });
+
   it("passes --status to the collector", async () => {
     const result = await runCli(["tags", "--status", "stale", "-o", "yaml"], { env });
     expect(fake.paths.at(-1)).toBe("/api/v1/tags?status=stale");

@@ -1,9 +1,9 @@
 /** `imagedrift tags`: every tag the nodes hold, the digests behind it, and the registry's answer. */
 import { Option } from "commander";
-import { TAG_STATUSES, type TagStatus, type TagView } from "../api-types.js";
+import { TAG_STATUSES, type TagStatus, type TagSummaryItem } from "../api-types.js";
 import type { CollectorClient } from "../client.js";
 import { shortDigest } from "../format/digest.js";
-import { renderOutput } from "../format/output.js";
+import { renderData } from "../format/output.js";
 import { familiarRef, listSome } from "../format/reference.js";
 import type { Style } from "../format/style.js";
 import { type Column, renderTable } from "../format/table.js";
@@ -22,28 +22,25 @@ export function statusCell(status: TagStatus, style: Style): string {
 }
 
 /** `sha256:abcdef012345 ×2, sha256:0123456789ab ×1`: which digests the nodes hold, most common first. */
-export function digestsOnNodes(tag: TagView, style: Style): string {
-  const counts = new Map<string | null, number>();
-  for (const holder of tag.nodes) counts.set(holder.digest, (counts.get(holder.digest) ?? 0) + 1);
-  const entries = [...counts].sort((a, b) => b[1] - a[1]);
+export function digestsOnNodes(tag: TagSummaryItem, style: Style): string {
   return listSome(
-    entries.map(([digest, count]) => {
-      const text = `${digest === null ? "no digest" : shortDigest(digest)} ×${count}`;
+    tag.digests.map(({ digest, nodes }) => {
+      const text = `${digest === null ? "no digest" : shortDigest(digest)} ×${nodes}`;
       if (tag.registryDigest === null || digest === null) return text;
       return digest === tag.registryDigest ? style.green(text) : style.yellow(text);
     }),
   );
 }
 
-export function tagsTable(tags: readonly TagView[], options: TagsOptions): string {
+export function tagsTable(tags: readonly TagSummaryItem[], options: TagsOptions): string {
   if (tags.length === 0) {
     return options.status === undefined ? "No node holds a tagged image.\n" : `No tag is ${options.status}.\n`;
   }
-  const columns: Column<TagView>[] = [
+  const columns: Column<TagSummaryItem>[] = [
     { header: "TAG", cell: (t) => familiarRef(t.reference) },
     { header: "STATUS", cell: (t) => statusCell(t.status, options.style) },
     { header: "REGISTRY", cell: (t) => shortDigest(t.registryDigest) },
-    { header: "NODES", cell: (t) => String(t.nodes.length), align: "right" },
+    { header: "NODES", cell: (t) => String(t.nodeCount), align: "right" },
     { header: "DIGESTS ON NODES", cell: (t) => digestsOnNodes(t, options.style) },
     { header: "RESOLVED", cell: (t) => formatAgo(t.resolvedAt, options.now) },
     { header: "NOTE", cell: (t) => t.resolveError ?? "" },
@@ -52,9 +49,14 @@ export function tagsTable(tags: readonly TagView[], options: TagsOptions): strin
   return renderTable(hasNotes ? columns : columns.slice(0, -1), tags, { headerStyle: options.style.bold });
 }
 
+/** The table needs each tag's counts alone (`view=summary`); `-o json|yaml` gives every holder, as the API does. */
 export async function tagsCommand(client: CollectorClient, options: TagsOptions): Promise<CommandResult> {
-  const tags = await client.listTags(options.status === undefined ? {} : { status: options.status });
-  return { exitCode: 0, output: renderOutput(tags, options.output, (items) => tagsTable(items, options)) };
+  const filter = options.status === undefined ? {} : { status: options.status };
+  if (options.output === "table") {
+    const tags = await client.listTagSummaries(filter);
+    return { exitCode: 0, output: tagsTable(tags, options) };
+  }
+  return { exitCode: 0, output: renderData(await client.listTags(filter), options.output) };
 }
 
 export const defineTags: DefineCommand = (program, execute) => {

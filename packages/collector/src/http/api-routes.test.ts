@@ -2,7 +2,7 @@ import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import type { Finding, NodeImage, TagView } from "@imagedrift/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { driftOnStores, httpServer } from "./collector.fake.js";
-import { PAGE_NAMES } from "./pages.js";
+import { PAGE_NAMES, summaryOf, type TagSummaryItem } from "./pages.js";
 
 const hex = (n: number) => n.toString(16).padStart(64, "0");
 
@@ -108,6 +108,24 @@ describe("GET /api/v1/tags", () => {
     const bad = await app.inject({ url: "/api/v1/tags?limit=0" });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.message).toMatch(/limit="0" is not an integer from 1 to/);
+  });
+
+  it("summarises each tag with view=summary: node count and nodes per digest, in pages that names do not cut", async () => {
+    const { app, drift } = collector(60, 200);
+    const page = (await app.inject({ url: "/api/v1/tags?view=summary" })).json() as {
+      items: TagSummaryItem[];
+      nextCursor: string | null;
+    };
+    // 200 tags × 60 nodes would take three pages of views; as summaries they are one.
+    expect(page.nextCursor).toBeNull();
+    expect(page.items).toEqual(drift.tagViews.map(summaryOf));
+    const drifted = page.items.find((t) => t.reference === "reg.example/app-000:1");
+    expect(drifted?.nodeCount).toBe(60);
+    expect(drifted?.digests.map((d) => d.nodes)).toEqual([30, 30]);
+    expect(drifted && "nodes" in drifted).toBe(false);
+    const bad = await app.inject({ url: "/api/v1/tags?view=all" });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toMatch(/view="all" is not one of nodes, summary/);
   });
 
   it("compresses a large answer with br or gzip as the client accepts, and not for one that accepts neither", async () => {

@@ -4,7 +4,7 @@ import { FINDING_KINDS, ImagedriftError, type NodeImage, SEVERITIES, TAG_STATUSE
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { DriftService } from "../drift-service.js";
 import type { NodeStore } from "../store/index.js";
-import { findingsPage, pageLimit, tagsPage } from "./pages.js";
+import { findingsPage, pageLimit, TAG_VIEWS, tagsPage } from "./pages.js";
 
 export interface ApiDeps {
   drift: DriftService;
@@ -165,15 +165,16 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return { items: inventory.images.map(imageItem) };
   });
 
-  app.get<{ Querystring: { status?: string; limit?: string; cursor?: string } }>(
+  app.get<{ Querystring: { status?: string; view?: string; limit?: string; cursor?: string } }>(
     "/api/v1/tags",
     async (request, reply) => {
       const status = oneOf("status", request.query.status, TAG_STATUSES);
+      const summary = oneOf("view", request.query.view, TAG_VIEWS) === "summary";
       const limit = pageLimit(request.query.limit);
       const cursor = request.query.cursor || undefined;
       const version = `tags ${deps.drift.tagsVersion}`;
-      const body = tagsCache.get(version, `${status}\n${limit}\n${cursor}`, () =>
-        JSON.stringify(tagsPage(deps.drift, status, limit, cursor)),
+      const body = tagsCache.get(version, `${status}\n${summary}\n${limit}\n${cursor}`, () =>
+        JSON.stringify(tagsPage(deps.drift, { status, summary, limit, cursor })),
       );
       return sendCached(request, reply, body);
     },

@@ -1,6 +1,7 @@
 import { FINDING_KINDS, SEVERITIES, TAG_STATUSES } from "@imagedrift/core";
 import { JOB_TYPES } from "../jobs/job-request.js";
 import { JOB_STATES } from "./job-routes.js";
+import { TAG_VIEWS } from "./pages.js";
 
 const str = { type: "string" } as const;
 const nullableStr = { type: ["string", "null"] } as const;
@@ -149,6 +150,31 @@ export const openApiDocument = {
           },
         },
       },
+      TagSummary: {
+        type: "object",
+        description: "GET /api/v1/tags?view=summary: a tag without its per-node list",
+        required: ["reference", "registryDigest", "resolvedAt", "resolveError", "status", "nodeCount", "digests"],
+        properties: {
+          reference: str,
+          registryDigest: nullableStr,
+          resolvedAt: nullableStr,
+          resolveError: nullableStr,
+          status: { type: "string", enum: TAG_STATUSES },
+          nodeCount: int,
+          digests: {
+            type: "array",
+            description: "how many nodes hold each digest (null: no repo digest), most held first",
+            items: {
+              type: "object",
+              properties: {
+                digest: nullableStr,
+                nodes: int,
+                status: { type: "string", enum: ["current", "stale", "unknown"] },
+              },
+            },
+          },
+        },
+      },
       JobRequest: {
         type: "object",
         required: ["type"],
@@ -286,8 +312,13 @@ export const openApiDocument = {
         summary: "Every tag nodes hold, per node digest against the registry, a page at a time",
         description:
           "A page holds at most `limit` tags (default 500) and ends early once it names 5,000 node holdings; " +
-          "`nextCursor` (null on the last page) is the `cursor` of the next.",
-        parameters: [query("status", TAG_STATUSES, "only tags with this status"), ...pageParameters],
+          "`nextCursor` (null on the last page) is the `cursor` of the next. With `view=summary`, items are " +
+          "TagSummary: each tag's node count and digest counts instead of its per-node list.",
+        parameters: [
+          query("status", TAG_STATUSES, "only tags with this status"),
+          query("view", TAG_VIEWS, "nodes (default): every holder; summary: counts per digest (TagSummary)"),
+          ...pageParameters,
+        ],
         responses: { "200": pageOf("Tag", "Tags sorted by reference"), ...errors },
       },
     },
