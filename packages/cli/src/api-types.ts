@@ -1,4 +1,4 @@
-export { FINDING_KINDS, SEVERITIES, TAG_STATUSES } from "@imagedrift/core";
+export { FINDING_KINDS, SEVERITIES, summaryOfTag, TAG_STATUSES } from "@imagedrift/core";
 
 /**
  * The collector's REST API as the CLI reads it (SPEC §7, contract). Tags are
@@ -20,6 +20,7 @@ import type {
   Severity,
   SkippedImage,
   TagStatus,
+  TagSummary,
   TagView,
 } from "@imagedrift/core";
 
@@ -35,33 +36,9 @@ export type {
   Severity,
   SkippedImage,
   TagStatus,
+  TagSummary,
   TagView,
 };
-
-/**
- * An item of `GET /api/v1/tags?view=summary`: a tag without its per-node
- * list, with how many nodes hold each digest (most held first).
- */
-export interface TagSummaryItem extends Omit<TagView, "nodes"> {
-  nodeCount: number;
-  digests: { digest: string | null; nodes: number; status: TagView["nodes"][number]["status"] }[];
-}
-
-/** A tag's summary from its full view: what a collector that predates `view=summary` sends. */
-export function summaryOfTag(view: TagView): TagSummaryItem {
-  const { nodes, ...tag } = view;
-  const byDigest = new Map<string | null, TagSummaryItem["digests"][number]>();
-  for (const holder of nodes) {
-    const entry = byDigest.get(holder.digest);
-    if (entry === undefined) byDigest.set(holder.digest, { digest: holder.digest, nodes: 1, status: holder.status });
-    else entry.nodes += 1;
-  }
-  const order = (d: string | null) => d ?? "";
-  const digests = [...byDigest.values()].sort(
-    (a, b) => b.nodes - a.nodes || (order(a.digest) < order(b.digest) ? -1 : order(a.digest) > order(b.digest) ? 1 : 0),
-  );
-  return { ...tag, nodeCount: nodes.length, digests };
-}
 
 export type NodeReportState = "reporting" | "missing";
 

@@ -20,7 +20,7 @@ import {
   type Severity,
   summaryOfTag,
   type TagStatus,
-  type TagSummaryItem,
+  type TagSummary,
   type TagView,
 } from "./api-types.js";
 import { describeNetworkFailure, isTimeout } from "./network-errors.js";
@@ -96,8 +96,8 @@ export class CollectorClient {
    * tag's view is 1 MiB of holders. A collector that predates summaries sends
    * views, summarised here.
    */
-  async listTagSummaries(filter: { status?: TagStatus } = {}): Promise<TagSummaryItem[]> {
-    const items = await this.#getItems<TagSummaryItem | TagView>("/api/v1/tags", { ...filter, view: "summary" });
+  async listTagSummaries(filter: { status?: TagStatus } = {}): Promise<TagSummary[]> {
+    const items = await this.#getItems<TagSummary | TagView>("/api/v1/tags", { ...filter, view: "summary" });
     return items.map((item) => ("nodes" in item ? summaryOfTag(item) : item));
   }
 

@@ -7,7 +7,7 @@
  * when pulled, the index digest for a multi-arch image. The image id is per
  * platform and is never used as a digest.
  */
-import type { ClusterSnapshot, TagResolution, TagView } from "./drift-types.js";
+import type { ClusterSnapshot, NodeTagStatus, TagResolution, TagView } from "./drift-types.js";
 import { compareText } from "./finding-text.js";
 import { parsedTag, repoDigestsOf } from "./image-names.js";
 import type { NodeInventory } from "./inventory.js";
@@ -102,4 +102,29 @@ export function computeTagViews(snapshot: ClusterSnapshot): TagView[] {
   return [...columns.keys()]
     .sort(compareText)
     .map((tag) => columnView(tag, columns.get(tag) ?? EMPTY_COLUMN, snapshot.resolutions.get(tag)));
+}
+
+/**
+ * A tag without its per-node list (`GET /api/v1/tags?view=summary`): how many
+ * nodes hold it, and how many hold each digest, most held first. At 5,000
+ * nodes a tag's view is 1 MiB of holders; its summary is a few lines, which
+ * is what a table of every tag shows.
+ */
+export interface TagSummary extends Omit<TagView, "nodes"> {
+  nodeCount: number;
+  digests: { digest: string | null; nodes: number; status: NodeTagStatus }[];
+}
+
+export function summaryOfTag(view: TagView): TagSummary {
+  const { nodes, ...tag } = view;
+  const byDigest = new Map<string | null, TagSummary["digests"][number]>();
+  for (const holder of nodes) {
+    const entry = byDigest.get(holder.digest);
+    if (entry === undefined) byDigest.set(holder.digest, { digest: holder.digest, nodes: 1, status: holder.status });
+    else entry.nodes += 1;
+  }
+  const digests = [...byDigest.values()].sort(
+    (a, b) => b.nodes - a.nodes || compareText(a.digest ?? "", b.digest ?? ""),
+  );
+  return { ...tag, nodeCount: nodes.length, digests };
 }

@@ -1,6 +1,6 @@
 /** `imagedrift tags`: every tag the nodes hold, the digests behind it, and the registry's answer. */
 import { Option } from "commander";
-import { TAG_STATUSES, type TagStatus, type TagSummaryItem } from "../api-types.js";
+import { TAG_STATUSES, type TagStatus, type TagSummary } from "../api-types.js";
 import type { CollectorClient } from "../client.js";
 import { shortDigest } from "../format/digest.js";
 import { renderData } from "../format/output.js";
@@ -22,7 +22,7 @@ export function statusCell(status: TagStatus, style: Style): string {
 }
 
 /** `sha256:abcdef012345 ×2, sha256:0123456789ab ×1`: which digests the nodes hold, most common first. */
-export function digestsOnNodes(tag: TagSummaryItem, style: Style): string {
+export function digestsOnNodes(tag: TagSummary, style: Style): string {
   return listSome(
     tag.digests.map(({ digest, nodes }) => {
       const text = `${digest === null ? "no digest" : shortDigest(digest)} ×${nodes}`;
@@ -32,11 +32,11 @@ export function digestsOnNodes(tag: TagSummaryItem, style: Style): string {
   );
 }
 
-export function tagsTable(tags: readonly TagSummaryItem[], options: TagsOptions): string {
+export function tagsTable(tags: readonly TagSummary[], options: TagsOptions): string {
   if (tags.length === 0) {
     return options.status === undefined ? "No node holds a tagged image.\n" : `No tag is ${options.status}.\n`;
   }
-  const columns: Column<TagSummaryItem>[] = [
+  const columns: Column<TagSummary>[] = [
     { header: "TAG", cell: (t) => familiarRef(t.reference) },
     { header: "STATUS", cell: (t) => statusCell(t.status, options.style) },
     { header: "REGISTRY", cell: (t) => shortDigest(t.registryDigest) },

@@ -1,8 +1,8 @@
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
-import type { Finding, NodeImage, TagView } from "@imagedrift/core";
+import { type Finding, type NodeImage, summaryOfTag, type TagSummary, type TagView } from "@imagedrift/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { driftOnStores, httpServer } from "./collector.fake.js";
-import { PAGE_NAMES, summaryOf, type TagSummaryItem } from "./pages.js";
+import { PAGE_NAMES } from "./pages.js";
 
 const hex = (n: number) => n.toString(16).padStart(64, "0");
 
@@ -113,12 +113,12 @@ describe("GET /api/v1/tags", () => {
   it("summarises each tag with view=summary: node count and nodes per digest, in pages that names do not cut", async () => {
     const { app, drift } = collector(60, 200);
     const page = (await app.inject({ url: "/api/v1/tags?view=summary" })).json() as {
-      items: TagSummaryItem[];
+      items: TagSummary[];
       nextCursor: string | null;
     };
     // 200 tags × 60 nodes would take three pages of views; as summaries they are one.
     expect(page.nextCursor).toBeNull();
-    expect(page.items).toEqual(drift.tagViews.map(summaryOf));
+    expect(page.items).toEqual(drift.tagViews.map(summaryOfTag));
     const drifted = page.items.find((t) => t.reference === "reg.example/app-000:1");
     expect(drifted?.nodeCount).toBe(60);
     expect(drifted?.digests.map((d) => d.nodes)).toEqual([30, 30]);

@@ -5,7 +5,14 @@
  * is the `cursor` of the next. Clients that follow it (the CLI, the web page)
  * get every item; a small cluster's list is one page.
  */
-import { type Finding, ImagedriftError, type NodeTagStatus, type TagStatus, type TagView } from "@imagedrift/core";
+import {
+  type Finding,
+  ImagedriftError,
+  summaryOfTag,
+  type TagStatus,
+  type TagSummary,
+  type TagView,
+} from "@imagedrift/core";
 import type { DriftService } from "../drift-service.js";
 import { comparePlaces, type FindingPlace, findingPlace } from "../store/index.js";
 
@@ -40,33 +47,8 @@ function after<T, C>(sorted: readonly T[], cursor: C, compare: (item: T, cursor:
 
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** `view=nodes` (the default): each tag with its holders; `view=summary`: see TagSummaryItem. */
+/** `view=nodes` (the default): each tag with its holders; `view=summary`: see TagSummary. */
 export const TAG_VIEWS = ["nodes", "summary"] as const;
-
-/**
- * A tag without its per-node list (`GET /api/v1/tags?view=summary`): how many
- * nodes hold it, and how many hold each digest (most held first). At 5,000
- * nodes a tag's view is 1 MiB of holders; its summary is a few lines, which
- * is what a table of every tag shows.
- */
-export interface TagSummaryItem extends Omit<TagView, "nodes"> {
-  nodeCount: number;
-  digests: { digest: string | null; nodes: number; status: NodeTagStatus }[];
-}
-
-export function summaryOf(view: TagView): TagSummaryItem {
-  const { nodes, ...tag } = view;
-  const byDigest = new Map<string | null, { digest: string | null; nodes: number; status: NodeTagStatus }>();
-  for (const holder of nodes) {
-    const entry = byDigest.get(holder.digest);
-    if (entry === undefined) byDigest.set(holder.digest, { digest: holder.digest, nodes: 1, status: holder.status });
-    else entry.nodes += 1;
-  }
-  const digests = [...byDigest.values()].sort(
-    (a, b) => b.nodes - a.nodes || compareText(a.digest ?? "", b.digest ?? ""),
-  );
-  return { ...tag, nodeCount: nodes.length, digests };
-}
 
 /**
  * One page of tags (sorted by reference), as views or as summaries; the cursor
@@ -79,7 +61,7 @@ export function tagsPage(
   const { status, summary, limit, cursor } = query;
   const tags = drift.tags;
   const matches = (tag: string) => status === undefined || (drift.tagSummary(tag)?.status ?? status) === status;
-  const items: (TagView | TagSummaryItem)[] = [];
+  const items: (TagView | TagSummary)[] = [];
   let names = 0;
   let i = cursor === undefined ? 0 : after(tags, cursor, compareText);
   for (; i < tags.length && items.length < limit && names < PAGE_NAMES; i++) {
@@ -87,7 +69,7 @@ export function tagsPage(
     if (!matches(tag)) continue;
     const view = drift.tagView(tag);
     if (view === null || (status !== undefined && view.status !== status)) continue;
-    const item = summary ? summaryOf(view) : view;
+    const item = summary ? summaryOfTag(view) : view;
     items.push(item);
     names += "nodes" in item ? item.nodes.length : item.digests.length;
   }
