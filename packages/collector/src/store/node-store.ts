@@ -13,6 +13,7 @@ import {
   type StoredInventory,
 } from "./inventory-rows.js";
 import { type NodeRow, statements, toRecord } from "./node-rows.js";
+import { SharedStrings } from "./shared-strings.js";
 
 export interface NodeRecord {
   name: string;
@@ -72,6 +73,7 @@ export class NodeStore {
   readonly #s: ReturnType<typeof statements>;
   readonly #writeImage: (image: NodeImage) => number;
   readonly #interner = new ImageInterner();
+  readonly #strings = new SharedStrings();
   readonly #records = new Map<string, NodeRecord>();
   #sorted: NodeRecord[] | undefined;
   readonly #inventories = new Map<string, NodeInventory>();
@@ -205,11 +207,14 @@ export class NodeStore {
     if (record === undefined) throw new Error(`node "${node}" has not said hello`);
     const at = now.toISOString();
     const nowS = Math.floor(now.getTime() / 1000);
-    const images = inventory.images.map((image) => this.#interner.intern(image));
+    const pods = this.#strings.pods(inventory.pods);
+    const images = this.#strings
+      .images(inventory.images, pods, (image) => this.#interner.base(image).id)
+      .map((image) => this.#interner.intern(image));
     if (new Set(images.map((i) => i.id)).size !== images.length) {
       throw new Error(`the inventory of ${node} lists an image twice`);
     }
-    const saved: NodeInventory = { ...inventory, images };
+    const saved: NodeInventory = { ...inventory, pods, images };
 
     const previous = this.#inventories.get(node);
     const previousTimes = this.#times.get(node);
@@ -327,6 +332,7 @@ export class NodeStore {
       if (record === undefined || record.scannedAt === null) continue;
       const stored = JSON.parse(data) as StoredInventory;
       const containers = decodeContainers(stored);
+      const pods = this.#strings.pods(decodePods(stored));
       const times: ImageTimes = {
         rows: new Uint32Array(stored.images.length),
         firstSeen: new Uint32Array(stored.images.length),
@@ -337,7 +343,9 @@ export class NodeStore {
         const shared = adopt(row);
         if (shared === undefined) return;
         const own = containers.get(i);
-        images.push(own === undefined ? shared : this.#interner.intern({ ...shared, containers: own }));
+        const [image = shared] =
+          own === undefined ? [shared] : this.#strings.images([{ ...shared, containers: own }], pods, (i) => i.id);
+        images.push(image === shared ? shared : this.#interner.intern(image));
         times.rows[images.length - 1] = row;
         times.firstSeen[images.length - 1] = stored.firstSeen[i] ?? 0;
         times.lastUsed[images.length - 1] = stored.lastUsed[i] ?? 0;
@@ -349,7 +357,7 @@ export class NodeStore {
         runtime: record.runtime,
         scannedAt: record.scannedAt,
         images,
-        pods: decodePods(stored),
+        pods,
         imageFs: record.imageFs,
       });
       this.#times.set(node, times);
