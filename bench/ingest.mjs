@@ -347,9 +347,10 @@ export async function ingestBench(ctx) {
           `  ${r.latencies.length} answers, p50 ${fmtMs(percentile(r.latencies, 50))}, p99 ${fmtMs(percentile(r.latencies, 99))}, ${(r.bytes / MIB).toFixed(2)} MiB each, ${r.errors} errors ${JSON.stringify(r.statuses)}`,
         );
       }
-      // The whole lists, page after page, as the CLI and the web page read them; the peer is as many GET /healthz.
+      // The whole lists, page after page, as the CLI and the web page read them (the tags also as summaries, as
+      // `imagedrift tags` reads them for its table); the peer is as many GET /healthz.
       const whole = {};
-      for (const path of ["/api/v1/findings", "/api/v1/tags"]) {
+      for (const path of ["/api/v1/findings", "/api/v1/tags", "/api/v1/tags?view=summary"]) {
         log(`findings: every page of GET ${path}, one client following nextCursor, 5 times`);
         from = mark();
         const reads = [];
