@@ -33,6 +33,17 @@ const query = (name: string, values: readonly string[], description: string) => 
   description,
   schema: { type: "string", enum: values },
 });
+/** What Tag and TagSummary share. */
+const TAG_FIELDS = ["reference", "registryDigest", "resolvedAt", "resolveError", "status"];
+const tagProperties = {
+  reference: str,
+  registryDigest: nullableStr,
+  resolvedAt: nullableStr,
+  resolveError: nullableStr,
+  status: { type: "string", enum: TAG_STATUSES },
+} as const;
+const nodeTagStatus = { type: "string", enum: ["current", "stale", "unknown"] } as const;
+
 /** A paginated list: {items, nextCursor}. */
 const pageOf = (ref: string, description: string) => ({
   description,
@@ -129,13 +140,9 @@ export const openApiDocument = {
       },
       Tag: {
         type: "object",
-        required: ["reference", "registryDigest", "resolvedAt", "resolveError", "status", "nodes"],
+        required: [...TAG_FIELDS, "nodes"],
         properties: {
-          reference: str,
-          registryDigest: nullableStr,
-          resolvedAt: nullableStr,
-          resolveError: nullableStr,
-          status: { type: "string", enum: TAG_STATUSES },
+          ...tagProperties,
           nodes: {
             type: "array",
             items: {
@@ -144,7 +151,7 @@ export const openApiDocument = {
                 node: str,
                 digest: nullableStr,
                 imageId: str,
-                status: { type: "string", enum: ["current", "stale", "unknown"] },
+                status: nodeTagStatus,
               },
             },
           },
@@ -153,13 +160,9 @@ export const openApiDocument = {
       TagSummary: {
         type: "object",
         description: "GET /api/v1/tags?view=summary: a tag without its per-node list",
-        required: ["reference", "registryDigest", "resolvedAt", "resolveError", "status", "nodeCount", "digests"],
+        required: [...TAG_FIELDS, "nodeCount", "digests"],
         properties: {
-          reference: str,
-          registryDigest: nullableStr,
-          resolvedAt: nullableStr,
-          resolveError: nullableStr,
-          status: { type: "string", enum: TAG_STATUSES },
+          ...tagProperties,
           nodeCount: int,
           digests: {
             type: "array",
@@ -169,7 +172,7 @@ export const openApiDocument = {
               properties: {
                 digest: nullableStr,
                 nodes: int,
-                status: { type: "string", enum: ["current", "stale", "unknown"] },
+                status: nodeTagStatus,
               },
             },
           },
