@@ -1,6 +1,7 @@
 import {
   candidatesOf,
   columnView,
+  compareText,
   type TagColumn as HolderRuns,
   type TagHolding,
   type TagResolution,
@@ -208,7 +209,7 @@ export class TagIndex {
 
   /** Every tag some node holds, sorted. */
   tags(): readonly string[] {
-    this.#sorted ??= [...this.#tags.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    this.#sorted ??= [...this.#tags.keys()].sort(compareText);
     return this.#sorted;
   }
 
@@ -262,11 +263,7 @@ export class TagIndex {
 
   #nameOrder(): { ids: number[]; names: string[] } {
     if (this.#byName === undefined) {
-      const ids = [...this.#ids.values()].sort((a, b) => {
-        const x = this.#names[a] ?? "";
-        const y = this.#names[b] ?? "";
-        return x < y ? -1 : x > y ? 1 : 0;
-      });
+      const ids = [...this.#ids.values()].sort((a, b) => compareText(this.#names[a] ?? "", this.#names[b] ?? ""));
       this.#byName = { ids, names: ids.map((id) => this.#names[id] ?? "") };
     }
     return this.#byName;

@@ -2,6 +2,7 @@ export * from "./config.js";
 export * from "./drift-types.js";
 export * from "./duration.js";
 export * from "./errors.js";
+export { compareText } from "./finding-text.js";
 export * from "./findings.js";
 export * from "./image-ref.js";
 export * from "./inventory.js";

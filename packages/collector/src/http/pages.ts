@@ -6,6 +6,7 @@
  * get every item; a small cluster's list is one page.
  */
 import {
+  compareText,
   type Finding,
   ImagedriftError,
   summaryOfTag,
@@ -44,8 +45,6 @@ function after<T, C>(sorted: readonly T[], cursor: C, compare: (item: T, cursor:
   }
   return low;
 }
-
-const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** `view=nodes` (the default): each tag with its holders; `view=summary`: see TagSummary. */
 export const TAG_VIEWS = ["nodes", "summary"] as const;

@@ -1,4 +1,4 @@
-import type { Finding, FindingDraft } from "@imagedrift/core";
+import { compareText, type Finding, type FindingDraft } from "@imagedrift/core";
 import type { Database } from "better-sqlite3";
 
 interface FindingRow {
@@ -41,8 +41,6 @@ const severityRank: Readonly<Record<string, number>> = { critical: 0, warning: 1
 export function findingPlace(finding: Finding): FindingPlace {
   return [finding.severity, finding.kind, finding.reference, finding.key];
 }
-
-const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export function comparePlaces(a: FindingPlace, b: FindingPlace): number {
   return (

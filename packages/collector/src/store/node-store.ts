@@ -338,18 +338,19 @@ export class NodeStore {
         firstSeen: new Uint32Array(stored.images.length),
         lastUsed: new Uint32Array(stored.images.length),
       };
-      const images: NodeImage[] = [];
+      const listed: NodeImage[] = [];
       stored.images.forEach((row, i) => {
         const shared = adopt(row);
         if (shared === undefined) return;
         const own = containers.get(i);
-        const [image = shared] =
-          own === undefined ? [shared] : this.#strings.images([{ ...shared, containers: own }], pods, (i) => i.id);
-        images.push(image === shared ? shared : this.#interner.intern(image));
-        times.rows[images.length - 1] = row;
-        times.firstSeen[images.length - 1] = stored.firstSeen[i] ?? 0;
-        times.lastUsed[images.length - 1] = stored.lastUsed[i] ?? 0;
+        listed.push(own === undefined ? shared : { ...shared, containers: own });
+        times.rows[listed.length - 1] = row;
+        times.firstSeen[listed.length - 1] = stored.firstSeen[i] ?? 0;
+        times.lastUsed[listed.length - 1] = stored.lastUsed[i] ?? 0;
       });
+      const images = this.#strings
+        .images(listed, pods, (image) => image.id)
+        .map((image) => this.#interner.intern(image));
       // Rows gone from the images table (a damaged database) are left out.
       if (images.length < stored.images.length) times.rows = times.rows.slice(0, images.length);
       this.#inventories.set(node, {
