@@ -10,6 +10,7 @@
 import { CriClient } from "@imagedrift/cri";
 import fc from "fast-check";
 import {
+  AbortWait,
   type ContainerdNode,
   importImage,
   type Lab,
@@ -122,22 +123,42 @@ export async function resetNode(scene: Scene): Promise<void> {
   }
 }
 
+/**
+ * Pulls `ref`, again while the lab registry answers 5xx: rewriting a tag of
+ * moving/m (moveTag, on every node's scene at once) rewrites the link files
+ * of the manifests it names, and the filesystem-backed registry answers 500
+ * to a read that meets one half written. Any other failure fails at once.
+ */
+function pull(scene: Scene, ref: string): Promise<string> {
+  return waitFor(
+    async () => {
+      try {
+        return await scene.cri.pullImage(ref);
+      } catch (error) {
+        if (error instanceof Error && /status code \[[^\]]*\]: 5\d\d /.test(error.message)) throw error;
+        throw new AbortWait(error instanceof Error ? error : new Error(String(error)));
+      }
+    },
+    { what: `a pull of ${ref}`, intervalMs: 100 },
+  );
+}
+
 /** Resets the node and builds the case's state on it. */
 export async function buildCase(scene: Scene, c: NodeCase): Promise<void> {
   const { lab, cri } = scene;
   await resetNode(scene);
   for (const [i, present] of c.pool.entries()) {
-    if (present) await cri.pullImage(lab.ref(POOL[i] ?? ""));
+    if (present) await pull(scene, lab.ref(POOL[i] ?? ""));
   }
   let danglingId: string | null = null;
   if (c.dangling) {
     await moveTag(scene, c.dangling[0]);
-    danglingId = await cri.pullImage(lab.ref(movingTag(scene)));
+    danglingId = await pull(scene, lab.ref(movingTag(scene)));
     await moveTag(scene, c.dangling[1]);
-    await cri.pullImage(lab.ref(movingTag(scene)));
+    await pull(scene, lab.ref(movingTag(scene)));
   }
   if (c.digestOnly !== null) {
-    await cri.pullImage(`${lab.registry.host}/moving/m@${scene.movingDigests[c.digestOnly]}`);
+    await pull(scene, `${lab.registry.host}/moving/m@${scene.movingDigests[c.digestOnly]}`);
   }
   if (c.local) {
     const name = lab.ref("local/built:dev");

@@ -44,4 +44,4 @@ export {
 } from "./registry.js";
 export { MANIFEST_ACCEPT } from "./registry-api.js";
 export { type LayerFile, type TarEntry, tar } from "./tar.js";
-export { type WaitOptions, waitFor } from "./wait.js";
+export { AbortWait, type WaitOptions, waitFor } from "./wait.js";
