@@ -102,7 +102,31 @@ function checkContainer(value: unknown, at: Path, problems: Problems): ImageCont
   return { id, pod, namespace, container, state: state as ImageContainer["state"], podUid, image };
 }
 
+/**
+ * Checked images by the frozen wire image they came from: the decoder gives
+ * the same frozen object for an image every node sends alike, and a frozen
+ * image found valid stays valid. The result is frozen too (shared by nodes).
+ */
+const checkedImages = new WeakMap<object, NodeImage>();
+
 function checkImage(value: unknown, i: number, problems: Problems): NodeImage {
+  const frozen = typeof value === "object" && value !== null && Object.isFrozen(value);
+  if (frozen) {
+    const known = checkedImages.get(value);
+    if (known !== undefined) return known;
+  }
+  const before = problems.count;
+  const image = checkFields(value, i, problems);
+  if (frozen && problems.count === before) {
+    Object.freeze(image.repoTags);
+    Object.freeze(image.repoDigests);
+    Object.freeze(image.containers);
+    checkedImages.set(value as object, Object.freeze(image));
+  }
+  return image;
+}
+
+function checkFields(value: unknown, i: number, problems: Problems): NodeImage {
   if (!isObject(value)) {
     problems.add(["images", i], invalidType("object", value));
     return value as unknown as NodeImage;

@@ -8,6 +8,7 @@ import {
   type CollectorMessage,
   type CommandUpdate,
   channelOptions,
+  decodeAgentMessage,
   fromWireInventory,
   type Hello,
   NODE_METADATA_KEY,
@@ -51,15 +52,17 @@ const MAX_INTERVAL_MS = 365 * 24 * 3600 * 1000;
 const quote = (value: string) => JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
 
 /**
- * The service with a decoder that never throws: grpc-js answers bytes its
- * decoder refuses with INTERNAL, as if the collector had failed; the gateway
- * answers them with INVALID_ARGUMENT, naming the problem.
+ * The service with the hand-written decoder (decodeAgentMessage: strings and
+ * images that every node sends alike are decoded once), which never throws
+ * here: grpc-js answers bytes its decoder refuses with INTERNAL, as if the
+ * collector had failed; the gateway answers them with INVALID_ARGUMENT,
+ * naming the problem.
  */
 function tolerantService(): grpc.ServiceDefinition {
   const connect = agentGateway().service.Connect as grpc.MethodDefinition<AgentMessage, CollectorMessage>;
   const requestDeserialize = (bytes: Buffer): Received => {
     try {
-      return connect.requestDeserialize(bytes);
+      return decodeAgentMessage(bytes);
     } catch (thrown) {
       return { body: "undecodable", reason: toImagedriftError(thrown).message };
     }

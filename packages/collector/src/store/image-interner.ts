@@ -61,7 +61,8 @@ export class ImageInterner {
       this.#count += 1;
       this.#baseOf.set(shared, shared);
     }
-    if (image.containers.length > 0) this.#baseOf.set(image, shared);
+    // A frozen image is one the decoder and check share between nodes: worth remembering.
+    if (image.containers.length > 0 || Object.isFrozen(image)) this.#baseOf.set(image, shared);
     return shared;
   }
 
