@@ -12,22 +12,31 @@ export type ImageHoldings = readonly (readonly [string, TagHolding])[];
  * Shared images have no containers and are frozen. An image with containers
  * stays a per-node object over its shared twin (`base`).
  */
+/** A shared image, with its `images` table row once it has one and the tags it gives once asked. */
+export interface SharedImage {
+  readonly image: NodeImage;
+  row: number | undefined;
+  holdings: ImageHoldings | undefined;
+}
+
 export class ImageInterner {
   /** The shared images of each image id (one per distinct description; usually one). */
-  readonly #byId = new Map<string, NodeImage[]>();
+  readonly #byId = new Map<string, SharedImage[]>();
   #count = 0;
-  /** Every image the interner has seen with containers, and every shared image → its shared twin (itself). */
-  readonly #baseOf = new WeakMap<NodeImage, NodeImage>();
-  readonly #holdings = new WeakMap<NodeImage, ImageHoldings>();
+  /**
+   * Every shared image → its entry, and every other image the interner was
+   * given that is worth remembering (one with containers, a frozen one from the
+   * decoder) → its shared twin's: one lookup finds the twin, its row and its tags.
+   */
+  readonly #sharedOf = new WeakMap<NodeImage, SharedImage>();
   /**
    * One holding object per distinct holding (digest, image id, repo digests):
    * two images that differ only in flags (in use on one node, idle on another)
    * give their tags the same holding, so a tag held alike everywhere has one.
    */
   readonly #holdingsByKey = new Map<string, TagHolding>();
-  /** The `images` table row of each shared image that has one, and the other way round. */
-  readonly #rows = new WeakMap<NodeImage, number>();
-  readonly #byRow = new Map<number, NodeImage>();
+  /** The shared image stored in each `images` row. */
+  readonly #byRow = new Map<number, SharedImage>();
   /** Live distinct images after the last sweep: the map is swept once it grows well past that. */
   #liveAfterSweep = 0;
 
@@ -36,14 +45,14 @@ export class ImageInterner {
     return `${image.id}\n${image.size}\n${flags}\n${image.repoTags.join("\t")}\n${image.repoDigests.join("\t")}`;
   }
 
-  /** The shared twin of an image (the image itself when it is shared). */
-  base(image: NodeImage): NodeImage {
-    const known = this.#baseOf.get(image);
+  /** The shared twin of an image (the image itself when it is shared), with what is known of it. */
+  shared(image: NodeImage): SharedImage {
+    const known = this.#sharedOf.get(image);
     if (known !== undefined) return known;
     let variants = this.#byId.get(image.id);
-    let shared = variants?.find((v) => sameDescription(v, image));
+    let shared = variants?.find((v) => sameDescription(v.image, image));
     if (shared === undefined) {
-      shared = Object.freeze({
+      const twin = Object.freeze({
         id: image.id,
         repoTags: Object.freeze([...image.repoTags]) as string[],
         repoDigests: Object.freeze([...image.repoDigests]) as string[],
@@ -53,69 +62,67 @@ export class ImageInterner {
         inUse: image.inUse,
         containers: Object.freeze([]) as unknown as NodeImage["containers"],
       });
+      shared = { image: twin, row: undefined, holdings: undefined };
       if (variants === undefined) {
         variants = [];
-        this.#byId.set(shared.id, variants);
+        this.#byId.set(twin.id, variants);
       }
       variants.push(shared);
       this.#count += 1;
-      this.#baseOf.set(shared, shared);
+      this.#sharedOf.set(twin, shared);
     }
     // A frozen image is one the decoder and check share between nodes: worth remembering.
-    if (image.containers.length > 0 || Object.isFrozen(image)) this.#baseOf.set(image, shared);
+    if (image.containers.length > 0 || Object.isFrozen(image)) this.#sharedOf.set(image, shared);
     return shared;
   }
 
+  /** The shared twin of an image (the image itself when it is shared). */
+  base(image: NodeImage): NodeImage {
+    return this.shared(image).image;
+  }
+
   /** The image as the collector keeps it: the shared twin, or a per-node object over it when it has containers. */
-  intern(image: NodeImage): NodeImage {
-    const shared = this.base(image);
-    if (image.containers.length === 0) return shared;
-    const own: NodeImage = { ...shared, containers: image.containers };
-    this.#baseOf.set(own, shared);
+  intern(image: NodeImage, shared = this.shared(image)): NodeImage {
+    if (image.containers.length === 0) return shared.image;
+    const own: NodeImage = { ...shared.image, containers: image.containers };
+    this.#sharedOf.set(own, shared);
     return own;
   }
 
   /** A shared image loaded from its `images` row. */
   adopt(row: number, image: NodeImage): NodeImage {
-    const shared = this.base(image);
+    const shared = this.shared(image);
     this.setRow(shared, row);
-    return shared;
+    return shared.image;
   }
 
-  rowOf(image: NodeImage): number | undefined {
-    return this.#rows.get(this.base(image));
-  }
-
-  setRow(image: NodeImage, row: number): void {
-    const shared = this.base(image);
-    this.#rows.set(shared, row);
+  setRow(shared: SharedImage, row: number): void {
+    shared.row = row;
     this.#byRow.set(row, shared);
   }
 
   /** The shared image stored in `images` row `row`, while a node holds it. */
   imageOfRow(row: number): NodeImage | undefined {
-    return this.#byRow.get(row);
+    return this.#byRow.get(row)?.image;
   }
 
   /** The tags one image gives and what each holds, worked out once per distinct image. */
-  holdings(image: NodeImage): ImageHoldings {
-    const shared = this.base(image);
-    let holdings = this.#holdings.get(shared);
-    if (holdings === undefined) {
+  holdings(image: NodeImage | SharedImage): ImageHoldings {
+    const shared = "image" in image ? image : this.shared(image);
+    if (shared.holdings === undefined) {
       const alone: NodeInventory = {
         node: "",
         runtime: { name: "", version: "", apiVersion: "" },
         scannedAt: "",
-        images: [shared],
+        images: [shared.image],
         pods: [],
         imageFs: { mountpoint: "", usedBytes: 0, inodesUsed: null },
       };
-      holdings = Object.freeze(
+      shared.holdings = Object.freeze(
         [...tagHolders(alone)].map(([tag, held]) => Object.freeze([tag, this.#sharedHolding(held)] as const)),
       );
-      this.#holdings.set(shared, holdings);
     }
-    return holdings;
+    return shared.holdings;
   }
 
   #sharedHolding(held: TagHolding): TagHolding {
@@ -129,13 +136,15 @@ export class ImageInterner {
 
   /**
    * What the node holds under each tag, as core's tagHolders says, from the
-   * per-image holdings. A tag on two images of one node (which a runtime does
-   * not do) is left to tagHolders itself, so the choice stays the same.
+   * per-image holdings (`shared`: the inventory's images' entries, when known).
+   * A tag on two images of one node (which a runtime does not do) is left to
+   * tagHolders itself, so the choice stays the same.
    */
-  holders(inventory: NodeInventory): Map<string, TagHolding> {
+  holders(inventory: NodeInventory, shared?: readonly SharedImage[]): Map<string, TagHolding> {
     const result = new Map<string, TagHolding>();
-    for (const image of inventory.images) {
-      for (const [tag, held] of this.holdings(image)) {
+    const images = inventory.images;
+    for (let i = 0; i < images.length; i++) {
+      for (const [tag, held] of this.holdings(shared?.[i] ?? (images[i] as NodeImage))) {
         if (result.has(tag)) return tagHolders(inventory);
         result.set(tag, held);
       }
@@ -146,17 +155,17 @@ export class ImageInterner {
   /** Forgets images no node holds any more, once there are twice as many as after the last sweep. */
   sweep(live: Iterable<NodeInventory>): void {
     if (this.#count <= 2 * this.#liveAfterSweep + 1024) return;
-    const kept = new Set<NodeImage>();
-    for (const inventory of live) for (const image of inventory.images) kept.add(this.base(image));
+    const kept = new Set<SharedImage>();
+    for (const inventory of live) for (const image of inventory.images) kept.add(this.shared(image));
     this.#byId.clear();
-    for (const image of kept) {
-      const variants = this.#byId.get(image.id);
-      if (variants === undefined) this.#byId.set(image.id, [image]);
-      else variants.push(image);
+    for (const shared of kept) {
+      const variants = this.#byId.get(shared.image.id);
+      if (variants === undefined) this.#byId.set(shared.image.id, [shared]);
+      else variants.push(shared);
     }
-    for (const [row, image] of this.#byRow) if (!kept.has(image)) this.#byRow.delete(row);
+    for (const [row, shared] of this.#byRow) if (!kept.has(shared)) this.#byRow.delete(row);
     const heldStill = new Set<string>();
-    for (const image of kept) for (const [, held] of this.#holdings.get(image) ?? []) heldStill.add(holdingKey(held));
+    for (const shared of kept) for (const [, held] of shared.holdings ?? []) heldStill.add(holdingKey(held));
     for (const key of this.#holdingsByKey.keys()) if (!heldStill.has(key)) this.#holdingsByKey.delete(key);
     this.#count = kept.size;
     this.#liveAfterSweep = kept.size;

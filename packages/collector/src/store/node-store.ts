@@ -1,7 +1,7 @@
 import type { NodeImage, NodeInventory, NodeState, TagHolding } from "@imagedrift/core";
 import type { Database } from "better-sqlite3";
 import { wantedTagsOf } from "../wanted-tags.js";
-import { type ImageHoldings, ImageInterner } from "./image-interner.js";
+import { type ImageHoldings, ImageInterner, type SharedImage } from "./image-interner.js";
 import {
   decodeContainers,
   decodePods,
@@ -208,9 +208,10 @@ export class NodeStore {
     const at = now.toISOString();
     const nowS = Math.floor(now.getTime() / 1000);
     const pods = this.#strings.pods(inventory.pods);
-    const images = this.#strings
-      .images(inventory.images, pods, (image) => this.#interner.base(image).id)
-      .map((image) => this.#interner.intern(image));
+    const listed = this.#strings.images(inventory.images, pods, (image) => this.#interner.base(image).id);
+    // Each image's shared twin, looked up once: its row and its tags come with it.
+    const shared = listed.map((image) => this.#interner.shared(image));
+    const images = listed.map((image, i) => this.#interner.intern(image, shared[i]));
     if (new Set(images.map((i) => i.id)).size !== images.length) {
       throw new Error(`the inventory of ${node} lists an image twice`);
     }
@@ -234,7 +235,7 @@ export class NodeStore {
     });
 
     const oldHolders = previous === undefined ? new Map<string, TagHolding>() : this.#interner.holders(previous);
-    const newHolders = this.#interner.holders(saved);
+    const newHolders = this.#interner.holders(saved, shared);
     const changedTags: string[] = [];
     for (const [tag, held] of newHolders) {
       const old = oldHolders.get(tag);
@@ -243,7 +244,7 @@ export class NodeStore {
     for (const tag of oldHolders.keys()) if (!newHolders.has(tag)) changedTags.push(tag);
     changedTags.sort();
 
-    const newRows = new Map<NodeImage, number>();
+    const newRows = new Map<SharedImage, number>();
     const rowsWritten = this.#db.transaction(() => {
       const s = this.#s;
       let rows = s.updateNode.run({
@@ -260,12 +261,11 @@ export class NodeStore {
         imageCount: images.length,
         imageBytes,
       }).changes;
-      images.forEach((image, i) => {
-        const base = this.#interner.base(image);
-        let row = this.#interner.rowOf(base) ?? newRows.get(base);
+      shared.forEach((image, i) => {
+        let row = image.row ?? newRows.get(image);
         if (row === undefined) {
-          row = this.#writeImage(base);
-          newRows.set(base, row);
+          row = this.#writeImage(image.image);
+          newRows.set(image, row);
           rows += 1;
         }
         times.rows[i] = row;
