@@ -8,6 +8,7 @@
  * p99 of GET /api/v1/findings, /api/v1/tags and /healthz under 20 clients.
  */
 import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { isAlive } from "../test/dist/lab/index.js";
@@ -36,14 +37,23 @@ function storedCounter(dbFile) {
 /**
  * Opens every agent's stream to `address` and polls until all `count`
  * inventories are committed or `capMs` has passed, logging progress every 5 s.
- * Returns `{ ms, stored, complete }`; when not complete, `ms` is a lower bound.
+ * Returns `{ ms, stored, complete, cpu }`; when not complete, `ms` is a lower
+ * bound. `cpu`: CPU-seconds of the receiver and of this process (the
+ * simulator's worker threads, and the polling) over the same time.
  */
 async function coldIngest({ fleet, address, dbFile, count, pid, capMs, log }) {
   const stored = storedCounter(dbFile);
   const t0 = performance.now();
+  const receiver0 = cpuSeconds(pid);
+  const simulator0 = process.cpuUsage();
+  const done = (ms, n, complete) => {
+    const simulator = process.cpuUsage(simulator0);
+    const cpu = { receiver: cpuSeconds(pid) - receiver0, simulator: (simulator.user + simulator.system) / 1e6 };
+    return { ms, stored: n, complete, cpu };
+  };
   await fleet.connect(address);
   let next = t0 + 5_000;
-  let cpu = { at: t0, seconds: cpuSeconds(pid) };
+  let cpu = { at: t0, seconds: receiver0 };
   let n = 0;
   try {
     for (;;) {
@@ -51,8 +61,8 @@ async function coldIngest({ fleet, address, dbFile, count, pid, capMs, log }) {
       const now = performance.now();
       if (!isAlive(pid))
         throw new Error(`the receiving process (pid ${pid}) died with ${n}/${count} stored; see its log`);
-      if (n >= count) return { ms: now - t0, stored: n, complete: true };
-      if (now - t0 >= capMs) return { ms: now - t0, stored: n, complete: false };
+      if (n >= count) return done(now - t0, n, true);
+      if (now - t0 >= capMs) return done(now - t0, n, false);
       if (now >= next) {
         next = now + 5_000;
         const seconds = cpuSeconds(pid);
@@ -282,6 +292,8 @@ export async function ingestBench(ctx) {
               : `NOT FINISHED: only ${ingest.stored}/${count} inventories stored when timing stopped at ${(capMs / 1000).toFixed(0)} s, so the value is a lower bound (${storedAtWindow} stored ${(restCapMs / 1000).toFixed(0)} s later). `) +
             (peer.ingest.complete ? "" : `The peer did not finish either (${peer.ingest.stored}/${count}). `) +
             `First Connect until every inventory is committed (polled in the process's SQLite file). ` +
+            `CPU in that time: the collector ${ingest.cpu.receiver.toFixed(1)} s (${((ingest.cpu.receiver * 1000) / count).toFixed(2)} ms per agent), ` +
+            `the simulator ${ingest.cpu.simulator.toFixed(1)} s, on ${availableParallelism()} cores (the peer ${peer.ingest.cpu.receiver.toFixed(1)} s, its simulator ${peer.ingest.cpu.simulator.toFixed(1)} s). ` +
             `Inside the collector: ${recomputes} findings recomputes took ${recomputeSeconds.toFixed(1)} s, ` +
             `validating+storing inventories ${ingestSeconds.toFixed(1)} s (its own histograms, ingest and settle together). ` +
             `Tags resolved and CPU calm ${(settleMs / 1000).toFixed(1)} s after ingest; ${registryRequests} registry requests for the ${tags.length} shared tags. ` +

@@ -123,6 +123,8 @@ export async function resetNode(scene: Scene): Promise<void> {
   }
 }
 
+const SERVER_ERROR = /unexpected status code .*?: 5\d\d /;
+
 /**
  * Pulls `ref`, again while the lab registry answers 5xx: rewriting a tag of
  * moving/m (moveTag, on every node's scene at once) rewrites the link files
@@ -130,12 +132,14 @@ export async function resetNode(scene: Scene): Promise<void> {
  * to a read that meets one half written. Any other failure fails at once.
  */
 function pull(scene: Scene, ref: string): Promise<string> {
+  // containerd words it two ways: `unexpected status code [manifests v1]: 500 …` and
+  // `httpReadSeeker: failed open: unexpected status code http://…/manifests/sha256:…: 500 Internal Server Error`.
   return waitFor(
     async () => {
       try {
         return await scene.cri.pullImage(ref);
       } catch (error) {
-        if (error instanceof Error && /status code \[[^\]]*\]: 5\d\d /.test(error.message)) throw error;
+        if (error instanceof Error && SERVER_ERROR.test(error.message)) throw error;
         throw new AbortWait(error instanceof Error ? error : new Error(String(error)));
       }
     },
