@@ -211,3 +211,34 @@ describe("fromWireInventory", () => {
       expect(fromWireInventory("n1", wire()).images[0]?.repoTags).toEqual(["reg.example/app:1"]);
   });
 });
+
+describe("frozen images (the decoder's shared ones)", () => {
+  const frozenImage = (id: string): WireImage =>
+    Object.freeze({
+      id,
+      repoTags: Object.freeze(["reg.example/app:2"]),
+      repoDigests: Object.freeze([DIGEST]),
+      size: "7",
+      pinned: false,
+      sandbox: false,
+      inUse: false,
+      containers: Object.freeze([]),
+    }) as unknown as WireImage;
+
+  it("are checked once: the same frozen image gives the same frozen result in every inventory", () => {
+    const image = frozenImage(`sha256:${hex(9)}`);
+    const a = fromWireInventory("n1", { ...wire(), images: [image] });
+    const b = fromWireInventory("n2", { ...wire(), images: [wire().images[0] as WireImage, image] });
+    expect(b.images[1]).toBe(a.images[0]);
+    expect(Object.isFrozen(a.images[0])).toBe(true);
+    expect(a.images[0]).toEqual({ ...image, size: 7, repoTags: ["reg.example/app:2"], repoDigests: [DIGEST] });
+  });
+
+  it("are refused each time when invalid, named by their place in each inventory", () => {
+    const bad = frozenImage("sha256:nothex");
+    expect(() => fromWireInventory("n1", { ...wire(), images: [bad] })).toThrow(/images\[0\]\.id/);
+    expect(() => fromWireInventory("n1", { ...wire(), images: [wire().images[0] as WireImage, bad] })).toThrow(
+      /images\[1\]\.id/,
+    );
+  });
+});

@@ -109,8 +109,15 @@ function checkContainer(value: unknown, at: Path, problems: Problems): ImageCont
  */
 const checkedImages = new WeakMap<object, NodeImage>();
 
+/** Whether the image and its lists are frozen (as the decoder's shared images are): what it holds cannot change. */
+function isDeepFrozen(value: unknown): value is Fields {
+  if (typeof value !== "object" || value === null || !Object.isFrozen(value)) return false;
+  const { repoTags, repoDigests, containers } = value as Fields;
+  return Object.isFrozen(repoTags) && Object.isFrozen(repoDigests) && Object.isFrozen(containers);
+}
+
 function checkImage(value: unknown, i: number, problems: Problems): NodeImage {
-  const frozen = typeof value === "object" && value !== null && Object.isFrozen(value);
+  const frozen = isDeepFrozen(value);
   if (frozen) {
     const known = checkedImages.get(value);
     if (known !== undefined) return known;
@@ -121,7 +128,7 @@ function checkImage(value: unknown, i: number, problems: Problems): NodeImage {
     Object.freeze(image.repoTags);
     Object.freeze(image.repoDigests);
     Object.freeze(image.containers);
-    checkedImages.set(value as object, Object.freeze(image));
+    checkedImages.set(value, Object.freeze(image));
   }
   return image;
 }

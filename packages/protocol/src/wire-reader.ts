@@ -156,7 +156,7 @@ export class ByteStrings {
 }
 
 /** Whether the ASCII string `text` is the `length` bytes at `start`. */
-export function sameBytes(text: string, buf: Buffer, start: number, length: number): boolean {
+function sameBytes(text: string, buf: Buffer, start: number, length: number): boolean {
   if (text.length !== length) return false;
   for (let k = 0; k < length; k++) if (text.charCodeAt(k) !== buf[start + k]) return false;
   return true;
