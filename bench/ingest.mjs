@@ -48,8 +48,8 @@ async function coldIngest({ fleet, address, dbFile, count, pid, capMs, log }) {
   const simulator0 = process.cpuUsage();
   const done = (ms, n, complete) => {
     const simulator = process.cpuUsage(simulator0);
-    const cpu = { receiver: cpuSeconds(pid) - receiver0, simulator: (simulator.user + simulator.system) / 1e6 };
-    return { ms, stored: n, complete, cpu };
+    const spent = { receiver: cpuSeconds(pid) - receiver0, simulator: (simulator.user + simulator.system) / 1e6 };
+    return { ms, stored: n, complete, cpu: spent };
   };
   await fleet.connect(address);
   let next = t0 + 5_000;

@@ -137,11 +137,11 @@ type Labels = Record<string, string>;
 
 /**
  * A gauge with one series per node or tag, set to exactly the series given
- * at each scrape, in place: a series already there keeps its object and
- * only its value moves, a series gone is removed. Resetting instead made
- * every one of 5,000 node series a new object at each scrape, and the last
- * scrape's objects old-generation garbage: 40 MiB more RSS at 5,000 nodes
- * scraped every 2 s.
+ * at each scrape, in place: a series already there keeps its labels object
+ * and its place in the gauge, a series gone is removed. Resetting instead
+ * made every one of 5,000 node series new objects at each scrape, and the
+ * last scrape's objects old-generation garbage: 487 -> 528 MiB of RSS in 40 s
+ * at 5,000 nodes scraped every 2 s (517 MiB with this).
  */
 class SeriesGauge {
   readonly #gauge: Gauge;

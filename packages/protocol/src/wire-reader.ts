@@ -3,17 +3,18 @@
  * must fit inside the message that holds it, a field must arrive with its
  * declared wire type, and a problem throws a WireError naming the offset.
  */
+import { ByteTable, mix } from "./byte-table.js";
 
 export class WireError extends Error {
   override name = "WireError";
 }
 
 export const VARINT = 0;
-export const FIXED64 = 1;
+const FIXED64 = 1;
 export const LENGTH = 2;
 const START_GROUP = 3;
 const END_GROUP = 4;
-export const FIXED32 = 5;
+const FIXED32 = 5;
 
 export class WireReader {
   readonly buf: Buffer;
@@ -126,39 +127,25 @@ const MAX_SHARED = 256;
  * every Map or Set the string later meets already knows its hash.
  */
 export class ByteStrings {
-  readonly #slots = new Array<string | undefined>(2 * ROWS).fill(undefined);
+  readonly #table = new ByteTable<string>(ROWS, sameBytes);
 
   read(buf: Buffer, start: number, end: number): string {
     const length = end - start;
     if (length === 0) return "";
     if (length > MAX_SHARED) return buf.toString("utf8", start, end);
-    let h = length;
-    for (let k = end - 1, stop = Math.max(start, end - 16); k >= stop; k--) {
-      h = Math.imul(h ^ (buf[k] as number), 0x01000193);
-    }
-    const row = 2 * ((h ^ (h >>> 15)) & (ROWS - 1));
-    const slots = this.#slots;
-    const first = slots[row];
-    if (first !== undefined && sameBytes(first, buf, start, length)) return first;
-    const second = slots[row + 1];
-    if (second !== undefined && sameBytes(second, buf, start, length)) {
-      slots[row + 1] = first;
-      slots[row] = second;
-      return second;
-    }
+    const row = this.#table.row(mix(length, buf, Math.max(start, end - 16), end));
+    const known = this.#table.find(row, buf, start, end);
+    if (known !== undefined) return known;
     const value = buf.toString("utf8", start, end);
-    if (isAscii(value, length)) {
-      slots[row + 1] = first;
-      slots[row] = value;
-    }
+    if (isAscii(value, length)) this.#table.put(row, value);
     return value;
   }
 }
 
-/** Whether the ASCII string `text` is the `length` bytes at `start`. */
-function sameBytes(text: string, buf: Buffer, start: number, length: number): boolean {
-  if (text.length !== length) return false;
-  for (let k = 0; k < length; k++) if (text.charCodeAt(k) !== buf[start + k]) return false;
+/** Whether the ASCII string `text` is the bytes from `start` to `end`. */
+function sameBytes(text: string, buf: Buffer, start: number, end: number): boolean {
+  if (text.length !== end - start) return false;
+  for (let k = 0; k < text.length; k++) if (text.charCodeAt(k) !== buf[start + k]) return false;
   return true;
 }
 

@@ -3,15 +3,6 @@ import { type NodeImage, type NodeInventory, type TagHolding, tagHolders } from 
 /** The tags one image gives and what each holds. */
 export type ImageHoldings = readonly (readonly [string, TagHolding])[];
 
-/**
- * One object per distinct image description (id, tags, digests, size, flags)
- * however many nodes hold it: 5,000 nodes sharing 300 images keep about 300
- * image objects in memory instead of 1.5 million, and the tags each image
- * gives (reference parsing) are worked out once per image, not once per node.
- *
- * Shared images have no containers and are frozen. An image with containers
- * stays a per-node object over its shared twin (`base`).
- */
 /** A shared image, with its `images` table row once it has one and the tags it gives once asked. */
 export interface SharedImage {
   readonly image: NodeImage;
@@ -19,6 +10,15 @@ export interface SharedImage {
   holdings: ImageHoldings | undefined;
 }
 
+/**
+ * One object per distinct image description (id, tags, digests, size, flags)
+ * however many nodes hold it: 5,000 nodes sharing 300 images keep about 300
+ * image objects in memory instead of 1.5 million, and the tags each image
+ * gives (reference parsing) are worked out once per image, not once per node.
+ *
+ * Shared images have no containers and are frozen. An image with containers
+ * stays a per-node object over its shared twin (`shared`).
+ */
 export class ImageInterner {
   /** The shared images of each image id (one per distinct description; usually one). */
   readonly #byId = new Map<string, SharedImage[]>();
@@ -74,11 +74,6 @@ export class ImageInterner {
     // A frozen image is one the decoder and check share between nodes: worth remembering.
     if (image.containers.length > 0 || Object.isFrozen(image)) this.#sharedOf.set(image, shared);
     return shared;
-  }
-
-  /** The shared twin of an image (the image itself when it is shared). */
-  base(image: NodeImage): NodeImage {
-    return this.shared(image).image;
   }
 
   /** The image as the collector keeps it: the shared twin, or a per-node object over it when it has containers. */

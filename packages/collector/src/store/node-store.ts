@@ -208,9 +208,9 @@ export class NodeStore {
     const at = now.toISOString();
     const nowS = Math.floor(now.getTime() / 1000);
     const pods = this.#strings.pods(inventory.pods);
-    const listed = this.#strings.images(inventory.images, pods, (image) => this.#interner.base(image).id);
-    // Each image's shared twin, looked up once: its row and its tags come with it.
-    const shared = listed.map((image) => this.#interner.shared(image));
+    // Each image's shared twin, looked up once: its id, its row and its tags come with it.
+    const shared = inventory.images.map((image) => this.#interner.shared(image));
+    const listed = this.#strings.images(inventory.images, pods, (_, i) => (shared[i] as SharedImage).image.id);
     const images = listed.map((image, i) => this.#interner.intern(image, shared[i]));
     if (new Set(images.map((i) => i.id)).size !== images.length) {
       throw new Error(`the inventory of ${node} lists an image twice`);

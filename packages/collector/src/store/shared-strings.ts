@@ -31,18 +31,18 @@ export class SharedStrings {
 
   /**
    * The images, those with containers given containers whose strings are
-   * shared with their pod, their image's id (`idOf`: the interned image's) and
-   * other nodes.
+   * shared with their pod, their image's id (`idOf`: the interned image's, by
+   * the image's place in `images`) and other nodes.
    */
   images(
     images: readonly NodeImage[],
     pods: readonly PodSandboxSummary[],
-    idOf: (image: NodeImage) => string,
+    idOf: (image: NodeImage, index: number) => string,
   ): NodeImage[] {
     const byUid = new Map(pods.map((pod) => [pod.uid, pod]));
-    return images.map((image) => {
+    return images.map((image, index) => {
       if (image.containers.length === 0) return image;
-      const id = idOf(image);
+      const id = idOf(image, index);
       const containers = image.containers.map((c): ImageContainer => {
         const pod = byUid.get(c.podUid);
         return {
