@@ -82,19 +82,43 @@ describe.each(transports)("RegistryClient over %s", (_name, transport) => {
     expect(result).toMatchObject({ state: "error", error: expect.stringMatching(/manifest\.v1\+prettyjws/) });
   });
 
-  it("says not-found for a 404, and for NAME_UNKNOWN behind a 401", async () => {
+  it("says not-found for a 404 that GET confirms, and for NAME_UNKNOWN behind a 401", async () => {
     const server = await serve(() => errorReply(404, "MANIFEST_UNKNOWN"));
     const { registry } = client();
     expect(await registry.resolveTag(parseImageRef(`${server.host}/demo/app:gone`))).toEqual({
       state: "not-found",
       resolvedAt: "2024-01-01T00:00:00.000Z",
     });
-    expect(server.requests.map((r) => r.method)).toEqual(["HEAD"]);
+    expect(server.requests.map((r) => r.method)).toEqual(["HEAD", "GET"]);
     server.script = () => errorReply(401, "NAME_UNKNOWN");
     expect(await registry.resolveTag(parseImageRef(`${server.host}/demo/nope:v1`))).toMatchObject({
       state: "not-found",
     });
-    expect(server.requests.map((r) => r.method)).toEqual(["HEAD", "HEAD", "GET"]);
+    expect(server.requests.map((r) => r.method)).toEqual(["HEAD", "GET", "HEAD", "GET"]);
+  });
+
+  it("takes the manifest GET returns over a 404 to HEAD (a cache or proxy that lies on HEAD)", async () => {
+    const manifest = manifestBody("there");
+    const server = await serve((request) =>
+      request.method === "HEAD" ? errorReply(404, "MANIFEST_UNKNOWN") : manifestReply(manifest),
+    );
+    const { registry } = client();
+    expect(await registry.resolveTag(parseImageRef(`${server.host}/demo/app:v1`))).toMatchObject({
+      state: "found",
+      digest: manifest.digest,
+    });
+    expect(server.requests.map((r) => r.method)).toEqual(["HEAD", "GET"]);
+  });
+
+  it.each([405, 501])("asks with GET when HEAD is refused with %i", async (status) => {
+    const manifest = manifestBody(`refused ${status}`);
+    const server = await serve((request) => (request.method === "HEAD" ? { status } : manifestReply(manifest)));
+    const { registry } = client();
+    expect(await registry.resolveTag(parseImageRef(`${server.host}/demo/app:v1`))).toMatchObject({
+      state: "found",
+      digest: manifest.digest,
+    });
+    expect(server.requests.map((r) => r.method)).toEqual(["HEAD", "GET"]);
   });
 
   it("does not take a web server's 404 page for a missing tag", async () => {

@@ -2,12 +2,15 @@
  * What a registry says a tag points at (SPEC §5): `HEAD /v2/<repo>/manifests/<tag>`
  * accepting exactly the OCI index, OCI manifest, Docker manifest list and
  * Docker v2 manifest types, answered by `Docker-Content-Digest` (the index
- * digest for a multi-arch image, as containerd records it). Only when a
- * registry leaves that header out is the manifest fetched and hashed.
+ * digest for a multi-arch image, as containerd records it). When a registry
+ * leaves that header out, or refuses HEAD (405, 501), the manifest is fetched
+ * with GET and hashed.
  *
  * Every failure becomes an `error` result (the tag stays unresolved, never
- * stale or missing); `not-found` needs the registry to say so: a 404, or a
- * NAME_UNKNOWN / MANIFEST_UNKNOWN error code behind a 401/403.
+ * stale or missing); `not-found` needs the registry to say so to GET: a 404,
+ * or a NAME_UNKNOWN / MANIFEST_UNKNOWN error code behind a 401/403. A 404 to
+ * HEAD alone is not enough (caches and proxies answer HEAD wrongly), since
+ * missing-in-registry is a critical verdict.
  */
 import { createHash } from "node:crypto";
 import {
@@ -22,7 +25,14 @@ import {
 } from "@imagedrift/core";
 import { type Clock, systemClock } from "./clock.js";
 import type { HttpResponse } from "./http-transport.js";
-import { describeFailure, errorCodes, networkError, statusError } from "./registry-errors.js";
+import {
+  describeFailure,
+  errorCodes,
+  type FailureScope,
+  failureScope,
+  networkError,
+  statusError,
+} from "./registry-errors.js";
 import type { RegistriesConfig, RegistryHostConfig } from "./registry-host.js";
 import { type HostState, type RequestObserver, type SendRequest, TransportPool } from "./registry-transport.js";
 import {
@@ -46,11 +56,16 @@ export const MANIFEST_ACCEPT = MANIFEST_MEDIA_TYPES.join(", ");
 /** distribution refuses manifests over 4 MiB. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const NOT_FOUND_CODES = new Set(["NAME_UNKNOWN", "MANIFEST_UNKNOWN"]);
+const GET_AFTER_HEAD: ReadonlySet<number> = new Set([200, 401, 403, 404, 405, 501]);
 
-/** A resolution as the registry gave it; an error carries its code (the resolver stops asking a registry that is down). */
+/**
+ * A resolution as the registry gave it; an error carries its code and scope
+ * (the resolver stops asking a registry that is down, not one whose single
+ * repository fails).
+ */
 export type RegistryResult =
   | Exclude<TagResolution, { state: "pending" | "error" }>
-  | { state: "error"; error: string; code: ErrorCode; resolvedAt: string };
+  | { state: "error"; error: string; code: ErrorCode; scope: FailureScope; resolvedAt: string };
 
 export interface RegistryClientOptions {
   /** The `--registries-config`; absent: every registry gets the defaults. */
@@ -111,7 +126,13 @@ export class RegistryClient {
     } catch (thrown) {
       const error = toImagedriftError(thrown, "unavailable");
       const resolvedAt = new Date(this.#clock.now()).toISOString();
-      return { state: "error", error: `${name}: ${error.message}`, code: error.code, resolvedAt };
+      return {
+        state: "error",
+        error: `${name}: ${error.message}`,
+        code: error.code,
+        scope: failureScope(error),
+        resolvedAt,
+      };
     }
   }
 
@@ -131,8 +152,10 @@ export class RegistryClient {
         throw this.#answerError(target, `an invalid Docker-Content-Digest ${JSON.stringify(header)}`);
       return header.trim();
     }
-    // No digest header, or an auth failure whose reason only the body tells (HEAD answers have none).
-    if (res.status === 200 || res.status === 401 || res.status === 403) {
+    // GET again when HEAD is not enough: no digest header; an auth failure whose reason only the body
+    // tells (HEAD answers have none); HEAD refused (405, 501); or a 404, which makes the tag
+    // missing-in-registry, a critical verdict that one answer to HEAD must not give alone.
+    if (GET_AFTER_HEAD.has(res.status)) {
       res = await this.#exchange(target, "GET", signal);
       if (res.status === 200) return this.#bodyDigest(target, res);
     }

@@ -40,18 +40,39 @@ export function statusError(config: RegistryHostConfig, res: HttpResponse, codes
   return new ImagedriftError(res.status >= 500 ? "unavailable" : "failed-precondition", answered);
 }
 
+/**
+ * What a failure is about. An answer (any status: 5xx, 404, 401) is about the
+ * repository asked for; one broken repository says nothing of the others on
+ * its host. No answer at all (refused, DNS, TLS, reset) or a rate limit is
+ * about the host. A timeout is either: a slow repository, or a host that is
+ * down once it happens on several repositories.
+ */
+export type FailureScope = "repository" | "host" | "timeout";
+
+/** Errors built by networkError: no HTTP answer came. */
+const unanswered = new WeakSet<ImagedriftError>();
+
+/** The scope of a failure of one tag's resolution (see FailureScope). */
+export function failureScope(error: ImagedriftError): FailureScope {
+  if (error.code === "resource-exhausted") return "host";
+  if (!unanswered.has(error)) return "repository";
+  return error.code === "deadline-exceeded" ? "timeout" : "host";
+}
+
 /** The error for an exchange that got no usable answer after `attempts` tries. */
 export function networkError(config: RegistryHostConfig, failure: unknown, attempts: number): ImagedriftError {
   if (failure instanceof ImagedriftError && !isTransientError(failure)) return failure;
   const tries = attempts > 1 ? ` (${attempts} attempts)` : "";
   const code = failure instanceof ImagedriftError ? failure.code : "unavailable";
-  return new ImagedriftError(
+  const error = new ImagedriftError(
     code,
     `cannot reach registry ${config.host} at ${config.baseUrl}: ${describeFailure(failure)}${tries}`,
     {
       cause: failure,
     },
   );
+  unanswered.add(error);
+  return error;
 }
 
 /** A network failure in a few words: the system error, with a hint for TLS trouble. */

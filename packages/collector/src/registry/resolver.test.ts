@@ -5,6 +5,7 @@ import {
   type FakeServer,
   manifestBody,
   manifestReply,
+  type Reply,
   type Script,
   startFakeServer,
 } from "./fake-registry.fake.js";
@@ -105,6 +106,48 @@ describe("TagResolver", () => {
       error: expect.stringMatching(/demo\/app:9: not asked: registry .* is not answering/),
     });
     expect(downTags.every((tag) => result.get(tag)?.state === "error")).toBe(true);
+  });
+
+  it("keeps asking a registry whose one repository fails: a 5xx, 404 or 401 is that repository's", async () => {
+    const answers: Record<string, Reply> = {
+      broken: errorReply(500, "UNKNOWN"),
+      gone: errorReply(404, "NAME_UNKNOWN"),
+      locked: errorReply(401, "UNAUTHORIZED"),
+    };
+    const server = await serve((request) => {
+      const repository = request.path.split("/")[2] ?? "";
+      return answers[repository] ?? manifestReply(manifestBody(request.path));
+    });
+    const registries = {
+      hosts: new Map([[server.host, { ...defaultHostConfig(server.host), maxConcurrentRequests: 1 }]]),
+    };
+    const { tagResolver } = resolver({ registries });
+    const failing = ["broken", "gone", "locked"].map((repository) => `${server.host}/${repository}/app:1`);
+    const healthy = Array.from({ length: 10 }, (_, i) => `${server.host}/healthy${i}/app:1`);
+    const result = await tagResolver.resolve([...failing, ...healthy], new Date("2024-01-01T00:00:00Z"));
+    expect(result.get(failing[0] ?? "")).toMatchObject({ state: "error", error: expect.stringContaining("500") });
+    expect(result.get(failing[1] ?? "")).toMatchObject({ state: "not-found" });
+    expect(result.get(failing[2] ?? "")).toMatchObject({ state: "error", error: expect.stringContaining("401") });
+    expect(healthy.map((tag) => result.get(tag)?.state)).toEqual(healthy.map(() => "found"));
+  });
+
+  it("calls a registry down after timeouts on two repositories, not on one", async () => {
+    const server = await serve((request) =>
+      request.path.startsWith("/v2/slow") ? "hang" : manifestReply(manifestBody(request.path)),
+    );
+    const registries = {
+      hosts: new Map([[server.host, { ...defaultHostConfig(server.host), maxConcurrentRequests: 1 }]]),
+    };
+    const { tagResolver } = resolver({ registries, timeoutMs: 50, retry: { maxAttempts: 1 } });
+    const oneSlow = [`${server.host}/slow1/app:1`, `${server.host}/slow1/app:2`, `${server.host}/fine/app:1`];
+    const first = await tagResolver.resolve(oneSlow, new Date("2024-01-01T00:00:00Z"));
+    expect(first.get(oneSlow[2] ?? "")).toMatchObject({ state: "found" });
+    const twoSlow = [`${server.host}/slow2/app:1`, `${server.host}/slow3/app:1`, `${server.host}/fine/app:2`];
+    const second = await tagResolver.resolve(twoSlow, new Date("2024-01-01T01:00:00Z"));
+    expect(second.get(twoSlow[2] ?? "")).toMatchObject({
+      state: "error",
+      error: expect.stringMatching(/not asked: registry .* is not answering/),
+    });
   });
 
   it("answers an invalid reference with an error and no request", async () => {

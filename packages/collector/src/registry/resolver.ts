@@ -3,18 +3,13 @@
  * at most once per resolve interval whatever the number of nodes holding it;
  * concurrent asks for one tag share one request; tags are grouped by registry
  * and each group runs as many at a time as the registry's concurrency cap.
- * When a registry is down (no answer, 5xx, rate limited), the rest of its
- * group in that round is not asked: those tags stay unresolved until the next
- * round, instead of each costing retries against a dead host.
+ * When a registry is down (no connection, rate limited, or timeouts on two
+ * repositories), the rest of its group in that round is not asked: those tags
+ * stay unresolved until the next round, instead of each costing retries
+ * against a dead host. An answer about one repository (5xx, 404, 401) is that
+ * repository's alone: the host's other tags are still asked.
  */
-import {
-  type ErrorCode,
-  type Logger,
-  parseImageRef,
-  silentLogger,
-  type TagResolution,
-  tryCatch,
-} from "@imagedrift/core";
+import { type Logger, parseImageRef, silentLogger, type TagResolution, tryCatch } from "@imagedrift/core";
 import { type Clock, systemClock } from "./clock.js";
 import { RegistryClient, type RegistryClientOptions, type RegistryResult } from "./registry-client.js";
 import { emptyRegistriesConfig, hostConfig } from "./registry-host.js";
@@ -35,8 +30,8 @@ interface Entry {
   pending?: Promise<ResolvedTag>;
 }
 
-/** Error codes that say the registry as a whole is not answering now. */
-const REGISTRY_DOWN: ReadonlySet<ErrorCode> = new Set(["unavailable", "deadline-exceeded", "resource-exhausted"]);
+/** Repositories that time out before the host counts as down: one slow repository is that repository's trouble. */
+const TIMEOUTS_FOR_DOWN = 2;
 
 export class TagResolver {
   readonly #options: TagResolverOptions;
@@ -55,6 +50,14 @@ export class TagResolver {
   /** The last resolution of `tag`, without asking the registry; undefined when it never finished one. */
   lastResolution(tag: string): ResolvedTag | undefined {
     return this.#entries.get(tag)?.result;
+  }
+
+  /**
+   * What the registry says of `tag` now, bypassing the interval (through the
+   * same client, so its rate limit and tokens apply): for a job about to pull.
+   */
+  async askNow(tag: string): Promise<RegistryResult> {
+    return this.#resolveOne(tag);
   }
 
   /**
@@ -97,6 +100,13 @@ export class TagResolver {
     const workers =
       host === "" ? 1 : hostConfig(this.#options.registries ?? emptyRegistriesConfig, host).maxConcurrentRequests;
     let down: RegistryResult | undefined;
+    const timedOut = new Set<string>();
+    const saysDown = (tag: string, result: RegistryResult): boolean => {
+      if (result.state !== "error" || result.scope === "repository") return false;
+      if (result.scope === "host") return true;
+      timedOut.add(repositoryOf(tag));
+      return timedOut.size >= TIMEOUTS_FOR_DOWN;
+    };
     let next = 0;
     const work = async () => {
       for (let start = starts[next++]; start !== undefined; start = starts[next++]) {
@@ -105,7 +115,7 @@ export class TagResolver {
           result = { ...down, error: `${start.tag}: not asked: registry ${host} is not answering (${down.error})` };
         } else {
           result = await this.#resolveOne(start.tag);
-          if (result.state === "error" && REGISTRY_DOWN.has(result.code) && down === undefined) {
+          if (down === undefined && saysDown(start.tag, result)) {
             down = result;
             this.#log.warn("registry is not answering; its other tags stay unresolved this round", {
               registry: host,
@@ -122,14 +132,26 @@ export class TagResolver {
   async #resolveOne(tag: string): Promise<RegistryResult> {
     const parsed = tryCatch(() => parseImageRef(tag));
     if (parsed.error) {
-      return { state: "error", error: parsed.error.message, code: parsed.error.code, resolvedAt: this.#nowIso() };
+      return {
+        state: "error",
+        error: parsed.error.message,
+        code: parsed.error.code,
+        scope: "repository",
+        resolvedAt: this.#nowIso(),
+      };
     }
     try {
       return await this.#client.resolveTag(parsed.value);
     } catch (error) {
       // resolveTag does not throw; should it ever, the tag must still settle (others wait on it).
       const message = error instanceof Error ? error.message : String(error);
-      return { state: "error", error: `${tag}: ${message}`, code: "internal", resolvedAt: this.#nowIso() };
+      return {
+        state: "error",
+        error: `${tag}: ${message}`,
+        code: "internal",
+        scope: "repository",
+        resolvedAt: this.#nowIso(),
+      };
     }
   }
 
@@ -154,6 +176,11 @@ export class TagResolver {
   #nowIso(): string {
     return new Date(this.#clock.now()).toISOString();
   }
+}
+
+/** `host/repository` of a normalised tag (`host/repository:tag`). */
+function repositoryOf(tag: string): string {
+  return tag.slice(0, tag.lastIndexOf(":"));
 }
 
 interface Start {
