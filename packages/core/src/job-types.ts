@@ -4,6 +4,7 @@
  * Credentials never appear in these types except `PullItem.auth`, which
  * exists only in flight to the pulling agent and is never stored or returned.
  */
+import type { ErrorCode } from "./errors.js";
 
 export type JobType = "prepull" | "refresh" | "prune";
 export type JobState = "pending" | "running" | "succeeded" | "failed" | "partial" | "cancelled";
@@ -34,6 +35,12 @@ export interface JobRequest {
   policy?: PrunePolicy;
   /** refresh: remove the image the tag pointed at before, when nothing uses it. */
   removeReplaced?: boolean;
+  /**
+   * prune, and refresh with removeReplaced: also remove images no registry is
+   * known to give back (never pushed, deleted from the registry, registry
+   * unresolved). Default false: such images are kept, with the reason.
+   */
+  allowUnrecoverable?: boolean;
   /** Per-node timeout; default 10m for pulls, 5m for prunes. */
   timeoutMs?: number;
   /** Retries per node after a failure (default 2). */
@@ -52,7 +59,7 @@ export interface PullItem {
 /** What an agent is asked to do for one node's share of a job (sent as `Command.spec_json`). */
 export type CommandSpec =
   | { type: "pull"; images: PullItem[]; dryRun: boolean }
-  | {
+  | ({
       type: "prune";
       policy: PrunePolicy;
       dryRun: boolean;
@@ -62,13 +69,27 @@ export type CommandSpec =
       lastUsed: Record<string, string>;
       /** For mode "stale": image ids whose tag moved away in the registry. */
       staleImageIds: string[];
-    }
-  | {
+    } & UnrecoverableRule)
+  | ({
       /** refresh's clean-up: remove these images if (checked right before) nothing uses them. */
       type: "remove";
       imageIds: string[];
       dryRun: boolean;
-    };
+    } & UnrecoverableRule);
+
+/**
+ * What keeps a possible only copy of an image (see recoverability.ts): images
+ * not in `recoverable` stay, with the reason from `unrecoverable` (or a
+ * default), unless `allowUnrecoverable`. Absent fields (an older collector, a
+ * one-shot run) mean nothing is known to be recoverable.
+ */
+export interface UnrecoverableRule {
+  allowUnrecoverable?: boolean;
+  /** Ids of images a registry serves now. */
+  recoverable?: string[];
+  /** Image id → why it may be the only copy. */
+  unrecoverable?: Record<string, string>;
+}
 
 export interface PulledImage {
   ref: string;
@@ -79,6 +100,11 @@ export interface PulledImage {
   verified: boolean | null;
   alreadyPresent: boolean;
   error?: string;
+  /**
+   * With `error`: its code. `not-found`, `unauthenticated` and
+   * `permission-denied` say the registry refused, which no retry mends.
+   */
+  errorCode?: ErrorCode;
 }
 
 export interface RemovedImage {

@@ -6,5 +6,6 @@ export {
   grpcTarget,
   MAX_RECEIVE_BYTES,
 } from "./client.js";
+export { FINAL_PULL_CODES, pullFailureCode } from "./pull-failure.js";
 export { fromGrpcError, grpcStatusName } from "./status.js";
 export type * from "./types.js";

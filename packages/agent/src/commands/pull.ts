@@ -13,7 +13,7 @@ import {
   repositoryOf,
   toImagedriftError,
 } from "@imagedrift/core";
-import type { AuthConfig, CriImage } from "@imagedrift/cri";
+import { type AuthConfig, type CriImage, pullFailureCode } from "@imagedrift/cri";
 import { type CommandContext, type CommandOutcome, shortDigest } from "./context.js";
 
 export type PullSpec = Extract<CommandSpec, { type: "pull" }>;
@@ -100,8 +100,16 @@ export async function runPull(ctx: CommandContext, spec: PullSpec): Promise<Comm
     try {
       outcome = await pullOne(ctx, item, spec.dryRun);
     } catch (thrown) {
-      const message = redact(toImagedriftError(thrown).message, item.auth);
-      outcome = { ref: item.ref, imageId: "", digest: null, verified: null, alreadyPresent: false, error: message };
+      const error = toImagedriftError(thrown);
+      outcome = {
+        ref: item.ref,
+        imageId: "",
+        digest: null,
+        verified: null,
+        alreadyPresent: false,
+        error: redact(error.message, item.auth),
+        errorCode: pullFailureCode(error),
+      };
     }
     pulled.push(outcome);
     const ms = Math.round(performance.now() - started);

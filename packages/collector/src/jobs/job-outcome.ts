@@ -6,6 +6,7 @@
 import {
   type CommandResult,
   type CommandSpec,
+  type ErrorCode,
   formatImageRef,
   type JobNode,
   type JobState,
@@ -13,6 +14,9 @@ import {
 } from "@imagedrift/core";
 
 const MAX_LISTED = 5;
+
+/** Pull failure codes that say the registry refused: no retry mends them. */
+const REGISTRY_REFUSALS: ReadonlySet<ErrorCode> = new Set(["not-found", "unauthenticated", "permission-denied"]);
 
 function names(items: readonly string[]): string {
   if (items.length <= MAX_LISTED) return items.join(", ");
@@ -66,6 +70,15 @@ export function resultProblem(spec: CommandSpec, result: CommandResult): string 
     }
   }
   return null;
+}
+
+/**
+ * Whether a failed step would fail the same way if sent again: every pull
+ * that failed was refused by the registry (no such tag, credentials refused).
+ */
+export function isFinalFailure(result: CommandResult): boolean {
+  const failed = (result.pulled ?? []).filter((p) => p.error !== undefined);
+  return failed.length > 0 && failed.every((p) => p.errorCode !== undefined && REGISTRY_REFUSALS.has(p.errorCode));
 }
 
 function describePull(result: CommandResult, dryRun: boolean): string {

@@ -18,6 +18,7 @@ import type { ClusterFacts } from "./cluster-facts.js";
 import { commandPreparer } from "./command-preparer.js";
 import { JobRunner } from "./job-runner.js";
 import { JobStore } from "./job-store.js";
+import type { RegistryAsk } from "./pull-check.js";
 
 const d = (c: string) => `sha256:${c.repeat(64)}`;
 const hold: FakeBehaviour = () => "hold";
@@ -31,6 +32,7 @@ interface Setup {
   images?: Record<string, NodeImage[]>;
   registries?: RegistriesConfig;
   logLines?: string[];
+  askRegistry?: RegistryAsk;
 }
 
 /** A runner on a real SQLite store, with fake agents (a test double) and a fake clock. */
@@ -80,6 +82,7 @@ function setup(options: Setup = {}) {
     clock,
     random: () => 0.5,
     backoff: { baseMs: 1000, maxMs: 4000 },
+    ...(options.askRegistry ? { askRegistry: options.askRegistry } : {}),
   });
   agents.deliver = (node, update) => runner.commandUpdate(node, update);
   const finished = async () =>
@@ -332,7 +335,14 @@ describe("JobRunner", () => {
     const done = await runner.settled(runner.submit({ type: "refresh", removeReplaced: true }, "token").id);
     expect(agents.commands.map((c) => c.spec)).toEqual([
       { type: "pull", dryRun: false, images: [{ ref: APP, expectedDigest: d("2") }] },
-      { type: "remove", dryRun: false, imageIds: [d("a")] },
+      {
+        type: "remove",
+        dryRun: false,
+        imageIds: [d("a")],
+        allowUnrecoverable: false,
+        recoverable: [],
+        unrecoverable: { [d("a")]: `only copy: no registry has this image (never pushed: no repo digest)` },
+      },
     ]);
     expect(done?.nodes[0]).toMatchObject({
       state: "succeeded",
@@ -380,5 +390,89 @@ describe("JobRunner", () => {
     expect(JSON.stringify(runner.get(job.id))).not.toContain("s3cret");
     expect(logLines.length).toBeGreaterThan(0);
     expect(logLines.join("")).not.toContain("s3cret");
+  });
+});
+
+describe("JobRunner: pulls the registry refuses", () => {
+  const at = "2026-01-01T00:00:00Z";
+  const refusing =
+    (status: "not-found" | "unauthenticated"): RegistryAsk =>
+    async (tag) =>
+      tag !== APP
+        ? { state: "found", digest: d("a"), resolvedAt: at }
+        : status === "not-found"
+          ? { state: "not-found", resolvedAt: at }
+          : {
+              state: "error",
+              code: "unauthenticated",
+              error: `${APP}: registry reg.example answered 401: it needs credentials and none are configured`,
+              resolvedAt: at,
+            };
+
+  it("fails every node at once, sending nothing, when the registry has no such tag", async () => {
+    const { agents, runner, finished } = setup({ nodes: ["n1", "n2"], askRegistry: refusing("not-found") });
+    for (const n of ["n1", "n2"]) agents.connect(n);
+    const done = await runner.settled(runner.submit(prepull(), "token").id);
+    expect(done?.state).toBe("failed");
+    expect(done?.nodes.map((n) => [n.node, n.state, n.attempts, n.message])).toEqual(
+      ["n1", "n2"].map((n) => [
+        n,
+        "failed",
+        0,
+        `not pulled: ${APP}: the registry has no such tag (404): push it, or check the name`,
+      ]),
+    );
+    expect(agents.commands).toEqual([]);
+    expect(await finished()).toEqual({ "prepull/failed": 1 });
+  });
+
+  it("gives the registry's reason when it refuses the credentials, also for a dry run", async () => {
+    const { agents, runner } = setup({ askRegistry: refusing("unauthenticated") });
+    agents.connect("n1");
+    const done = await runner.settled(runner.submit(prepull({ dryRun: true }), "token").id);
+    expect(done?.nodes[0]?.message).toMatch(/^not pulled: .*answered 401: it needs credentials/);
+    expect(agents.commands).toEqual([]);
+  });
+
+  it("pulls the other images' nodes, and goes ahead when the registry cannot be asked", async () => {
+    const other = "reg.example/other:2";
+    const { agents, runner } = setup({
+      askRegistry: async (tag) =>
+        tag === other
+          ? { state: "error", code: "unavailable", error: "cannot reach registry reg.example", resolvedAt: at }
+          : { state: "found", digest: d("a"), resolvedAt: at },
+    });
+    agents.connect("n1");
+    const done = await runner.settled(runner.submit(prepull({ images: [APP, other] }), "token").id);
+    expect(done?.state).toBe("succeeded");
+    expect(agents.commands).toHaveLength(1);
+  });
+
+  it("does not retry a pull the registry refused on the node (the agent's errorCode)", async () => {
+    const { agents, clock, runner } = setup();
+    agents.connect("n1", (command) => ({
+      state: "failed",
+      message: `pulled 0, already present 0, failed 1: ${APP}: not found`,
+      result: {
+        pulled: [
+          {
+            ref: APP,
+            imageId: "",
+            digest: null,
+            verified: null,
+            alreadyPresent: false,
+            error: `CRI PullImage failed (NOT_FOUND): ${APP}: not found`,
+            errorCode: "not-found",
+          },
+        ],
+        dryRun: command.spec.dryRun,
+      },
+    }));
+    const job = runner.submit(prepull(), "token");
+    await clock.advance(10_000);
+    const done = await runner.settled(job.id);
+    expect(done?.nodes[0]).toMatchObject({ state: "failed", attempts: 1 });
+    expect(done?.nodes[0]?.message).toMatch(/^failed: .*not found \(not retried: the registry refused/);
+    expect(agents.commands).toHaveLength(1);
   });
 });

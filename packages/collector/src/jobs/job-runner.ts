@@ -16,6 +16,7 @@ import { finalJobState } from "./job-outcome.js";
 import { planJob } from "./job-planner.js";
 import { ACTIVE_JOB_STATES, type JobStore } from "./job-store.js";
 import { type BackoffPolicy, DEFAULT_BACKOFF, runNodeTask } from "./node-task.js";
+import { pulledTags, type RegistryAsk, refusedTags } from "./pull-check.js";
 
 export const DEFAULT_CONCURRENCY = 2;
 
@@ -31,6 +32,8 @@ export interface JobRunnerOptions {
   random?: () => number;
   backoff?: BackoffPolicy;
   newId?: () => string;
+  /** Asks the registry about a tag now: pulls it refuses (404, 401, 403) fail at once, unsent. */
+  askRegistry?: RegistryAsk;
 }
 
 /** What the REST API does with jobs. */
@@ -187,10 +190,37 @@ export class JobRunner implements JobsApi {
     this.#running.set(job.id, { controller, done });
   }
 
+  /**
+   * Fails, unsent, the nodes whose pulls the registry refuses (pull-check.ts);
+   * returns the nodes left to run.
+   */
+  async #withoutRefusedPulls(job: Job, nodes: readonly string[]): Promise<string[]> {
+    const ask = this.#o.askRegistry;
+    if (ask === undefined || job.type === "prune") return [...nodes];
+    const { store } = this.#o;
+    const tagsOf = new Map(nodes.map((node) => [node, pulledTags(store.progress(job.id, node)?.steps ?? [])]));
+    const refused = await refusedTags([...new Set([...tagsOf.values()].flat())], ask);
+    if (refused.size === 0) return [...nodes];
+    const left: string[] = [];
+    for (const node of nodes) {
+      const reasons = (tagsOf.get(node) ?? []).flatMap((tag) => refused.get(tag) ?? []);
+      if (reasons.length === 0) {
+        left.push(node);
+        continue;
+      }
+      const message = `not pulled: ${reasons.join("; ")}`;
+      store.updateNode(job.id, node, { state: "failed", message, finishedAt: this.#now(), commandId: null });
+    }
+    this.#o.log.warn("the registry refuses pulls of this job", { job: job.id, refused: [...refused.values()] });
+    return left;
+  }
+
   async #run(job: Job, signal: AbortSignal): Promise<void> {
     const { store } = this.#o;
     store.startJob(job.id, this.#now());
-    const queue = job.nodes.filter((n) => n.state === "pending" || n.state === "running").map((n) => n.node);
+    const waiting = job.nodes.filter((n) => n.state === "pending" || n.state === "running").map((n) => n.node);
+    const queue = await this.#withoutRefusedPulls(job, waiting);
+    if (signal.aborted) return;
     const deps = {
       store,
       channel: this.#channel,

@@ -9,7 +9,7 @@ import { type CommandSpec, formatDuration, type Job } from "@imagedrift/core";
 import type { Clock } from "../registry/clock.js";
 import type { CommandChannel } from "./command-channel.js";
 import type { CommandPreparer } from "./command-preparer.js";
-import { describeStep, describeSuccess, mergeResults, resultProblem } from "./job-outcome.js";
+import { describeStep, describeSuccess, isFinalFailure, mergeResults, resultProblem } from "./job-outcome.js";
 import type { JobStore } from "./job-store.js";
 
 export const DEFAULT_RETRIES = 2;
@@ -45,7 +45,10 @@ function timeoutFor(spec: CommandSpec, requested: number | undefined): number {
   return requested ?? (spec.type === "pull" ? DEFAULT_PULL_TIMEOUT_MS : DEFAULT_PRUNE_TIMEOUT_MS);
 }
 
-type AttemptResult = { kind: "done"; message: string } | { kind: "failed"; message: string } | { kind: "aborted" };
+type AttemptResult =
+  | { kind: "done"; message: string }
+  | { kind: "failed"; message: string; final?: boolean }
+  | { kind: "aborted" };
 
 /** One node of one job, and the signal that abandons it (job cancelled, collector stopping). */
 export interface NodeTask {
@@ -91,11 +94,12 @@ async function attempt(deps: NodeTaskDeps, task: NodeTask, n: number): Promise<A
       // The collector only asks agents to cancel when it has stopped waiting, so a cancel
       // seen here is the agent's own (it is stopping): worth another attempt.
       const said = outcome.message || outcome.state;
-      return { kind: "failed", message: outcome.state === "cancelled" ? `cancelled on the node: ${said}` : said };
+      if (outcome.state === "cancelled") return { kind: "failed", message: `cancelled on the node: ${said}` };
+      return { kind: "failed", message: said, final: isFinalFailure(outcome.result) };
     }
     const problem = resultProblem(spec, outcome.result);
     store.updateNode(job.id, node, problem ? { results } : { results, stepsDone: step + 1 });
-    if (problem) return { kind: "failed", message: problem };
+    if (problem) return { kind: "failed", message: problem, final: isFinalFailure(outcome.result) };
   }
   return { kind: "done", message: describeSuccess(steps, mergeResults(results)) };
 }
@@ -133,8 +137,11 @@ export async function runNodeTask(deps: NodeTaskDeps, task: NodeTask): Promise<v
       store.updateNode(job.id, node, { state: "succeeded", message: result.message, finishedAt, commandId: null });
       return;
     }
-    if (left <= 0) {
-      const message = `failed after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${result.message}`;
+    if (left <= 0 || result.final) {
+      const tries = `${attempts} attempt${attempts === 1 ? "" : "s"}`;
+      const message = result.final
+        ? `failed: ${result.message} (not retried: the registry refused, and will again until the image or the credentials change)`
+        : `failed after ${tries}: ${result.message}`;
       store.updateNode(job.id, node, { state: "failed", message, finishedAt, commandId: null });
       return;
     }
