@@ -203,6 +203,7 @@ const program = new Command("imagedrift-collector")
       }),
       jobsCounter: metrics.jobs,
       log,
+      askRegistry: (tag) => resolver.askNow(tag),
     });
     const grpcCredentials =
       cfg.tlsCert && cfg.tlsKey
