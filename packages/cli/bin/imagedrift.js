@@ -1,2 +1,3 @@
 #!/usr/bin/env node
-import "../dist/main.js";
+// dist/imagedrift.js is the whole command in one file (bundle.mjs): what `npm pack` ships is what runs here.
+import "../dist/imagedrift.js";
