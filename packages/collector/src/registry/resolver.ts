@@ -99,9 +99,9 @@ export class TagResolver {
   async #resolveGroup(host: string, starts: readonly Start[]): Promise<void> {
     const workers =
       host === "" ? 1 : hostConfig(this.#options.registries ?? emptyRegistriesConfig, host).maxConcurrentRequests;
-    let down: RegistryResult | undefined;
+    let down: RegistryError | undefined;
     const timedOut = new Set<string>();
-    const saysDown = (tag: string, result: RegistryResult): boolean => {
+    const saysDown = (tag: string, result: RegistryResult): result is RegistryError => {
       if (result.state !== "error" || result.scope === "repository") return false;
       if (result.scope === "host") return true;
       timedOut.add(repositoryOf(tag));
@@ -111,7 +111,7 @@ export class TagResolver {
     const work = async () => {
       for (let start = starts[next++]; start !== undefined; start = starts[next++]) {
         let result: RegistryResult;
-        if (down?.state === "error") {
+        if (down !== undefined) {
           result = { ...down, error: `${start.tag}: not asked: registry ${host} is not answering (${down.error})` };
         } else {
           result = await this.#resolveOne(start.tag);
@@ -182,6 +182,8 @@ export class TagResolver {
 function repositoryOf(tag: string): string {
   return tag.slice(0, tag.lastIndexOf(":"));
 }
+
+type RegistryError = Extract<RegistryResult, { state: "error" }>;
 
 interface Start {
   tag: string;
