@@ -9,7 +9,7 @@
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { CriClient } from "@imagedrift/cri";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,6 +29,7 @@ import { parseArgs, withFlag } from "./flags.js";
 import {
   type Container,
   find,
+  type K8sObject,
   kustomize,
   onlyContainer,
   PREPULL_JOB,
@@ -138,6 +139,32 @@ describe("the manifests' command lines, run by the built programs", () => {
     const result = await run(COLLECTOR_BIN, args, agentEnv(POD_ENV));
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toContain("--kubernetes");
+  });
+
+  it("with the token the shipped Secret holds, the collector and the agent refuse to start and say how to make one", async () => {
+    const secret = find<K8sObject & { stringData: { token: string } }>(
+      await kustomize("deploy"),
+      "Secret",
+      "imagedrift-token",
+    );
+    const placeholderFile = join(lab.dir, "secret", "placeholder");
+    // As the kubelet projects a Secret key: the value as it is.
+    writeFileSync(placeholderFile, secret.stringData.token);
+    let args = withFlag(collectorSpec.args ?? [], "token-file", placeholderFile);
+    args = withFlag(args, "db", join(lab.dir, "placeholder.db"));
+    args = withFlag(withFlag(args, "listen", `${LOOPBACK}:0`), "grpc-listen", `${LOOPBACK}:0`);
+    args = withFlag(args, "kubernetes", "off");
+    const collectorRun = await run(COLLECTOR_BIN, args, agentEnv(POD_ENV));
+    expect(collectorRun.code, collectorRun.stderr).toBe(2);
+    expect(collectorRun.stderr).toContain("--token-file");
+    expect(collectorRun.stderr).toContain("openssl rand -hex 32");
+    expect(existsSync(join(lab.dir, "placeholder.db")), "refused before opening its database").toBe(false);
+
+    let agentArgs = withFlag(agentSpec.args ?? [], "cri-endpoint", node.endpoint);
+    agentArgs = withFlag(withFlag(agentArgs, "token-file", placeholderFile), "listen", `${LOOPBACK}:0`);
+    const agentRun = await run(AGENT_BIN, agentArgs, agentEnv({ ...POD_ENV, NODE_NAME: NODE }));
+    expect(agentRun.code, agentRun.stderr).toBe(2);
+    expect(agentRun.stderr).toContain("openssl rand -hex 32");
   });
 
   it("an agent with the DaemonSet's args and env reports its node to that collector", async () => {

@@ -144,7 +144,7 @@ const program = new Command("imagedrift-collector")
       });
     }
     const token = cfg.tokenFile ? readTokenFile(cfg.tokenFile) : null;
-    const readToken = cfg.readTokenFile ? readTokenFile(cfg.readTokenFile) : null;
+    const readToken = cfg.readTokenFile ? readTokenFile(cfg.readTokenFile, "--read-token-file") : null;
     if (!token) log.warn("no --token-file: agents and mutating REST calls are not authenticated");
     const registries = cfg.registriesConfig
       ? await loadRegistriesConfig(cfg.registriesConfig, (p) => readFile(p, "utf8"))
