@@ -15,6 +15,8 @@ export interface CliRunOptions {
   onInterrupt?: CliIo["onInterrupt"];
   /** Polls of a followed job; 5 ms unless given, so tests of job progress run fast. */
   pollIntervalMs?: number;
+  /** The terminal's answers to yes/no questions; absent: no terminal to ask. */
+  confirm?: CliIo["confirm"];
 }
 
 export async function runCli(argv: readonly string[], options: CliRunOptions = {}): Promise<CliRun> {
@@ -28,6 +30,7 @@ export async function runCli(argv: readonly string[], options: CliRunOptions = {
     now: () => NOW,
     onInterrupt: options.onInterrupt,
     pollIntervalMs: options.pollIntervalMs ?? 5,
+    ...(options.confirm ? { confirm: options.confirm } : {}),
   });
   return { code, stdout, stderr };
 }

@@ -12,6 +12,8 @@ export * from "./manifest-lint.js";
 export * from "./mixed-replicas.js";
 export * from "./prune-plan.js";
 export * from "./pull-policy-risk.js";
+export * from "./recoverability.js";
+export * from "./registry-answer.js";
 export * from "./tag-view.js";
 export { heldTagsOf, wantedTags } from "./wanted-tags.js";
 export * from "./workload-pods.js";

@@ -55,6 +55,7 @@ function plan(images: NodeImage[], policy: PrunePolicy, extra: Partial<PrunePlan
     staleImageIds: [],
     now: NOW,
     capacityBytes: null,
+    recoverability: { recoverable: images.map((i) => i.id), allow: false },
     ...extra,
   });
 }
@@ -217,6 +218,7 @@ describe("planPrune olderThan and targetUsagePercent", () => {
       staleImageIds: [],
       now: NOW,
       capacityBytes: 1000,
+      recoverability: { recoverable: [], allow: true },
     });
     expect(p.targetBytes).toBe(500);
     expect(removedIds(p)).toEqual([b.id, c.id]);
@@ -236,6 +238,7 @@ describe("planPrune olderThan and targetUsagePercent", () => {
       staleImageIds: [],
       now: NOW,
       capacityBytes: 1000,
+      recoverability: { recoverable: [], allow: true },
     });
     expect(removedIds(p)).toEqual([]);
     expect(p.targetBytes).toBe(800);
@@ -289,8 +292,12 @@ describe("planPrune never removes what must stay (property)", () => {
         fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
         fc.option(fc.integer({ min: 0, max: 5 * 86_400_000 }), { nil: undefined }),
         fc.func(fc.boolean()),
-        (images, mode, keep, protect, targetUsagePercent, olderThanMs, pick) => {
+        fc.record({ served: fc.func(fc.boolean()), allow: fc.boolean() }),
+        (images, mode, keep, protect, targetUsagePercent, olderThanMs, pick, registry) => {
           const stale = images.filter((_, i) => pick(i)).map((i) => i.id);
+          // Which images a registry serves: drawn, written independently of the collector's rule.
+          const served = images.filter((_, i) => registry.served(i)).map((i) => i.id);
+          const recoverability = { recoverable: served, allow: registry.allow };
           const lastUsed = Object.fromEntries(
             images
               .filter((_, i) => i % 2 === 0)
@@ -310,9 +317,19 @@ describe("planPrune never removes what must stay (property)", () => {
             staleImageIds: stale,
             now: NOW,
             capacityBytes: 40_000,
+            recoverability,
           });
-          const judge = createPruneJudge({ policy, protect, lastUsed, staleImageIds: stale, now: NOW });
+          const judge = createPruneJudge({
+            policy,
+            protect,
+            lastUsed,
+            staleImageIds: stale,
+            now: NOW,
+            recoverability,
+          });
           for (const { image: im } of p.remove) {
+            // A possible only copy goes only when the job allows it.
+            expect(registry.allow || served.includes(im.id)).toBe(true);
             expect(im.containers).toEqual([]);
             expect(im.inUse || im.pinned || im.sandbox).toBe(false);
             expect(keep.some((k) => k.hit(im))).toBe(false);

@@ -8,6 +8,8 @@
  * Never removed, whatever the policy: an image any container refers to (any
  * state), a pinned image, the sandbox (pause) image, an image matching the
  * keep-list, and an image a `protect` reference names (by tag, repo digest or id).
+ * Nor, unless `allowUnrecoverable`, an image no registry is known to give
+ * back (see recoverability.ts): kept with the reason, after every other rule.
  *
  * Patterns (include, exclude, keep) are globs over normalised references:
  * `*` matches within a path segment, `**` across segments. They are
@@ -28,6 +30,7 @@ import { ImagedriftError } from "./errors.js";
 import { formatImageRef, repositoryOf, tryParseImageRef } from "./image-ref.js";
 import type { NodeImage, NodeInventory } from "./inventory.js";
 import type { PrunePolicy, SkippedImage } from "./job-types.js";
+import { unrecoverableReason } from "./recoverability.js";
 
 export interface PruneRulesInput {
   policy: PrunePolicy;
@@ -38,6 +41,27 @@ export interface PruneRulesInput {
   /** For mode "stale": ids of images whose tag moved away in the registry. */
   staleImageIds: readonly string[];
   now: Date;
+  /** What registries can give back (from the collector); images not in `recoverable` stay unless `allow`. */
+  recoverability: Recoverability;
+}
+
+export interface Recoverability {
+  /** Ids of images a registry serves now. */
+  recoverable: readonly string[];
+  /** Image id → why it may be the only copy (a default reason otherwise). */
+  unrecoverable?: Readonly<Record<string, string>>;
+  /** `allowUnrecoverable`: remove such images too. */
+  allow: boolean;
+}
+
+/** The check `unrecoverableReason` makes, compiled once. */
+export function unrecoverableCheck(recoverability: Recoverability): (image: NodeImage) => string | null {
+  const facts = {
+    recoverable: new Set(recoverability.recoverable),
+    unrecoverable: recoverability.unrecoverable ?? {},
+    allow: recoverability.allow,
+  };
+  return (image) => unrecoverableReason(image, facts);
 }
 
 export interface PrunePlanInput extends PruneRulesInput {
@@ -192,6 +216,7 @@ export function createPruneJudge(input: PruneRulesInput): (image: NodeImage) => 
   const safety: SafetyRules = { keep: (policy.keep ?? []).map(compilePattern), protect: compileProtect(input.protect) };
   const stale = new Set(input.staleImageIds);
   const now = input.now.getTime();
+  const onlyCopy = unrecoverableCheck(input.recoverability);
 
   return (image) => {
     const selected =
@@ -223,6 +248,8 @@ export function createPruneJudge(input: PruneRulesInput): (image: NodeImage) => 
       }
       reason += ` for ${formatDuration(age)}`;
     }
+    const unrecoverable = onlyCopy(image);
+    if (unrecoverable !== null) return { action: "keep", reason: unrecoverable };
     return { action: "remove", reason };
   };
 }

@@ -5,6 +5,11 @@
  * of each tag) and `--older-than` (its history of when each image was last
  * used; a node keeps none). Without that history, `--target-usage-percent`
  * removes the biggest images first.
+ *
+ * A node alone does not ask registries, so it cannot tell whether a registry
+ * could give an image back: every image counts as a possible only copy and
+ * stays (reason "maybe the only copy", or "only copy" for one with no repo
+ * digest) unless `--allow-unrecoverable`. Through the collector, a job knows.
  */
 import { type CommandSpec, ImagedriftError, type PrunePolicy } from "@imagedrift/core";
 import { type Command, Option } from "commander";
@@ -19,6 +24,7 @@ interface PruneOptions {
   olderThan?: string;
   targetUsagePercent?: string;
   dryRun?: boolean;
+  allowUnrecoverable?: boolean;
   timeout: string;
 }
 
@@ -63,7 +69,7 @@ export function addPruneCommand(program: Command, target: OneShotTargetFactory):
   program
     .command("prune")
     .description(
-      "remove images from this node by policy and print what was removed as JSON. Never removes an image a container uses (any state), a pinned image, the sandbox (pause) image, or anything --keep or --protect names; each image is checked again right before its removal. Exit 1 if a removal failed",
+      "remove images from this node by policy and print what was removed as JSON. Never removes an image a container uses (any state), a pinned image, the sandbox (pause) image, or anything --keep or --protect names; each image is checked again right before its removal. This command asks no registry, so without --allow-unrecoverable it keeps every image as a possible only copy (a prune job through the collector knows which images a registry serves). Exit 1 if a removal failed",
     )
     .addOption(
       new Option(
@@ -98,6 +104,12 @@ export function addPruneCommand(program: Command, target: OneShotTargetFactory):
       ),
     )
     .addOption(new Option("--dry-run", "show what would be removed and the bytes; remove nothing"))
+    .addOption(
+      new Option(
+        "--allow-unrecoverable",
+        "also remove images no registry is known to give back (here: any image, since no registry is asked)",
+      ),
+    )
     .addOption(timeoutOption())
     .action(async (options: PruneOptions, command: Command) => {
       const policy = pruneFlagsPolicy(options);
@@ -110,6 +122,7 @@ export function addPruneCommand(program: Command, target: OneShotTargetFactory):
         protect: options.protect,
         lastUsed: {},
         staleImageIds: [],
+        allowUnrecoverable: options.allowUnrecoverable === true,
       };
       try {
         process.exitCode = await runOneShot({ cri, node }, spec, timeout);

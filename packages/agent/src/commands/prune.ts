@@ -2,10 +2,18 @@
  * `prune`: remove images by policy (SPEC §9). Plans with core's planPrune on
  * a fresh scan of the node, then removes each planned image only after
  * checking it again right before (see checked-removal.ts). A dry run removes
- * nothing and reports what would go and the bytes.
+ * nothing and reports what would go and the bytes. Images the collector did
+ * not name recoverable stay unless the spec allows unrecoverable ones.
  */
 import { statfs } from "node:fs/promises";
-import { type CommandSpec, createPruneJudge, type PruneRulesInput, planPrune } from "@imagedrift/core";
+import {
+  type CommandSpec,
+  createPruneJudge,
+  type PruneRulesInput,
+  planPrune,
+  type Recoverability,
+  type UnrecoverableRule,
+} from "@imagedrift/core";
 import { readNodeState, removeChecked } from "./checked-removal.js";
 import { type CommandContext, type CommandOutcome, formatBytes } from "./context.js";
 
@@ -22,6 +30,15 @@ export async function filesystemCapacity(mountpoint: string): Promise<number | n
   }
 }
 
+/** The spec's recoverability facts; absent ones mean nothing is known to be recoverable. */
+export function recoverabilityOf(spec: UnrecoverableRule): Recoverability {
+  return {
+    recoverable: spec.recoverable ?? [],
+    unrecoverable: spec.unrecoverable ?? {},
+    allow: spec.allowUnrecoverable === true,
+  };
+}
+
 export async function runPrune(ctx: CommandContext, spec: PruneSpec): Promise<CommandOutcome> {
   const result = ctx.result;
   if (spec.dryRun) result.dryRun = true;
@@ -32,6 +49,7 @@ export async function runPrune(ctx: CommandContext, spec: PruneSpec): Promise<Co
     lastUsed: spec.lastUsed,
     staleImageIds: spec.staleImageIds,
     now: ctx.now(),
+    recoverability: recoverabilityOf(spec),
   };
   const capacityBytes =
     spec.policy.targetUsagePercent === undefined ? null : await filesystemCapacity(state.inventory.imageFs.mountpoint);

@@ -1,11 +1,13 @@
 /**
  * `remove`: refresh's clean-up of the images a tag pointed at before. Each
- * image is removed only if, checked right before, nothing uses it and it is
- * neither pinned nor the sandbox image.
+ * image is removed only if, checked right before, nothing uses it, it is
+ * neither pinned nor the sandbox image, and a registry can give it back (or
+ * the spec allows unrecoverable images).
  */
-import { type CommandSpec, protectionReason } from "@imagedrift/core";
+import { type CommandSpec, protectionReason, unrecoverableCheck } from "@imagedrift/core";
 import { readNodeState, removeChecked } from "./checked-removal.js";
 import { type CommandContext, type CommandOutcome, formatBytes } from "./context.js";
+import { recoverabilityOf } from "./prune.js";
 
 export type RemoveSpec = Extract<CommandSpec, { type: "remove" }>;
 
@@ -22,11 +24,12 @@ export async function runRemove(ctx: CommandContext, spec: RemoveSpec): Promise<
     if (image) targets.push(image);
     else skipped.push({ id, repoTags: [], reason: "not on the node" });
   }
+  const onlyCopy = unrecoverableCheck(recoverabilityOf(spec));
   const failures = await removeChecked(ctx, {
     state,
     targets,
     judge: (image) => {
-      const reason = protectionReason(image);
+      const reason = protectionReason(image) ?? onlyCopy(image);
       return reason === null ? { action: "remove", reason: "replaced" } : { action: "keep", reason };
     },
     dryRun: spec.dryRun,

@@ -119,6 +119,42 @@ export async function startJob(
   return followAndReport(client, created.id, options);
 }
 
+const removesSomething = (job: JobItem) => job.nodes.some((n) => (n.removed ?? []).length > 0);
+
+/**
+ * A job that may remove images (prune, refresh --remove-replaced). On a
+ * terminal, unless `yes` or a dry run was asked: runs it as a dry run first,
+ * shows that plan, and starts the real job only if the user says yes (no:
+ * exit 1, nothing started). A plan that removes nothing starts the real job
+ * without asking. Without a terminal it starts the job at once.
+ */
+export async function startRemovingJob(
+  client: CollectorClient,
+  request: JobRequest,
+  options: { view: ViewOptions; live: LiveIo; wait: boolean; yes: boolean },
+): Promise<CommandResult> {
+  const { confirm } = options.live;
+  if (confirm === null || options.yes || request.dryRun === true) return startJob(client, request, options);
+  const planId = (await client.createJob({ ...request, dryRun: true })).id;
+  const plan = await followAndReport(client, planId, {
+    view: { ...options.view, output: "table" },
+    live: options.live,
+  });
+  if (plan.exitCode !== 0) return plan;
+  const job = await client.getJob(planId);
+  if (removesSomething(job)) {
+    options.live.progress.write(`The plan (dry run ${planId}):\n${plan.output}`);
+    if (!(await confirm("Remove these images?"))) {
+      return { exitCode: 1, output: "Nothing removed: the job was not started.\n" };
+    }
+  }
+  return startJob(client, request, options);
+}
+
+/** The --yes flag of the commands that remove images. */
+export const YES_HELP =
+  "do not ask before removing: on a terminal (stdin and stdout), the job first runs as a dry run, shows the plan and asks y/N when it would remove something; without a terminal it never asks";
+
 /** The examples and notes every job command's help ends with. */
 export const JOB_HELP_NOTES = [
   "Progress goes to stderr: a live bar on a terminal, else one line per node state change. The summary goes to stdout.",

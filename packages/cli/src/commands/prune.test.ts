@@ -103,3 +103,73 @@ describe("imagedrift prune", () => {
     expect(fake.requests).toEqual([]);
   });
 });
+
+describe("imagedrift prune asks before removing, on a terminal", () => {
+  const answering = (answer: boolean) => {
+    const questions: string[] = [];
+    return { questions, confirm: async (question: string) => (questions.push(question), answer) };
+  };
+
+  it("runs a dry run first, shows the plan, and starts nothing when the answer is no", async () => {
+    const { fake, env } = await serve(jobRoutes([PRUNE_DRY_RUN]));
+    const terminal = answering(false);
+    const result = await runCli(["prune", "--policy", "unused"], { env, confirm: terminal.confirm });
+    expect(terminal.questions).toEqual(["Remove these images?"]);
+    expect(fake.requestsOf("POST").map((r) => r.body)).toEqual([
+      { type: "prune", policy: { mode: "unused" }, dryRun: true },
+    ]);
+    expect(result.stderr).toContain("nginx:1.25");
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("Nothing removed: the job was not started.\n");
+  });
+
+  it("starts the real job after a yes", async () => {
+    const { fake, env } = await serve(jobRoutes([PRUNE_DRY_RUN]));
+    const terminal = answering(true);
+    await runCli(["prune", "--policy", "unused"], { env, confirm: terminal.confirm });
+    expect(fake.requestsOf("POST").map((r) => r.body)).toEqual([
+      { type: "prune", policy: { mode: "unused" }, dryRun: true },
+      { type: "prune", policy: { mode: "unused" } },
+    ]);
+  });
+
+  it.each([
+    ["--yes", ["--yes"], { type: "prune", policy: { mode: "unused" } }],
+    ["a dry run", ["--dry-run"], { type: "prune", policy: { mode: "unused" }, dryRun: true }],
+  ])("does not ask with %s", async (_, flags, body) => {
+    const { fake, env } = await serve(jobRoutes([PRUNE_DRY_RUN]));
+    const terminal = answering(false);
+    await runCli(["prune", "--policy", "unused", ...flags], { env, confirm: terminal.confirm });
+    expect(terminal.questions).toEqual([]);
+    expect(fake.requestsOf("POST").map((r) => r.body)).toEqual([body]);
+  });
+
+  it("without a terminal proceeds at once, as before", async () => {
+    const { fake, env } = await serve(jobRoutes([PRUNE_DRY_RUN]));
+    await runCli(["prune", "--policy", "unused"], { env });
+    expect(fake.requestsOf("POST").map((r) => r.body)).toEqual([{ type: "prune", policy: { mode: "unused" } }]);
+  });
+
+  it("sends allowUnrecoverable only with --allow-unrecoverable", async () => {
+    const { fake, env } = await serve(jobRoutes([PRUNE_DRY_RUN]));
+    await runCli(["prune", "--policy", "unused", "--allow-unrecoverable", "--no-wait"], { env });
+    expect(fake.requestsOf("POST")[0]?.body).toEqual({
+      type: "prune",
+      policy: { mode: "unused" },
+      allowUnrecoverable: true,
+    });
+  });
+
+  it("refresh --remove-replaced asks the same way; a refresh without it never asks", async () => {
+    const { fake, env } = await serve(jobRoutes([PRUNE_DRY_RUN]));
+    const terminal = answering(false);
+    const asked = await runCli(["refresh", "--remove-replaced"], { env, confirm: terminal.confirm });
+    expect(asked.code).toBe(1);
+    await runCli(["refresh"], { env, confirm: terminal.confirm });
+    expect(terminal.questions).toHaveLength(1);
+    expect(fake.requestsOf("POST").map((r) => r.body)).toEqual([
+      { type: "refresh", removeReplaced: true, dryRun: true },
+      { type: "refresh" },
+    ]);
+  });
+});

@@ -4,7 +4,7 @@ import { type JobRequest, PRUNE_MODES, type PrunePolicy } from "../api-types.js"
 import type { DefineCommand } from "./command.js";
 import { helpEpilogue } from "./command.js";
 import { durationFlag, percentFlag, repeatable } from "./flags.js";
-import { addJobOptions, JOB_HELP_NOTES, type JobFlags, jobTargeting, startJob } from "./job-run.js";
+import { addJobOptions, JOB_HELP_NOTES, type JobFlags, jobTargeting, startRemovingJob, YES_HELP } from "./job-run.js";
 
 export interface PruneFlags extends JobFlags {
   policy: PrunePolicy["mode"];
@@ -13,6 +13,8 @@ export interface PruneFlags extends JobFlags {
   keep?: string[];
   olderThan?: number;
   targetUsagePercent?: number;
+  allowUnrecoverable?: boolean;
+  yes?: boolean;
 }
 
 /** The policy from the flags; absent flags stay absent. */
@@ -27,7 +29,9 @@ export function prunePolicy(flags: PruneFlags): PrunePolicy {
 }
 
 export function pruneRequest(flags: PruneFlags): JobRequest {
-  return { type: "prune", policy: prunePolicy(flags), ...jobTargeting(flags) };
+  const request: JobRequest = { type: "prune", policy: prunePolicy(flags), ...jobTargeting(flags) };
+  if (flags.allowUnrecoverable) request.allowUnrecoverable = true;
+  return request;
 }
 
 export const definePrune: DefineCommand = (program, execute) => {
@@ -37,7 +41,9 @@ export const definePrune: DefineCommand = (program, execute) => {
     .description(
       [
         "Start a prune job. --policy dangling removes images without a tag, unused removes images no container uses, stale removes images whose tag moved on in the registry.",
-        "Never removed, whatever the policy: images any container uses (in any state), pinned and sandbox (pause) images, images matching --keep, and images an active prepull wants. The agent checks right before each removal.",
+        "Never removed, whatever the policy: images any container uses (in any state), pinned and sandbox (pause) images, images matching --keep, and images a prepull or refresh wants while it is pending or running, or for an hour after it succeeded (or was partial). Dry-run, failed and cancelled prepulls protect nothing. The agent checks right before each removal.",
+        'Nor, unless --allow-unrecoverable, an image no registry is known to give back: never pushed (no repo digest), deleted from its registry (404), its registry unresolved (down, auth error), or a digest its registry no longer serves under a tag. Such images are listed as kept, "only copy: no registry has this image" or "maybe the only copy: …".',
+        "On a terminal (stdin and stdout), the job first runs as a dry run and, if it would remove something, shows the plan and asks y/N before the real run (--yes skips the question). Without a terminal it runs at once.",
         "Patterns are globs over normalised references (docker.io/library/nginx:1.27): * within a path segment, ** across. Run with --dry-run first: it lists what would go and the bytes.",
       ].join("\n\n"),
     )
@@ -54,7 +60,9 @@ export const definePrune: DefineCommand = (program, execute) => {
       "--target-usage-percent <percent>",
       "remove least recently used first, only until image filesystem usage is below this, e.g. 80",
       percentFlag("--target-usage-percent"),
-    );
+    )
+    .option("--allow-unrecoverable", "also remove images no registry is known to give back (the only copy)")
+    .option("-y, --yes", YES_HELP);
   addJobOptions(command)
     .addHelpText(
       "after",
@@ -68,6 +76,8 @@ export const definePrune: DefineCommand = (program, execute) => {
       ),
     )
     .action((flags: PruneFlags) =>
-      execute((client, view, live) => startJob(client, pruneRequest(flags), { view, live, wait: flags.wait })),
+      execute((client, view, live) =>
+        startRemovingJob(client, pruneRequest(flags), { view, live, wait: flags.wait, yes: flags.yes === true }),
+      ),
     );
 };

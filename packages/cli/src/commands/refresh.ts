@@ -4,10 +4,20 @@ import { Option } from "commander";
 import type { JobRequest } from "../api-types.js";
 import type { DefineCommand } from "./command.js";
 import { helpEpilogue } from "./command.js";
-import { addJobOptions, JOB_HELP_NOTES, type JobFlags, jobTargeting, startJob } from "./job-run.js";
+import {
+  addJobOptions,
+  JOB_HELP_NOTES,
+  type JobFlags,
+  jobTargeting,
+  startJob,
+  startRemovingJob,
+  YES_HELP,
+} from "./job-run.js";
 
 interface RefreshFlags extends JobFlags {
   removeReplaced?: boolean;
+  allowUnrecoverable?: boolean;
+  yes?: boolean;
 }
 
 /** `name:tag` → `host/repository:tag`; a digest has nothing to refresh, so it is refused. */
@@ -28,6 +38,12 @@ export function refreshRequest(references: readonly string[], flags: RefreshFlag
   const request: JobRequest = { type: "refresh", ...jobTargeting(flags) };
   if (references.length > 0) request.images = [...new Set(references.map(refreshReference))];
   if (flags.removeReplaced) request.removeReplaced = true;
+  if (flags.allowUnrecoverable) {
+    if (!flags.removeReplaced) {
+      throw new ImagedriftError("invalid-argument", "--allow-unrecoverable goes with --remove-replaced only");
+    }
+    request.allowUnrecoverable = true;
+  }
   return request;
 }
 
@@ -38,14 +54,20 @@ export const defineRefresh: DefineCommand = (program, execute) => {
     .description(
       [
         "Start a refresh job: for each REF (a tag), every selected node holding another digest than the registry's pulls the tag again. Without REF, every tag `imagedrift tags` shows as stale or inconsistent whose registry digest is known.",
-        "--remove-replaced then removes the image the tag pointed at before, where no container uses it. Pods keep running what they started with: restart them to run the refreshed image.",
+        "--remove-replaced then removes the image the tag pointed at before, where no container uses it and its registry still serves it (its digest under some tag); other replaced images are kept as possibly the only copy unless --allow-unrecoverable. Pods keep running what they started with: restart them to run the refreshed image.",
+        "With --remove-replaced on a terminal (stdin and stdout), the job first runs as a dry run and, if it would remove something, shows the plan and asks y/N before the real run (--yes skips the question). Without a terminal it runs at once.",
       ].join("\n\n"),
     )
     .argument(
       "[ref...]",
       "tags to refresh, e.g. registry.example.com/team/app:latest (default: every stale or inconsistent tag)",
     )
-    .addOption(new Option("--remove-replaced", "remove the image each tag pointed at before, when nothing uses it"));
+    .addOption(new Option("--remove-replaced", "remove the image each tag pointed at before, when nothing uses it"))
+    .option(
+      "--allow-unrecoverable",
+      "with --remove-replaced: also remove replaced images no registry is known to give back",
+    )
+    .option("-y, --yes", YES_HELP);
   addJobOptions(command)
     .addHelpText(
       "after",
@@ -59,8 +81,11 @@ export const defineRefresh: DefineCommand = (program, execute) => {
       ),
     )
     .action((references: string[], flags: RefreshFlags) =>
-      execute((client, view, live) =>
-        startJob(client, refreshRequest(references, flags), { view, live, wait: flags.wait }),
-      ),
+      execute((client, view, live) => {
+        const request = refreshRequest(references, flags);
+        const options = { view, live, wait: flags.wait };
+        if (!flags.removeReplaced) return startJob(client, request, options);
+        return startRemovingJob(client, request, { ...options, yes: flags.yes === true });
+      }),
     );
 };

@@ -220,6 +220,12 @@ export const openApiDocument = {
             type: "boolean",
             description: "refresh only: remove the image the tag pointed at before, if unused",
           },
+          allowUnrecoverable: {
+            type: "boolean",
+            default: false,
+            description:
+              "prune, and refresh with removeReplaced: also remove images no registry is known to give back (never pushed, deleted from the registry, registry unresolved, or a digest the registry no longer serves under a tag). Without it such images are kept, listed in skipped with the reason",
+          },
           timeoutMs: {
             type: "integer",
             minimum: 1000,

@@ -1,4 +1,5 @@
 import type { CommandSpec, Job, TagView } from "@imagedrift/core";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { defaultHostConfig, type RegistriesConfig } from "../registry/registry-host.js";
 import { Secret } from "../registry/secret.js";
@@ -118,10 +119,58 @@ describe("prune facts", () => {
       type: "prune",
       policy: { mode: "stale" },
       dryRun: true,
+      allowUnrecoverable: false,
+      recoverable: [],
+      unrecoverable: {},
       protect: ["reg.example/wanted:1"],
       lastUsed: { [d("a")]: "2026-01-01T10:00:00Z" },
       staleImageIds: [d("a")],
     });
+  });
+
+  it("only prepulls that are running, or succeeded (or partial) within the hour, protect; never dry runs, failed or cancelled ones", () => {
+    const pulled = (ref: string, state: "succeeded" | "failed" = "succeeded") => ({
+      node: "n1",
+      state,
+      message: "",
+      attempts: 1,
+      startedAt: null,
+      finishedAt: null,
+      pulled: [{ ref, imageId: d("e"), digest: null, verified: null, alreadyPresent: false }],
+    });
+    const finished = { finishedAt: "2026-01-01T11:30:00Z" };
+    const jobs = [
+      job({ id: "dry", request: { type: "prepull", images: ["reg.example/dry:1"], dryRun: true } }),
+      job({
+        id: "dry-done",
+        state: "succeeded",
+        ...finished,
+        request: { type: "prepull", images: ["reg.example/dry-done:1"], dryRun: true },
+        nodes: [pulled("reg.example/dry-done:1")],
+      }),
+      job({
+        id: "failed",
+        state: "failed",
+        ...finished,
+        request: { type: "prepull", images: ["reg.example/failed:1"] },
+        nodes: [pulled("reg.example/failed:1", "failed")],
+      }),
+      job({
+        id: "cancelled",
+        state: "cancelled",
+        ...finished,
+        request: { type: "prepull", images: ["reg.example/cancelled:1"] },
+      }),
+      job({
+        id: "partial",
+        state: "partial",
+        ...finished,
+        request: { type: "refresh" },
+        nodes: [pulled("reg.example/partial:1"), pulled("reg.example/partial-failed:1", "failed")],
+      }),
+      job({ id: "pending", state: "pending", request: { type: "prepull", images: ["reg.example/pending:1"] } }),
+    ];
+    expect(protectedReferences(jobs, NOW)).toEqual(["reg.example/partial:1", "reg.example/pending:1"]);
   });
 });
 
@@ -172,7 +221,49 @@ describe("refresh's removal", () => {
     const pulled = (imageId: string) => ({
       pulled: [{ ref: "reg.example/app:1", imageId, digest: null, verified: null, alreadyPresent: false }],
     });
-    expect(prepare(spec, { node: "n1", earlier: pulled(d("a")), now: NOW })).toEqual({ ...spec, imageIds: [d("b")] });
+    const facts = { recoverable: [], unrecoverable: {} };
+    expect(prepare(spec, { node: "n1", earlier: pulled(d("a")), now: NOW })).toEqual({
+      ...spec,
+      imageIds: [d("b")],
+      ...facts,
+    });
     expect(prepare({ ...spec, imageIds: [d("a")] }, { node: "n1", earlier: pulled(d("a")), now: NOW })).toBeNull();
+  });
+
+  it("a dry run plans the same removal as the real run, on random node states", () => {
+    // The agent's dry-run pull names the image the tag points at now (the one
+    // a real pull replaces); a real pull names the new image. Same-image
+    // re-pushes (the pull returns the old id) are outside: only a pull tells.
+    const prepare = commandPreparer({ cluster, registries, recentJobs: () => [] });
+    const ids = [d("a"), d("b"), d("c"), d("d"), d("e")];
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.constantFrom(...ids), { minLength: 1 }),
+        fc.func(fc.boolean()),
+        fc.boolean(),
+        (replaced, alreadyPresent, allowUnrecoverable) => {
+          const spec = (dryRun: boolean): CommandSpec => ({
+            type: "remove",
+            imageIds: replaced,
+            dryRun,
+            allowUnrecoverable,
+          });
+          const result = (dryRun: boolean) => ({
+            dryRun,
+            pulled: replaced.map((old, i) => ({
+              ref: `reg.example/app:${i}`,
+              imageId: dryRun && !alreadyPresent(i) ? old : d(String(i)),
+              digest: null,
+              verified: null,
+              alreadyPresent: alreadyPresent(i),
+            })),
+          });
+          const dry = prepare(spec(true), { node: "n1", earlier: result(true), now: NOW });
+          const real = prepare(spec(false), { node: "n1", earlier: result(false), now: NOW });
+          expect(dry === null ? null : { ...dry, dryRun: false }).toEqual(real);
+        },
+      ),
+      { seed: 20260101, numRuns: 300 },
+    );
   });
 });

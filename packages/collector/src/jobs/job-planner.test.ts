@@ -223,6 +223,7 @@ describe("refresh", () => {
       type: "remove",
       imageIds: [d("a")],
       dryRun: false,
+      allowUnrecoverable: false,
     });
     // n3's old image is also reg.example/shop/app:v1: removing it would take that tag too.
     expect(plan.nodes.find((n) => n.node === "n3")?.steps.map((s) => s.type)).toEqual(["pull"]);
@@ -258,6 +259,7 @@ describe("prune", () => {
             type: "prune",
             policy: { mode: "unused", olderThanMs: 1000 },
             dryRun: false,
+            allowUnrecoverable: false,
             protect: [],
             lastUsed: {},
             staleImageIds: [],

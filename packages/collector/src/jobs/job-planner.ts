@@ -149,7 +149,10 @@ function planRefresh(request: JobRequest, input: PlanInput, targets: readonly Kn
           items.map((i) => i.ref),
         )
       : [];
-    if (remove.length > 0) steps.push({ type: "remove", imageIds: remove, dryRun });
+    if (remove.length > 0) {
+      const allowUnrecoverable = request.allowUnrecoverable === true;
+      steps.push({ type: "remove", imageIds: remove, dryRun, allowUnrecoverable });
+    }
     return { node: n.name, state: "pending", message: "", steps };
   });
 }
@@ -161,6 +164,7 @@ function planPrune(request: JobRequest, targets: readonly KnownNode[]): NewJobNo
     type: "prune",
     policy,
     dryRun: request.dryRun ?? false,
+    allowUnrecoverable: request.allowUnrecoverable === true,
     protect: [],
     lastUsed: {},
     staleImageIds: [],

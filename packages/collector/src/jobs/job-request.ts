@@ -46,6 +46,7 @@ const requestSchema = z
     concurrency: z.int("must be a whole number").min(1, "must be ≥ 1").max(1000, "must be ≤ 1000").optional(),
     policy: policySchema.optional(),
     removeReplaced: z.boolean("must be true or false").optional(),
+    allowUnrecoverable: z.boolean("must be true or false").optional(),
     timeoutMs: z
       .int("must be a whole number")
       .min(1000, "must be ≥ 1000")
@@ -60,6 +61,8 @@ const requestSchema = z
     if (r.type !== "prune" && r.policy !== undefined) problem("policy", `only for prune, not ${r.type}`);
     if (r.type === "prune" && r.images !== undefined) problem("images", "not for prune: use policy.include");
     if (r.type !== "refresh" && r.removeReplaced !== undefined) problem("removeReplaced", "only for refresh");
+    if (r.allowUnrecoverable !== undefined && r.type !== "prune" && r.removeReplaced !== true)
+      problem("allowUnrecoverable", "only for prune, or refresh with removeReplaced");
   });
 
 function describe(error: z.ZodError): string[] {

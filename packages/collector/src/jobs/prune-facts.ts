@@ -5,7 +5,15 @@
  * computed again right before each attempt is sent, so a retried or resumed
  * prune works from fresh facts.
  */
-import type { CommandSpec, Job, PrunePolicy, TagView } from "@imagedrift/core";
+import {
+  type CommandSpec,
+  type Job,
+  type NodeImage,
+  type PrunePolicy,
+  type RecoverabilityFacts,
+  recoverabilityFacts,
+  type TagView,
+} from "@imagedrift/core";
 
 export interface PruneFacts {
   node: string;
@@ -14,6 +22,13 @@ export interface PruneFacts {
   lastUsed: ReadonlyMap<string, string>;
   /** References no prune may remove (what pulling jobs want). */
   protect: readonly string[];
+  /** The node's images as last reported (for which of them a registry serves). */
+  images: readonly NodeImage[];
+}
+
+/** Which of the node's images a registry serves, and why each other one may be the only copy. */
+export function nodeRecoverability(facts: Pick<PruneFacts, "node" | "tagViews" | "images">): RecoverabilityFacts {
+  return recoverabilityFacts(facts.node, facts.images, facts.tagViews);
 }
 
 /**
@@ -34,33 +49,49 @@ export function staleImageIds(node: string, tagViews: readonly TagView[]): strin
   return [...stale].filter((id) => !current.has(id)).sort();
 }
 
-/** How long a finished pulling job still protects its images from prune. */
+/** How long a pulling job that succeeded still protects its images from prune. */
 export const RECENT_PULL_PROTECTION_MS = 60 * 60 * 1000;
 
 /**
  * References that pulling jobs want: every pending or running prepull and
- * refresh, and those that finished in the last hour (what someone has just
- * pre-pulled is about to be used).
+ * refresh, and those that succeeded in the last hour (what someone has just
+ * pre-pulled is about to be used; a partial job too: its succeeded nodes
+ * pulled for real). Dry runs pulled nothing and protect nothing; nor do
+ * failed or cancelled jobs (nobody is about to use what they wanted).
  */
 export function protectedReferences(jobs: readonly Job[], now: Date): string[] {
   const refs = new Set<string>();
   for (const job of jobs) {
-    if (job.type === "prune") continue;
-    const finished = job.finishedAt === null ? null : Date.parse(job.finishedAt);
-    const active = job.state === "pending" || job.state === "running";
-    if (!active && (finished === null || now.getTime() - finished > RECENT_PULL_PROTECTION_MS)) continue;
-    for (const node of job.nodes) for (const pulled of node.pulled ?? []) refs.add(pulled.ref);
+    if (job.type === "prune" || job.request.dryRun === true) continue;
+    if (job.state === "pending" || job.state === "running") {
+      for (const node of job.nodes) for (const pulled of node.pulled ?? []) refs.add(pulled.ref);
+      for (const ref of job.request.images ?? []) refs.add(ref);
+      continue;
+    }
+    const finished = job.finishedAt === null ? Number.NaN : Date.parse(job.finishedAt);
+    if (!(now.getTime() - finished <= RECENT_PULL_PROTECTION_MS)) continue;
+    if (job.state !== "succeeded" && job.state !== "partial") continue;
     for (const ref of job.request.images ?? []) refs.add(ref);
+    for (const node of job.nodes) {
+      if (node.state !== "succeeded") continue;
+      for (const pulled of node.pulled ?? []) if (pulled.error === undefined) refs.add(pulled.ref);
+    }
   }
   return [...refs].sort();
 }
 
 /** The prune command for one node, from the policy and the facts. */
-export function pruneCommand(policy: PrunePolicy, dryRun: boolean, facts: PruneFacts): CommandSpec {
+export function pruneCommand(
+  planned: { policy: PrunePolicy; dryRun: boolean; allowUnrecoverable?: boolean },
+  facts: PruneFacts,
+): CommandSpec {
+  const { policy } = planned;
   return {
     type: "prune",
     policy,
-    dryRun,
+    dryRun: planned.dryRun,
+    allowUnrecoverable: planned.allowUnrecoverable === true,
+    ...nodeRecoverability(facts),
     protect: [...facts.protect],
     lastUsed: Object.fromEntries([...facts.lastUsed].sort(([a], [b]) => a.localeCompare(b))),
     staleImageIds: policy.mode === "stale" ? staleImageIds(facts.node, facts.tagViews) : [],
