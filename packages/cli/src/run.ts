@@ -46,6 +46,8 @@ export interface CliIo {
   onInterrupt?: (handler: () => void) => () => void;
   /** How often a followed job is polled; default 500 ms. */
   pollIntervalMs?: number;
+  /** Asks yes/no on the terminal; only when stdin and stdout are terminals (removing jobs ask before they start). */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 const EXIT_OK = 0;
@@ -116,6 +118,7 @@ function liveIo(io: CliIo): LiveIo {
     bar: io.stderr.isTTY === true && io.env.TERM !== "dumb",
     onInterrupt: io.onInterrupt ?? (() => () => {}),
     pollIntervalMs: io.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+    confirm: io.confirm ?? null,
   };
 }
 

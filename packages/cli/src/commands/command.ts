@@ -37,6 +37,8 @@ export interface LiveIo {
   onInterrupt(handler: () => void): () => void;
   /** How often a followed job is polled. */
   pollIntervalMs: number;
+  /** Asks a yes/no question on the terminal; null when stdin or stdout is not a terminal (nobody to ask). */
+  confirm: ((question: string) => Promise<boolean>) | null;
 }
 
 export interface CommandResult {
