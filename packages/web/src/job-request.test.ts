@@ -24,6 +24,19 @@ describe("jobRequest", () => {
     expect(jobRequest({ ...base, type: "refresh", dryRun: false })).toEqual({ type: "refresh", dryRun: false });
   });
 
+  it("asks to remove possible only copies only when the box is ticked, and only for prune", () => {
+    expect(jobRequest({ ...base, allowUnrecoverable: true })).toEqual({
+      type: "prune",
+      dryRun: true,
+      policy: { mode: "unused" },
+      allowUnrecoverable: true,
+    });
+    expect(jobRequest({ ...base, type: "refresh", allowUnrecoverable: true })).toEqual({
+      type: "refresh",
+      dryRun: true,
+    });
+  });
+
   it("refuses a prepull without images", () => {
     expect(jobRequest({ ...base, type: "prepull" })).toEqual({ error: "A prepull needs at least one image." });
   });

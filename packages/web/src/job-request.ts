@@ -12,6 +12,8 @@ export interface JobFormValues {
   mode: PrunePolicy["mode"];
   /** Keep-list patterns, separated like images. */
   keep: string;
+  /** Prune: also remove images no registry is known to give back (off unless ticked). */
+  allowUnrecoverable?: boolean;
 }
 
 const words = (text: string) => text.split(/[\s,]+/).filter(Boolean);
@@ -24,6 +26,7 @@ export function jobRequest(values: JobFormValues): JobRequest | { error: string 
   if (values.type === "prune") {
     const keep = words(values.keep);
     request.policy = { mode: values.mode, ...(keep.length > 0 ? { keep } : {}) };
+    if (values.allowUnrecoverable === true) request.allowUnrecoverable = true;
   }
   if (values.nodes.length > 0) request.nodes = [...values.nodes];
   return request;

@@ -84,6 +84,7 @@ export function jobsPanel(deps: JobsPanelDeps, initial: JobDraft | null): JobsPa
   );
   const keep = h("textarea", { id: "job-keep", rows: 2, spellcheck: "false", placeholder: "docker.io/library/*" });
   const dryRun = h("input", { type: "checkbox", id: "job-dry-run", checked: true });
+  const allowUnrecoverable = h("input", { type: "checkbox", id: "job-allow-unrecoverable", checked: false });
   const nodeBoxes = h("div", { class: "node-boxes" });
   const submit = h("button", { type: "submit", class: "primary", id: "job-submit" });
   const error = h("p", { class: "error", role: "alert" });
@@ -130,6 +131,7 @@ export function jobsPanel(deps: JobsPanelDeps, initial: JobDraft | null): JobsPa
     for (const [t, radio] of radios) radio.checked = t === type;
     images.value = (draft.images ?? []).join("\n");
     dryRun.checked = draft.dryRun ?? type === "prune";
+    allowUnrecoverable.checked = false;
     drawNodes();
     const wanted = new Set(draft.nodes ?? []);
     for (const box of nodeBoxes.querySelectorAll<HTMLInputElement>("input")) box.checked = wanted.has(box.value);
@@ -193,6 +195,7 @@ export function jobsPanel(deps: JobsPanelDeps, initial: JobDraft | null): JobsPa
       dryRun: dryRun.checked,
       mode: mode.value as "unused" | "dangling" | "stale",
       keep: keep.value,
+      allowUnrecoverable: allowUnrecoverable.checked,
     });
     if ("error" in request) {
       error.textContent = request.error;
@@ -252,6 +255,12 @@ export function jobsPanel(deps: JobsPanelDeps, initial: JobDraft | null): JobsPa
       mode,
       h("label", { for: "job-keep" }, "Keep (patterns, never removed)"),
       keep,
+      h(
+        "label",
+        { class: "check" },
+        allowUnrecoverable,
+        " Also remove images no registry can give back (the only copy: never pushed, deleted from the registry, registry unresolved)",
+      ),
     ),
     h("fieldset", {}, h("legend", {}, "Nodes"), h("p", { class: "hint" }, "None ticked: every node."), nodeBoxes),
     h("label", { class: "check" }, dryRun, " Dry run: show what would happen, change nothing"),
