@@ -84,6 +84,19 @@ export interface FindingItem {
   lastSeenAt: string;
   message: string;
   remedy: string;
+  /** The containers a `running-stale` finding is about (empty for other kinds); older collectors leave it out. */
+  pods?: FindingPodItem[];
+}
+
+/** A container a finding is about. */
+export interface FindingPodItem {
+  node: string;
+  namespace: string;
+  pod: string;
+  container: string;
+  containerId: string;
+  /** The repo digest it runs, when known. */
+  digest: string | null;
 }
 
 /** The answer of `POST /api/v1/jobs` (202). */

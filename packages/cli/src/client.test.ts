@@ -47,8 +47,12 @@ describe("CollectorClient", () => {
     [429, "resource-exhausted", /busy/],
     [500, "internal", /failed \(HTTP 500\): bad status/],
     [503, "internal", /failed \(HTTP 503\)/],
-    [403, "permission-denied", /refused the token \(HTTP 403: bad status\)/],
-    [401, "unauthenticated", /refused the token \(HTTP 401/],
+    [
+      403,
+      "permission-denied",
+      /refused the token from --token or IMAGEDRIFT_TOKEN \(HTTP 403: bad status\): it must match the collector's --token-file/,
+    ],
+    [401, "unauthenticated", /refused the token from --token or IMAGEDRIFT_TOKEN \(HTTP 401/],
   ] as const)("maps HTTP %i to %s", async (status, code, message) => {
     const client = await clientFor({ "/api/v1/tags": { status, body: errorBody("x", "bad status") } }, "Zq9-secret");
     const [actual, text] = await codeOf(client.listTags());
@@ -61,7 +65,7 @@ describe("CollectorClient", () => {
     const client = await clientFor({ "/api/v1/nodes": { status: 401, body: errorBody("unauthenticated", "no") } });
     expect(await codeOf(client.listNodes())).toEqual([
       "unauthenticated",
-      "the collector needs a token: set --token or IMAGEDRIFT_TOKEN",
+      "the collector needs a token: set --token or IMAGEDRIFT_TOKEN to the one in the collector's --token-file",
     ]);
   });
 

@@ -24,6 +24,7 @@ import {
   type TagView,
 } from "./api-types.js";
 import { describeNetworkFailure, isTimeout } from "./network-errors.js";
+import { SERVER_ENV, TOKEN_ENV } from "./settings.js";
 
 export interface CollectorClientOptions {
   /** Base URL of the collector: `http://127.0.0.1:8080`, or with a path prefix behind a proxy. */
@@ -105,8 +106,10 @@ export class CollectorClient {
     return this.#getItems("/api/v1/findings", filter);
   }
 
-  listJobs(filter: { state?: JobState } = {}): Promise<JobItem[]> {
-    return this.#getItems("/api/v1/jobs", filter);
+  /** The newest jobs first; the collector lists 100 unless `limit` (at most 1000) says otherwise. */
+  listJobs(filter: { state?: JobState; limit?: number } = {}): Promise<JobItem[]> {
+    const { state, limit } = filter;
+    return this.#getItems("/api/v1/jobs", { state, limit: limit === undefined ? undefined : String(limit) });
   }
 
   /** `POST /api/v1/jobs`: the job is created and runs in the collector. */
@@ -149,10 +152,11 @@ export class CollectorClient {
     return items;
   }
 
+  /** The server answered, but not as the collector's API does: most likely --server points elsewhere. */
   #notTheApi(method: Method, path: string, what: string): ImagedriftError {
     return new ImagedriftError(
-      "internal",
-      `${this.serverLabel} answered ${method} ${path} ${what}: is it the imagedrift collector?`,
+      "invalid-config",
+      `${this.serverLabel} answered ${method} ${path} ${what}: is this the collector's address? (--server / ${SERVER_ENV})`,
     );
   }
 
@@ -201,7 +205,7 @@ export class CollectorClient {
     }
     return new ImagedriftError(
       "unavailable",
-      `cannot reach the collector at ${this.serverLabel}: ${describeNetworkFailure(thrown)} (set --server or IMAGEDRIFT_SERVER)`,
+      `cannot reach the collector at ${this.serverLabel}: ${describeNetworkFailure(thrown)} (set --server or ${SERVER_ENV})`,
       { cause: thrown },
     );
   }
@@ -212,12 +216,23 @@ export class CollectorClient {
     const detail = message === null ? "" : `: ${message}`;
     if (status === 401 || status === 403) {
       if (this.#options.token === null) {
-        return new ImagedriftError("unauthenticated", "the collector needs a token: set --token or IMAGEDRIFT_TOKEN");
+        return new ImagedriftError(
+          "unauthenticated",
+          `the collector needs a token: set --token or ${TOKEN_ENV} to the one in the collector's --token-file`,
+        );
       }
       const code = status === 401 ? "unauthenticated" : "permission-denied";
-      return new ImagedriftError(code, `the collector refused the token (HTTP ${status}${detail})`);
+      return new ImagedriftError(
+        code,
+        `the collector refused the token from --token or ${TOKEN_ENV} (HTTP ${status}${detail}): it must match the collector's --token-file`,
+      );
     }
     if (status === 400) return new ImagedriftError("invalid-argument", `the collector rejected the request${detail}`);
+    // A collector names what it did not find (a node, a job); a bare 404, or its "no route", means the path is wrong.
+    if (status === 404 && (message === null || message.startsWith("no route "))) {
+      const [method = "GET", path = ""] = request.split(" ");
+      return this.#notTheApi(method as Method, path, `with HTTP 404${detail}`);
+    }
     if (status === 404) return new ImagedriftError("not-found", message ?? `not found: ${request} (HTTP 404)`);
     if (status === 409) return new ImagedriftError("failed-precondition", `the collector refused${detail} (HTTP 409)`);
     if (status === 429) {

@@ -8,7 +8,7 @@ import { digest, NOW } from "./api-fixtures.fake.js";
 import type { JobItem, JobNodeItem, JobRequest, JobState } from "./api-types.js";
 import type { CannedRoute } from "./collector.fake.js";
 
-export const JOB_ID = "7f3a9c";
+export const JOB_ID = "7f3a9c1e-5b2d-4c3a-9e8f-0a1b2c3d4e5f";
 export const JOB_PATH = `/api/v1/jobs/${JOB_ID}`;
 export const WEB = "127.0.0.1:5000/shop/web:latest";
 

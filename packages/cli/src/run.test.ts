@@ -77,14 +77,15 @@ describe("exit codes", () => {
     const refused = await runCli(["nodes", "--token", TOKEN], { env });
     expect(refused).toMatchObject({ code: 2, stdout: "" });
     expect(refused.stderr).toBe(
-      "imagedrift: the collector refused the token (HTTP 401: missing or invalid bearer token)\n",
+      "imagedrift: the collector refused the token from --token or IMAGEDRIFT_TOKEN (HTTP 401: missing or invalid bearer token): it must match the collector's --token-file\n",
     );
     const fromEnv = await runCli(["tags"], { env: { ...env, IMAGEDRIFT_TOKEN: TOKEN } });
     expect(fromEnv.stderr).not.toContain(TOKEN);
     const none = await runCli(["nodes"], { env });
     expect(none).toMatchObject({
       code: 2,
-      stderr: "imagedrift: the collector needs a token: set --token or IMAGEDRIFT_TOKEN\n",
+      stderr:
+        "imagedrift: the collector needs a token: set --token or IMAGEDRIFT_TOKEN to the one in the collector's --token-file\n",
     });
   });
 
@@ -95,7 +96,8 @@ describe("exit codes", () => {
     });
     expect(await runCli(["nodes", "--token", TOKEN], { env })).toMatchObject({
       code: 2,
-      stderr: "imagedrift: the collector refused the token (HTTP 403: read-only token)\n",
+      stderr:
+        "imagedrift: the collector refused the token from --token or IMAGEDRIFT_TOKEN (HTTP 403: read-only token): it must match the collector's --token-file\n",
     });
     expect(await runCli(["tags"], { env })).toMatchObject({
       code: 2,
@@ -108,10 +110,10 @@ describe("exit codes", () => {
     expect(await runCli(["images", "nope"], { env })).toMatchObject({ code: 2, stderr: "imagedrift: no node nope\n" });
   });
 
-  it("1 with the server's message for a 5xx", async () => {
+  it("3 with the server's message for a 5xx: the collector failed, not the check", async () => {
     await serve({ "/api/v1/findings": { status: 500, body: errorBody("internal", "database is locked") } });
     expect(await runCli(["findings"], { env })).toMatchObject({
-      code: 1,
+      code: 3,
       stdout: "",
       stderr: "imagedrift: the collector failed (HTTP 500): database is locked\n",
     });

@@ -1,9 +1,13 @@
 /**
  * The imagedrift CLI as a function: argv and streams in, exit status out,
  * so tests run it in-process and main.ts only wires it to the process.
- * This is the one place where errors become exit codes (SPEC §10):
- * 0 fine, 1 the check failed (or a job did not succeed), 2 usage or input
- * error, 3 collector unreachable; 130 when Ctrl-C stopped following a job.
+ * This is the one place where errors become exit codes, by one rule (the
+ * table is EXIT_CODES_HELP): 1 is only ever a check that failed (a command
+ * returns it); an error is 2 when the user can fix it by changing the command
+ * line or the environment (bad flag, variable or reference, an unknown node
+ * or job, any HTTP 4xx, a --server that is not a collector), and 3 when the
+ * collector cannot be reached or failed itself (network, timeout, 429, 5xx);
+ * 130 when Ctrl-C stopped following a job.
  */
 import { readFileSync } from "node:fs";
 import { type ErrorCode, toImagedriftError } from "@imagedrift/core";
@@ -30,8 +34,10 @@ import {
   DEFAULT_SERVER,
   DEFAULT_TIMEOUT,
   type GlobalOptions,
+  OUTPUT_ENV,
   resolveSettings,
   SERVER_ENV,
+  TIMEOUT_ENV,
   TOKEN_ENV,
 } from "./settings.js";
 
@@ -51,24 +57,28 @@ export interface CliIo {
 }
 
 const EXIT_OK = 0;
-const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 const EXIT_UNREACHABLE = 3;
 /** 128 + SIGINT, as shells report a program stopped by Ctrl-C. */
 const EXIT_INTERRUPTED = 130;
 
-/** Error code → exit status; anything else (5xx, internal) is 1. */
-const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
+/** Error code → exit status. No error is 1: that status says a check failed, and a command returns it. */
+const EXIT_BY_CODE: Record<ErrorCode, number> = {
   "invalid-argument": EXIT_USAGE,
   "invalid-reference": EXIT_USAGE,
   "invalid-config": EXIT_USAGE,
   "not-found": EXIT_USAGE,
+  "already-exists": EXIT_USAGE,
   // HTTP 409: the request does not fit the collector's state (refresh a tag no node holds, cancel a finished job).
   "failed-precondition": EXIT_USAGE,
   unauthenticated: EXIT_USAGE,
   "permission-denied": EXIT_USAGE,
+  unimplemented: EXIT_USAGE,
   unavailable: EXIT_UNREACHABLE,
   "deadline-exceeded": EXIT_UNREACHABLE,
+  // HTTP 429 and 5xx: the collector is there but could not answer; trying again later may work.
+  "resource-exhausted": EXIT_UNREACHABLE,
+  internal: EXIT_UNREACHABLE,
   // The user stopped following a job (Ctrl-C); the job itself goes on.
   cancelled: EXIT_INTERRUPTED,
 };
@@ -99,8 +109,15 @@ function buildProgram(io: CliIo, execute: Execute): Command {
     .version(version)
     .addOption(new Option("--server <url>", `collector URL (env ${SERVER_ENV}; default ${DEFAULT_SERVER})`))
     .addOption(new Option("--token <token>", `bearer token for the collector (env ${TOKEN_ENV})`))
-    .addOption(new Option("-o, --output <format>", "output format").choices(OUTPUT_FORMATS).default("table"))
-    .addOption(new Option("--timeout <duration>", "timeout of each request, e.g. 10s or 1m").default(DEFAULT_TIMEOUT))
+    .addOption(
+      new Option("-o, --output <format>", `output format (env ${OUTPUT_ENV}; default table)`).choices(OUTPUT_FORMATS),
+    )
+    .addOption(
+      new Option(
+        "--timeout <duration>",
+        `timeout of each request, e.g. 10s or 1m (env ${TIMEOUT_ENV}; default ${DEFAULT_TIMEOUT})`,
+      ),
+    )
     .addHelpText("after", `\n${ENVIRONMENT_HELP}\n\n${EXIT_CODES_HELP}`)
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
@@ -150,7 +167,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     const error = toImagedriftError(thrown);
     const tokens = [program.opts<GlobalOptions>().token, io.env[TOKEN_ENV]];
     io.stderr.write(`imagedrift: ${redact(error.message, tokens)}\n`);
-    return EXIT_BY_CODE[error.code] ?? EXIT_FAILED;
+    return EXIT_BY_CODE[error.code];
   }
   if (result === undefined) return EXIT_OK;
   io.stdout.write(result.output);

@@ -4,10 +4,14 @@
  * reference passes only when every selected node holds its tag at the
  * expected digest: `--digest`, else a digest pinned in the reference
  * (`app:1.2@sha256:…`), else the registry's. No expected digest, no pass.
+ * Containers still running another digest of the tag are always listed; they
+ * close the gate only when asked (`--fail-on-running-stale`, after a rollout):
+ * before one, new images on nodes and old ones in pods is the expected state.
  */
-import { ImagedriftError, isDigest, parseImageRef, tagOf } from "@imagedrift/core";
-import type { NodeItem, TagStatus, TagView } from "./api-types.js";
+import { describeRegistryAnswer, ImagedriftError, parseImageRef, tagOf } from "@imagedrift/core";
+import type { FindingItem, FindingPodItem, NodeItem, TagStatus, TagView } from "./api-types.js";
 import { shortDigest } from "./format/digest.js";
+import { type DigestPrefix, parseDigestFlag, resolveDigestPrefix } from "./verify-digest.js";
 
 export interface VerifyTarget {
   /** As the user typed it. */
@@ -17,7 +21,12 @@ export interface VerifyTarget {
   /** From --digest or the reference itself; null = the registry's. */
   requiredDigest: string | null;
   requiredFrom: "flag" | "reference" | null;
+  /** --digest as typed when it is a prefix, resolved against the digests the collector knows (resolveTargetDigests). */
+  digestPrefix?: DigestPrefix;
 }
+
+/** A container that runs another digest of a verified tag than the expected one (from the running-stale findings). */
+export type StaleContainer = FindingPodItem;
 
 export interface NodeVerdict {
   node: string;
@@ -38,6 +47,10 @@ export interface ReferenceVerdict {
   /** Why no node can pass (no digest to compare with), or null. */
   problem: string | null;
   nodes: NodeVerdict[];
+  /** Containers on the checked nodes still running another digest of the tag: restart them to run the expected one. */
+  runningStale: StaleContainer[];
+  /** The command that restarts them (the finding's remedy), or "" when none. */
+  restart: string;
 }
 
 export interface VerifyResult {
@@ -47,16 +60,15 @@ export interface VerifyResult {
   /** Why nothing could be checked (no reporting node), or null. */
   problem: string | null;
   references: ReferenceVerdict[];
+  /** Whether containers running a stale digest close the gate (--fail-on-running-stale). */
+  failOnRunningStale: boolean;
 }
 
 /** Validates the references and --digest before any request; throws ImagedriftError naming the input and the rule. */
-export function parseVerifyTargets(inputs: readonly string[], digest?: string): VerifyTarget[] {
-  if (digest !== undefined && !isDigest(digest)) {
-    throw new ImagedriftError(
-      "invalid-argument",
-      `--digest ${JSON.stringify(digest)} is not a digest: want sha256: followed by 64 lowercase hex digits`,
-    );
-  }
+export function parseVerifyTargets(inputs: readonly string[], digestFlag?: string): VerifyTarget[] {
+  const parsed = digestFlag === undefined ? undefined : parseDigestFlag(digestFlag);
+  const digest = parsed?.full ?? undefined;
+  const digestPrefix = parsed !== undefined && parsed.full === null ? parsed : undefined;
   return inputs.map((input) => {
     const ref = parseImageRef(input);
     const reference = tagOf(ref);
@@ -66,13 +78,53 @@ export function parseVerifyTargets(inputs: readonly string[], digest?: string): 
         `invalid reference ${JSON.stringify(input)}: verify needs a tag (name:tag or name:tag@digest), not only a digest`,
       );
     }
-    if (digest !== undefined && ref.digest !== null && ref.digest !== digest) {
-      throw new ImagedriftError("invalid-argument", `${input} pins another digest than --digest ${digest}`);
+    const pinned = ref.digest;
+    if (parsed !== undefined && pinned !== null && !pinned.startsWith(parsed.prefix)) {
+      throw new ImagedriftError("invalid-argument", `${input} pins another digest than --digest ${digestFlag}`);
     }
-    const requiredDigest = digest ?? ref.digest;
-    const requiredFrom = digest !== undefined ? "flag" : ref.digest !== null ? "reference" : null;
+    if (digestPrefix !== undefined && pinned === null) {
+      return { input, reference, requiredDigest: null, requiredFrom: "flag", digestPrefix };
+    }
+    const requiredDigest = digest ?? pinned;
+    const requiredFrom = parsed !== undefined ? "flag" : pinned !== null ? "reference" : null;
     return { input, reference, requiredDigest, requiredFrom };
   });
+}
+
+/**
+ * Completes a --digest prefix per target from the digests the collector
+ * knows for its tag (the registry's, the nodes', the running containers');
+ * throws when it names none or several of them.
+ */
+export function resolveTargetDigests(
+  targets: readonly VerifyTarget[],
+  tags: readonly TagView[],
+  findings: readonly FindingItem[],
+): VerifyTarget[] {
+  const byReference = new Map(tags.map((tag) => [tag.reference, tag]));
+  return targets.map((target) => {
+    if (target.digestPrefix === undefined) return target;
+    const tag = byReference.get(target.reference);
+    const known = [
+      tag?.registryDigest ?? null,
+      ...(tag?.nodes ?? []).map((holder) => holder.digest),
+      ...findings.filter((f) => f.reference === target.reference).flatMap((f) => [f.registryDigest, ...f.digests]),
+    ];
+    const requiredDigest = resolveDigestPrefix(target.digestPrefix, known, target.input);
+    return { input: target.input, reference: target.reference, requiredDigest, requiredFrom: "flag" };
+  });
+}
+
+/** Throws not-found naming each --nodes entry the collector does not know, and the nodes it does. */
+export function checkRequestedNodes(known: readonly NodeItem[], requested?: readonly string[]): void {
+  const names = new Set(known.map((node) => node.name));
+  const unknown = [...new Set(requested ?? [])].filter((name) => !names.has(name));
+  if (unknown.length === 0) return;
+  const knownList = known.length === 0 ? "none" : [...names].sort().join(", ");
+  throw new ImagedriftError(
+    "not-found",
+    `unknown node${unknown.length === 1 ? "" : "s"} ${unknown.join(", ")}: the collector knows ${knownList} (see \`imagedrift nodes\`)`,
+  );
 }
 
 /** The nodes to check: those named (in order, once each), else every node in state "reporting". */
@@ -85,9 +137,29 @@ function missingDigestProblem(tag: TagView | undefined): string {
   const hint = "pass --digest sha256:… to require a given digest";
   if (tag === undefined)
     return `no node holds this tag, so the collector has not resolved its registry digest; ${hint}`;
-  if (tag.status === "missing-in-registry") return `the tag is not found in the registry; ${hint}`;
-  const why = tag.resolveError ? `: ${tag.resolveError}` : "";
-  return `the registry digest is unresolved${why}; ${hint}`;
+  return `no registry digest to compare with (${describeRegistryAnswer(tag)}); ${hint}`;
+}
+
+/** The running-stale containers of the reference on the checked nodes, but those that run the expected digest. */
+function staleContainers(
+  reference: string,
+  findings: readonly FindingItem[],
+  options: { nodes: ReadonlySet<string>; expected: string | null },
+): { containers: StaleContainer[]; restart: string } {
+  const relevant = findings.filter((f) => f.kind === "running-stale" && f.reference === reference);
+  const containers = relevant
+    .flatMap((f) => f.pods ?? [])
+    .filter((pod) => options.nodes.has(pod.node) && (pod.digest === null || pod.digest !== options.expected))
+    .map(({ node, namespace, pod, container, containerId, digest }) => ({
+      node,
+      namespace,
+      pod,
+      container,
+      containerId,
+      digest,
+    }));
+  const restart = containers.length === 0 ? "" : relevant.map((f) => f.remedy).join("; ");
+  return { containers, restart };
 }
 
 function nodeVerdict(node: string, tag: TagView | undefined, expected: string | null, known: NodeItem | undefined) {
@@ -109,8 +181,14 @@ export function verifyReferences(input: {
   nodes: readonly NodeItem[];
   /** From --nodes; absent or empty = every reporting node. */
   requestedNodes?: readonly string[];
+  /** The collector's running-stale findings (others are ignored); absent = none. */
+  findings?: readonly FindingItem[];
+  /** --fail-on-running-stale: containers still running another digest fail the reference. */
+  failOnRunningStale?: boolean;
 }): VerifyResult {
   const selected = selectNodes(input.nodes, input.requestedNodes);
+  const failOnRunningStale = input.failOnRunningStale === true;
+  const checked = new Set(selected);
   const known = new Map(input.nodes.map((node) => [node.name, node]));
   const tags = new Map(input.tags.map((tag) => [tag.reference, tag]));
   const references = input.targets.map((target): ReferenceVerdict => {
@@ -119,7 +197,12 @@ export function verifyReferences(input: {
     const expectedFrom = target.requiredFrom ?? (expectedDigest === null ? null : "registry");
     const problem = expectedDigest === null ? missingDigestProblem(tag) : null;
     const nodes = selected.map((node) => nodeVerdict(node, tag, expectedDigest, known.get(node)));
-    const passed = problem === null && nodes.length > 0 && nodes.every((n) => n.passed);
+    const stale = staleContainers(target.reference, input.findings ?? [], { nodes: checked, expected: expectedDigest });
+    const passed =
+      problem === null &&
+      nodes.length > 0 &&
+      nodes.every((n) => n.passed) &&
+      !(failOnRunningStale && stale.containers.length > 0);
     const { input: typed, reference } = target;
     return {
       input: typed,
@@ -130,8 +213,16 @@ export function verifyReferences(input: {
       passed,
       problem,
       nodes,
+      runningStale: stale.containers,
+      restart: stale.restart,
     };
   });
   const problem = selected.length === 0 ? "no node is reporting to the collector: nothing to verify against" : null;
-  return { passed: problem === null && references.every((r) => r.passed), nodes: selected, problem, references };
+  return {
+    passed: problem === null && references.every((r) => r.passed),
+    nodes: selected,
+    problem,
+    references,
+    failOnRunningStale,
+  };
 }

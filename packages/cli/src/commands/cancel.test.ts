@@ -50,7 +50,8 @@ describe("imagedrift cancel ID", () => {
     expect(await runCli(["cancel", JOB_ID], { env })).toEqual({
       code: 2,
       stdout: "",
-      stderr: "imagedrift: the collector needs a token: set --token or IMAGEDRIFT_TOKEN\n",
+      stderr:
+        "imagedrift: the collector needs a token: set --token or IMAGEDRIFT_TOKEN to the one in the collector's --token-file\n",
     });
     const finished = await runCli(["cancel", JOB_ID, "--token", TOKEN], { env });
     expect(finished).toMatchObject({ code: 2, stdout: "" });

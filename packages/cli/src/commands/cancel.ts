@@ -2,7 +2,7 @@
 import type { CollectorClient } from "../client.js";
 import { renderOutput } from "../format/output.js";
 import { type CommandResult, type DefineCommand, helpEpilogue, type ViewOptions } from "./command.js";
-import { checkJobId } from "./job.js";
+import { checkJobId, resolveJobId } from "./job.js";
 
 function stateOf(answer: unknown): string | null {
   if (typeof answer !== "object" || answer === null) return null;
@@ -20,7 +20,8 @@ export function cancelText(id: string, answer: unknown): string {
   ].join("\n");
 }
 
-export async function cancelCommand(client: CollectorClient, id: string, view: ViewOptions): Promise<CommandResult> {
+export async function cancelCommand(client: CollectorClient, input: string, view: ViewOptions): Promise<CommandResult> {
+  const id = await resolveJobId(client, input);
   const answer = await client.cancelJob(id);
   const data = typeof answer === "object" && answer !== null ? answer : { id };
   return { exitCode: 0, output: renderOutput(data, view.output, () => cancelText(id, answer)) };
@@ -33,7 +34,7 @@ export const defineCancel: DefineCommand = (program, execute) => {
     .description(
       "Ask the collector to cancel job ID. The job ends as cancelled; what nodes already pulled or removed stays done. Needs the token when the collector has one.",
     )
-    .argument("<id>", "job id, as the job commands and `imagedrift jobs` print it")
+    .argument("<id>", "job id, or any unique prefix of it, as the job commands and `imagedrift jobs` print it")
     .addHelpText("after", helpEpilogue(["imagedrift cancel 7f3a9c", "imagedrift jobs --state running"]))
     .action((id: string) => {
       const jobId = checkJobId(id);

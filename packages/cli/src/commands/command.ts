@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import type { CollectorClient } from "../client.js";
 import type { OutputFormat } from "../format/output.js";
 import type { Style } from "../format/style.js";
-import { DEFAULT_SERVER, SERVER_ENV, TOKEN_ENV } from "../settings.js";
+import { DEFAULT_SERVER, DEFAULT_TIMEOUT, OUTPUT_ENV, SERVER_ENV, TIMEOUT_ENV, TOKEN_ENV } from "../settings.js";
 
 export interface ViewOptions {
   output: OutputFormat;
@@ -56,18 +56,21 @@ export type Execute = (
 export type DefineCommand = (program: Command, execute: Execute) => void;
 
 export const ENVIRONMENT_HELP = [
-  "Environment:",
-  `  ${SERVER_ENV}   collector URL, like --server (default ${DEFAULT_SERVER})`,
-  `  ${TOKEN_ENV}    bearer token, like --token`,
-  "  NO_COLOR            set to turn colours off (they are on only on a terminal)",
+  "Environment (each global flag has one; the flag wins; command flags have none):",
+  `  ${SERVER_ENV}    collector URL, like --server (default ${DEFAULT_SERVER})`,
+  `  ${TOKEN_ENV}     bearer token, like --token (the collector's --token-file holds the one it wants)`,
+  `  ${OUTPUT_ENV}    table, json or yaml, like -o/--output (default table)`,
+  `  ${TIMEOUT_ENV}   timeout of each request, like --timeout (default ${DEFAULT_TIMEOUT})`,
+  "  NO_COLOR             set to turn colours off (they are on only on a terminal)",
 ].join("\n");
 
 export const EXIT_CODES_HELP = [
-  "Exit codes:",
+  "Exit codes (the same for every command):",
   "    0  fine",
-  "    1  the check failed (drift found; a job failed, was partial or cancelled), or the collector answered with an error",
-  "    2  usage or input error (bad flag, bad reference, token refused)",
-  "    3  the collector could not be reached (refused, DNS, timeout)",
+  "    1  the check failed: verify's gate is closed, findings --fail-on or lint found something, a job failed, was partial or cancelled",
+  "    2  fix the command line or environment: a bad flag, argument or variable, an unknown node or job, a --server that",
+  "       is not the collector, or any request the collector refused (HTTP 4xx: bad value, job finished, token missing or refused)",
+  "    3  the collector could not be reached or could not answer: refused, DNS, timeout, busy (HTTP 429), failed (HTTP 5xx)",
   "  130  stopped following a job with Ctrl-C (the job goes on in the collector)",
 ].join("\n");
 

@@ -29,6 +29,9 @@ describe("imagedrift findings", () => {
     [["--fail-on", "warning"], 1],
     [["--fail-on", "critical"], 0],
     [["--fail-on", "warning", "--severity", "warning"], 1],
+    // --fail-on takes every severity --severity takes: an info finding fails the gate at info.
+    [["--fail-on", "info"], 1],
+    [["--fail-on", "info", "--severity", "info"], 1],
   ])("%j exits %i", async (flags, code) => {
     expect((await runCli(["findings", ...flags], { env })).code).toBe(code);
   });
@@ -43,7 +46,7 @@ describe("imagedrift findings", () => {
 
   it("refuses unknown kinds and thresholds", async () => {
     expect((await runCli(["findings", "--kind", "rusty"], { env })).code).toBe(2);
-    expect((await runCli(["findings", "--fail-on", "info"], { env })).code).toBe(2);
+    expect((await runCli(["findings", "--fail-on", "notice"], { env })).code).toBe(2);
   });
 });
 
@@ -55,6 +58,7 @@ describe("failsAt", () => {
     ["info", "warning", false],
     ["warning", "critical", false],
     ["critical", "critical", true],
+    ["info", "info", true],
   ] as const)("a %s finding with --fail-on %s → %s", (severity, threshold, fails) => {
     expect(failsAt(at(severity), threshold)).toBe(fails);
   });

@@ -10,7 +10,7 @@ import { type Column, renderTableLines } from "../format/table.js";
 import { formatAgo } from "../format/time.js";
 import { type CommandResult, type DefineCommand, helpEpilogue, type ViewOptions } from "./command.js";
 
-export const FAIL_ON = ["critical", "warning"] as const satisfies readonly Severity[];
+export const FAIL_ON = ["critical", "warning", "info"] as const satisfies readonly Severity[];
 export type FailOn = (typeof FAIL_ON)[number];
 
 export interface FindingsOptions extends ViewOptions {

@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import type { JobItem } from "../api-types.js";
 import { runCli } from "../cli-harness.fake.js";
 import { errorBody, FakeCollector } from "../collector.fake.js";
 import { JOB_ID, JOB_PATH, job, PARTIAL_PREPULL, PRUNE_DRY_RUN, SUCCEEDED_PREPULL } from "../job-fixtures.fake.js";
 
-const PARTIAL = PARTIAL_PREPULL.at(-1);
+const PARTIAL = PARTIAL_PREPULL.at(-1) as JobItem;
+/** Shares its first 6 characters with JOB_ID (7f3a9c1e-…): `7f3a9c` names neither. */
+const SIBLING_ID = "7f3a9c2f-0000-4000-8000-000000000000";
 
 let fake: FakeCollector;
 let env: Record<string, string>;
@@ -16,6 +19,10 @@ beforeAll(async () => {
       "/api/v1/jobs/follow-me": SUCCEEDED_PREPULL.map((job) => ({ body: { ...job, id: "follow-me" } })),
       "/api/v1/jobs/empty": { body: job("succeeded", [], { type: "refresh" }) },
       "/api/v1/jobs/a%2Fb": { status: 404, body: errorBody("not-found", "no job a/b") },
+      "/api/v1/jobs/7f3a9c2f-0000-4000-8000-000000000000": { body: { ...PARTIAL, id: SIBLING_ID } },
+      "/api/v1/jobs?limit=1000": {
+        body: { items: [PARTIAL, ...["prune-1", "follow-me", "empty", SIBLING_ID].map((id) => ({ ...PARTIAL, id }))] },
+      },
     },
   });
   env = { IMAGEDRIFT_SERVER: fake.url };
@@ -57,8 +64,8 @@ describe("imagedrift job ID", () => {
   it("says why a job had no nodes", async () => {
     const result = await runCli(["job", "empty"], { env });
     expect(result.stdout).toContain("Target:     every stale or inconsistent tag\n");
-    expect(result.stdout).toMatch(
-      /No selected node holds another digest than the registry's: nothing to refresh\.\n\njob 7f3a9c succeeded: no nodes; took 11s\n$/,
+    expect(result.stdout).toContain(
+      `No selected node holds another digest than the registry's: nothing to refresh.\n\njob ${JOB_ID} succeeded: no nodes; took 11s\n`,
     );
   });
 
@@ -75,8 +82,36 @@ describe("imagedrift job ID", () => {
     expect((await runCli(["job", JOB_ID, "--follow"], { env })).code).toBe(1);
   });
 
-  it("exits 2 with the collector's message for an unknown job", async () => {
-    expect(await runCli(["job", "a/b"], { env })).toEqual({ code: 2, stdout: "", stderr: "imagedrift: no job a/b\n" });
+  it("exits 2 naming what it looked for when no job has that id", async () => {
+    expect(await runCli(["job", "a/b"], { env })).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: 'imagedrift: no job id starts with "a/b" among the 5 newest jobs (see `imagedrift jobs`)\n',
+    });
     expect((await runCli(["job", " "], { env })).code).toBe(2);
+  });
+
+  it("takes any unique prefix of a job id, as git and docker do, for job, job --follow and cancel", async () => {
+    const shown = await runCli(["job", "7f3a9c1e"], { env });
+    expect(shown).toMatchObject({ code: 0, stderr: "" });
+    expect(shown.stdout).toContain(`Job:        ${JOB_ID}\n`);
+    expect(fake.paths.slice(-2)).toEqual(["/api/v1/jobs?limit=1000", JOB_PATH]);
+    const followed = await runCli(["job", "7F3A9C1E-5b2d", "--follow"], { env });
+    expect(followed.code).toBe(1);
+    expect(followed.stderr).toMatch(new RegExp(`^following job ${JOB_ID}: prepull `));
+    expect((await runCli(["job", "follow"], { env })).stdout).toContain("Job:        follow-me\n");
+  });
+
+  it("exits 2 listing the matching jobs when a prefix is ambiguous", async () => {
+    const result = await runCli(["job", "7f3a9c"], { env });
+    expect(result).toMatchObject({ code: 2, stdout: "" });
+    expect(result.stderr).toBe(
+      [
+        'imagedrift: job id "7f3a9c" is ambiguous: 2 jobs start with it; give more of the id:',
+        `  ${JOB_ID}  prepull partial, created ${PARTIAL.createdAt}`,
+        `  ${SIBLING_ID}  prepull partial, created ${PARTIAL.createdAt}`,
+        "",
+      ].join("\n"),
+    );
   });
 });

@@ -26,10 +26,10 @@ describe("imagedrift jobs", () => {
     expect(result).toMatchObject({ code: 0, stderr: "" });
     expect(result.stdout).toBe(
       [
-        "ID       TYPE      STATE       NODES            CREATED   TOOK   TARGET",
-        "7f3a9c   prepull   partial     2/2 (1 failed)   12s ago    11s   127.0.0.1:5000/shop/web:latest",
-        "a01b2c   prune     running     0/2              12s ago    11s   policy unused, keep registry.example.com/base/** (dry run)",
-        "c3d4e5   refresh   succeeded   1/1              12s ago    11s   registry.example.com/team/app:2.4.1",
+        "ID                                     TYPE      STATE       NODES            CREATED   TOOK   TARGET",
+        "7f3a9c1e-5b2d-4c3a-9e8f-0a1b2c3d4e5f   prepull   partial     2/2 (1 failed)   12s ago    11s   127.0.0.1:5000/shop/web:latest",
+        "a01b2c                                 prune     running     0/2              12s ago    11s   policy unused, keep registry.example.com/base/** (dry run)",
+        "c3d4e5                                 refresh   succeeded   1/1              12s ago    11s   registry.example.com/team/app:2.4.1",
         "",
       ].join("\n"),
     );

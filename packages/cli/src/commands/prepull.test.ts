@@ -167,7 +167,8 @@ describe("imagedrift prepull REF...", () => {
     expect(await runCli(["prepull", "nginx"], { env })).toEqual({
       code: 2,
       stdout: "",
-      stderr: "imagedrift: the collector needs a token: set --token or IMAGEDRIFT_TOKEN\n",
+      stderr:
+        "imagedrift: the collector needs a token: set --token or IMAGEDRIFT_TOKEN to the one in the collector's --token-file\n",
     });
   });
 

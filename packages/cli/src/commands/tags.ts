@@ -1,4 +1,5 @@
 /** `imagedrift tags`: every tag the nodes hold, the digests behind it, and the registry's answer. */
+import { describeRegistryAnswer, registryAnswerOf } from "@imagedrift/core";
 import { Option } from "commander";
 import { TAG_STATUSES, type TagStatus, type TagSummary } from "../api-types.js";
 import type { CollectorClient } from "../client.js";
@@ -32,6 +33,11 @@ export function digestsOnNodes(tag: TagSummary, style: Style): string {
   );
 }
 
+/** What the registry answered, when it gave no digest: the words verify uses too. */
+function note(tag: TagSummary): string {
+  return registryAnswerOf(tag) === "found" ? "" : describeRegistryAnswer(tag);
+}
+
 export function tagsTable(tags: readonly TagSummary[], options: TagsOptions): string {
   if (tags.length === 0) {
     return options.status === undefined ? "No node holds a tagged image.\n" : `No tag is ${options.status}.\n`;
@@ -43,9 +49,9 @@ export function tagsTable(tags: readonly TagSummary[], options: TagsOptions): st
     { header: "NODES", cell: (t) => String(t.nodeCount), align: "right" },
     { header: "DIGESTS ON NODES", cell: (t) => digestsOnNodes(t, options.style) },
     { header: "RESOLVED", cell: (t) => formatAgo(t.resolvedAt, options.now) },
-    { header: "NOTE", cell: (t) => t.resolveError ?? "" },
+    { header: "NOTE", cell: note },
   ];
-  const hasNotes = tags.some((t) => t.resolveError !== null && t.resolveError !== "");
+  const hasNotes = tags.some((t) => note(t) !== "");
   return renderTable(hasNotes ? columns : columns.slice(0, -1), tags, { headerStyle: options.style.bold });
 }
 

@@ -33,7 +33,7 @@ describe("imagedrift verify REF...", () => {
       "✗   registry.example.com/team/app:2.4.1   worker-2   sha256:dddddddddddd   expected sha256:bbbbbbbbbbbb",
     );
     expect(result.stdout).toMatch(
-      /✗ registry\.example\.com\/team\/cache:7: the registry digest is unresolved: .*pass --digest/,
+      /✗ registry\.example\.com\/team\/cache:7: no registry digest to compare with \(registry unresolved: .*\); pass --digest/,
     );
     expect(result.stdout).toMatch(
       /verify failed: registry\.example\.com\/team\/app:2\.4\.1 \(1 of 2 nodes\), registry\.example\.com\/team\/cache:7 \(2 of 2 nodes\)\n$/,
@@ -44,7 +44,7 @@ describe("imagedrift verify REF...", () => {
     expect((await runCli(["verify", APP, "--nodes", "worker-1"], { env })).code).toBe(0);
     expect((await runCli(["verify", APP, "--nodes", "worker-2", "--digest", digest("d")], { env })).code).toBe(0);
     expect((await runCli(["verify", CACHE, "--digest", digest("e")], { env })).code).toBe(0);
-    expect((await runCli(["verify", "nginx:1.27", "--nodes", "worker-1,worker-9"], { env })).code).toBe(1);
+    expect((await runCli(["verify", "nginx:1.27", "--nodes", "worker-1,worker-9"], { env })).code).toBe(2);
   });
 
   it("prints the result object as JSON", async () => {
@@ -54,6 +54,7 @@ describe("imagedrift verify REF...", () => {
       passed: false,
       nodes: ["worker-1", "worker-2"],
       problem: null,
+      failOnRunningStale: false,
       references: [
         {
           input: APP,
@@ -67,6 +68,8 @@ describe("imagedrift verify REF...", () => {
             { node: "worker-1", digest: digest("b"), passed: true, reason: "" },
             { node: "worker-2", digest: digest("d"), passed: false, reason: "expected sha256:bbbbbbbbbbbb" },
           ],
+          runningStale: [],
+          restart: "",
         },
       ],
     });
