@@ -7,6 +7,7 @@ import type { ClusterSnapshot, FindingPod } from "./drift-types.js";
 import { compareText } from "./finding-text.js";
 import { repoDigestsOf, type TagName } from "./image-names.js";
 import type { ImageContainer, NodeImage, NodeInventory } from "./inventory.js";
+import { shownDigest } from "./registry-match.js";
 import { type TagHolding, tagHolders } from "./tag-view.js";
 import { heldTagsOf, wantedTags } from "./wanted-tags.js";
 
@@ -153,8 +154,9 @@ function usesByTagOf(snapshot: ClusterSnapshot): ReadonlyMap<string, TagUses> {
   return byTag;
 }
 
-function tagUser(node: string, use: ContainerUse, tag: string): TagUser {
-  const digest = digestsFor(use, tag)[0] ?? null;
+function tagUser(node: string, use: ContainerUse, tag: string, snapshot: ClusterSnapshot): TagUser {
+  const resolution = snapshot.resolutions.get(tag);
+  const digest = shownDigest(digestsFor(use, tag), resolution?.state === "found" ? resolution.digest : null);
   return { pod: findingPod(node, use.container, digest), active: use.container.state !== "exited" };
 }
 
@@ -167,14 +169,14 @@ export function tagUsers(tag: string, nodes: readonly string[], snapshot: Cluste
   if (listed.size === nodes.length) {
     all.uses.forEach((use, i) => {
       const node = all.nodes[i] ?? "";
-      if (listed.has(node)) users.push(tagUser(node, use, tag));
+      if (listed.has(node)) users.push(tagUser(node, use, tag, snapshot));
     });
   } else {
     // A node listed twice counts twice.
     for (const node of nodes) {
       const inventory = snapshot.inventories.get(node);
       if (inventory === undefined) continue;
-      for (const use of nodeIndex(inventory).usesByTag.get(tag) ?? []) users.push(tagUser(node, use, tag));
+      for (const use of nodeIndex(inventory).usesByTag.get(tag) ?? []) users.push(tagUser(node, use, tag, snapshot));
     }
   }
   return users.sort((a, b) => comparePods(a.pod, b.pod));

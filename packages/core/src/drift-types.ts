@@ -4,7 +4,16 @@ import type { WorkloadPod } from "./workload-pods.js";
 
 /** What the registry said about a tag at its last resolution. */
 export type TagResolution =
-  | { state: "found"; digest: string; resolvedAt: string }
+  | {
+      state: "found";
+      digest: string;
+      resolvedAt: string;
+      /**
+       * The image ids (config digests) the digest gives, one per platform: read
+       * only when some node holds the tag at another digest (see registryMatch).
+       */
+      platformImages?: readonly string[];
+    }
   | { state: "not-found"; resolvedAt: string }
   | { state: "error"; error: string; resolvedAt: string }
   | { state: "pending" };
@@ -51,6 +60,14 @@ export interface TagHolder {
   digest: string | null;
   imageId: string;
   status: NodeTagStatus;
+  /**
+   * Set when the node is `current` although its digest is not the registry's:
+   * its image is what the registry's digest gives for its platform (the index
+   * moved, the node's platform manifest did not).
+   */
+  platformMatch?: true;
+  /** Every repo digest the image has for the tag's repository, when more than one (`digest` is among them). */
+  repoDigests?: string[];
 }
 
 /** One row of `GET /api/v1/tags`. */

@@ -26,7 +26,7 @@ import type { NodeImage, NodeInventory } from "./inventory.js";
 import { mixedReplicasFindings } from "./mixed-replicas.js";
 import { pullPolicyRiskFindings } from "./pull-policy-risk.js";
 import { runningStaleFinding, runningStaleOnNode } from "./running-stale.js";
-import { columnView, isQuiet, tagColumns } from "./tag-columns.js";
+import { columnView, effectiveDigest, isQuiet, tagColumns } from "./tag-columns.js";
 import { inconsistentTag, localOnly, missingInRegistry, staleTag } from "./tag-findings.js";
 
 /** A node is missing after this many scan intervals without a report. */
@@ -79,9 +79,10 @@ function noteMissingAgents(draft: FindingDraft, snapshot: ClusterSnapshot): Find
 function holdsSeveralDigests(view: TagView): boolean {
   let first: string | null = null;
   for (const h of view.nodes) {
-    if (h.digest === null) continue;
-    if (first === null) first = h.digest;
-    else if (h.digest !== first) return true;
+    const digest = effectiveDigest(h, view.registryDigest);
+    if (digest === null) continue;
+    if (first === null) first = digest;
+    else if (digest !== first) return true;
   }
   return false;
 }

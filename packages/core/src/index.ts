@@ -14,6 +14,7 @@ export * from "./prune-plan.js";
 export * from "./pull-policy-risk.js";
 export * from "./recoverability.js";
 export * from "./registry-answer.js";
+export * from "./registry-match.js";
 export * from "./tag-view.js";
 export { heldTagsOf, wantedTags } from "./wanted-tags.js";
 export * from "./workload-pods.js";

@@ -4,7 +4,8 @@
  *
  * A container is stale for a tag it wants (see wantedTags) when:
  * - the registry answered with a digest and the image the container runs has
- *   repo digests for the tag's repository, none of them the registry's; or
+ *   repo digests for the tag's repository, none of them the registry's, and
+ *   is not the registry's image for its platform (see registryMatch); or
  * - otherwise (registry unresolved, 404, or an image without repo digest):
  *   the node now holds the tag on another image (the tag moved on the node).
  * When the registry confirms the running digest, a tag that moved on the node
@@ -16,6 +17,7 @@ import { comparePods, findingPod, nodeIndex } from "./container-tags.js";
 import type { ClusterSnapshot, FindingDraft, FindingPod } from "./drift-types.js";
 import { compareText, countOf, familiarRef, listOf, shortDigest, sortedUnique } from "./finding-text.js";
 import type { NodeInventory } from "./inventory.js";
+import { registryMatch, shownDigest } from "./registry-match.js";
 
 function registryDigestOf(reference: string, snapshot: ClusterSnapshot): string | null {
   const resolution = snapshot.resolutions.get(reference);
@@ -32,14 +34,11 @@ export function runningStaleOnNode(node: string, snapshot: ClusterSnapshot): Map
     for (let i = 0; i < use.wants.length; i++) {
       const tag = use.wants[i]?.tag ?? "";
       const imageDigests = use.digests[i] ?? [];
-      const registryDigest = registryDigestOf(tag, snapshot);
-      const stale =
-        registryDigest !== null && imageDigests.length > 0
-          ? !imageDigests.includes(registryDigest)
-          : movedOn(inventory, tag, use.image.id);
+      const match = registryMatch({ candidates: imageDigests, imageId: use.image.id }, snapshot.resolutions.get(tag));
+      const stale = match === "unknown" ? movedOn(inventory, tag, use.image.id) : match === "differs";
       if (!stale) continue;
       const pods = byTag.get(tag);
-      const pod = findingPod(node, use.container, imageDigests[0] ?? null);
+      const pod = findingPod(node, use.container, shownDigest(imageDigests, registryDigestOf(tag, snapshot)));
       if (pods === undefined) byTag.set(tag, [pod]);
       else pods.push(pod);
     }

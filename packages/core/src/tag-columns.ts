@@ -9,6 +9,7 @@ import type { ClusterSnapshot, NodeTagStatus, TagHolder, TagResolution, TagStatu
 import { compareText } from "./finding-text.js";
 import { parsedTag, repoDigestsOf } from "./image-names.js";
 import type { NodeImage, NodeInventory } from "./inventory.js";
+import { registryMatch } from "./registry-match.js";
 
 /**
  * One tag's holders, as runs of holders (by index into `nodes`) that hold the
@@ -182,15 +183,22 @@ function chooseDigests(column: TagColumn, registryDigest: string | null): (strin
   });
 }
 
+/** The digest a holder stands for: the registry's when it holds what the registry gives its platform. */
+export function effectiveDigest(holder: TagHolder, registryDigest: string | null): string | null {
+  return holder.platformMatch === true ? registryDigest : holder.digest;
+}
+
 function tagStatus(holders: readonly TagHolder[], resolution: TagResolution | undefined): TagStatus {
+  const registryDigest = resolution?.state === "found" ? resolution.digest : null;
   let first: string | null = null;
   let several = false;
   let stale = false;
   for (const h of holders) {
     if (h.status === "stale") stale = true;
-    if (h.digest === null) continue;
-    if (first === null) first = h.digest;
-    else if (h.digest !== first) several = true;
+    const digest = effectiveDigest(h, registryDigest);
+    if (digest === null) continue;
+    if (first === null) first = digest;
+    else if (digest !== first) several = true;
   }
   if (holders.length > 0 && first === null) return "local-only";
   if (resolution?.state === "not-found") return "missing-in-registry";
@@ -216,10 +224,16 @@ export function columnView(reference: string, column: TagColumn, resolution: Tag
   for (let r = 0; r < column.from.length; r++) {
     const digest = digests[r] ?? null;
     const imageId = column.imageIds[r] ?? "";
-    let status: NodeTagStatus = "unknown";
-    if (digest !== null && registryDigest !== null) status = digest === registryDigest ? "current" : "stale";
+    const candidates = column.candidates[r] ?? [];
+    const match = registryMatch({ candidates, imageId }, resolution);
+    const status: NodeTagStatus =
+      match === "digest" || match === "platform" ? "current" : match === "differs" ? "stale" : "unknown";
+    const extra: Pick<TagHolder, "platformMatch" | "repoDigests"> = {
+      ...(match === "platform" ? { platformMatch: true } : {}),
+      ...(candidates.length > 1 ? { repoDigests: [...candidates] } : {}),
+    };
     for (let n = column.from[r] ?? 0; n < (column.to[r] ?? 0); n++) {
-      const holder: TagHolder = { node: column.nodes[n] ?? "", digest, imageId, status };
+      const holder: TagHolder = { node: column.nodes[n] ?? "", digest, imageId, status, ...extra };
       const previous = nodes[nodes.length - 1];
       if (previous !== undefined && compareHolders(previous, holder) > 0) sorted = false;
       nodes.push(holder);

@@ -95,7 +95,7 @@ export function inconsistentTag(view: TagView, snapshot: ClusterSnapshot): Findi
   const nodes = view.nodes.map((h) => h.node);
   const users = tagUsers(view.reference, nodes, snapshot).filter((u) => u.active);
   const digests = digestsOf(view.nodes);
-  const differing = view.nodes.filter((h) => view.registryDigest === null || h.digest !== view.registryDigest);
+  const differing = view.nodes.filter((h) => view.registryDigest === null || h.status !== "current");
   const refresh = refreshCommand(
     familiar,
     differing.map((h) => h.node),
