@@ -172,6 +172,7 @@ const program = new Command("imagedrift-collector")
     });
     const gateway = new AgentGateway({
       token,
+      version,
       log,
       inventoryConcurrency: cfg.inventoryConcurrency,
       handlers: {

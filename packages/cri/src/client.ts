@@ -199,8 +199,13 @@ export class CriClient {
   #call<Res>(service: ServiceName, method: string, request: object, timeoutMs = this.#timeoutMs): Promise<Res> {
     const client = this.#clients[service];
     const started = performance.now();
+    const call = client[method];
+    if (call === undefined) {
+      // A method the loaded proto does not define: a bug here, not the runtime's answer.
+      return Promise.reject(new ImagedriftError("unimplemented", `CRI ${service}/${method} is not in the loaded proto`));
+    }
     return new Promise((resolve, reject) => {
-      client[method]?.call(client, request, { deadline: Date.now() + timeoutMs }, (error, response) => {
+      call.call(client, request, { deadline: Date.now() + timeoutMs }, (error, response) => {
         this.#observer?.({
           method,
           seconds: (performance.now() - started) / 1000,

@@ -150,6 +150,7 @@ export class AgentGateway {
   readonly #handlers: AgentHandlers;
   readonly #log: Logger;
   readonly #admission: InventoryAdmission;
+  readonly #version: string;
 
   constructor(options: {
     token: string | null;
@@ -157,8 +158,11 @@ export class AgentGateway {
     log: Logger;
     /** Inventories asked for at once (default 32): the rest wait their turn. */
     inventoryConcurrency?: number;
+    /** Told to each agent in its welcome; default "unknown". */
+    version?: string;
   }) {
     this.#token = options.token;
+    this.#version = options.version ?? "unknown";
     this.#handlers = options.handlers;
     this.#log = options.log;
     this.#admission = new InventoryAdmission({
@@ -311,7 +315,7 @@ export class AgentGateway {
       stream.register();
       const wanted =
         this.#handlers.hello(node, message.hello) && this.#admit(node, message.hello.inventoryHash, askInventory);
-      session.send({ body: "welcome", welcome: { collectorVersion: "0.1.0", inventoryWanted: wanted } });
+      session.send({ body: "welcome", welcome: { collectorVersion: this.#version, inventoryWanted: wanted } });
       return true;
     }
     if (!helloed) return false;

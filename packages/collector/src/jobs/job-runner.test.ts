@@ -405,6 +405,7 @@ describe("JobRunner: pulls the registry refuses", () => {
           : {
               state: "error",
               code: "unauthenticated",
+              scope: "repository",
               error: `${APP}: registry reg.example answered 401: it needs credentials and none are configured`,
               resolvedAt: at,
             };
@@ -439,7 +440,13 @@ describe("JobRunner: pulls the registry refuses", () => {
     const { agents, runner } = setup({
       askRegistry: async (tag) =>
         tag === other
-          ? { state: "error", code: "unavailable", error: "cannot reach registry reg.example", resolvedAt: at }
+          ? {
+              state: "error",
+              code: "unavailable",
+              scope: "host",
+              error: "cannot reach registry reg.example",
+              resolvedAt: at,
+            }
           : { state: "found", digest: d("a"), resolvedAt: at },
     });
     agents.connect("n1");
