@@ -14,7 +14,9 @@ import {
   find,
   type K8sObject,
   kustomize,
+  kustomizeOverlay,
   onlyContainer,
+  PROMETHEUS_OPERATOR,
   type Service,
   selects,
   type Workload,
@@ -47,7 +49,7 @@ describe("deploy/ (kustomize base)", () => {
     collectorContainer = onlyContainer(collector);
   });
 
-  it("renders the namespace, both components, their RBAC, the token, monitoring and the priority class", () => {
+  it("renders the namespace, both components, their RBAC, the token and the priority class", () => {
     const names = objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
     expect(names).toEqual(
       [
@@ -56,14 +58,11 @@ describe("deploy/ (kustomize base)", () => {
         "DaemonSet/imagedrift-agent",
         "Namespace/imagedrift",
         "PriorityClass/imagedrift-node-critical",
-        "PrometheusRule/imagedrift",
         "Secret/imagedrift-token",
         "Service/imagedrift-agent",
         "Service/imagedrift-collector",
         "ServiceAccount/imagedrift-agent",
         "ServiceAccount/imagedrift-collector",
-        "ServiceMonitor/imagedrift-agent",
-        "ServiceMonitor/imagedrift-collector",
         "StatefulSet/imagedrift-collector",
       ].sort(),
     );
@@ -243,20 +242,48 @@ describe("deploy/ (kustomize base)", () => {
     }
   });
 
-  it("scrapes both with ServiceMonitors, as the jobs the alert rules name", () => {
-    for (const name of ["imagedrift-collector", "imagedrift-agent"]) {
-      const monitor = find<K8sObject & { spec: ServiceMonitorSpec }>(objects, "ServiceMonitor", name);
-      expect(monitor.apiVersion).toBe("monitoring.coreos.com/v1");
-      const service = find<Service>(objects, "Service", name);
-      expect(selects(monitor.spec.selector.matchLabels, service.metadata.labels)).toBe(true);
-      const others = objects.filter((o) => o.kind === "Service" && o.metadata.name !== name);
-      expect(others.filter((o) => selects(monitor.spec.selector.matchLabels, o.metadata.labels))).toEqual([]);
-      expect(monitor.spec.endpoints.length).toBeGreaterThan(0);
-      for (const endpoint of monitor.spec.endpoints) {
-        expect(service.spec.ports.map((p) => p.name)).toContain(endpoint.port);
-        expect(endpoint.path).toBe("/metrics");
+  it("needs no CRD: every object is of a built-in Kubernetes API (no Prometheus Operator needed)", () => {
+    const builtIn = /^(v1|apps\/v1|batch\/v1|rbac\.authorization\.k8s\.io\/v1|scheduling\.k8s\.io\/v1)$/;
+    expect(objects.filter((o) => !builtIn.test(o.apiVersion)).map((o) => `${o.apiVersion} ${o.kind}`)).toEqual([]);
+  });
+
+  describe(`with ${PROMETHEUS_OPERATOR}`, () => {
+    let monitored: K8sObject[];
+    beforeAll(async () => {
+      monitored = await kustomizeOverlay({ resources: ["deploy"], components: [PROMETHEUS_OPERATOR] });
+    });
+
+    it("adds the two ServiceMonitors and the PrometheusRule, in the namespace, to the base unchanged", () => {
+      const added = monitored.filter(
+        (o) => !objects.some((b) => b.kind === o.kind && b.metadata.name === o.metadata.name),
+      );
+      expect(added.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+        "PrometheusRule/imagedrift",
+        "ServiceMonitor/imagedrift-agent",
+        "ServiceMonitor/imagedrift-collector",
+      ]);
+      for (const o of added) {
+        expect(o.apiVersion).toBe("monitoring.coreos.com/v1");
+        expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe(NAMESPACE);
+        expect(o.metadata.labels?.["app.kubernetes.io/part-of"], `${o.kind}/${o.metadata.name}`).toBe("imagedrift");
       }
-    }
+      expect(monitored.filter((o) => !added.includes(o))).toEqual(objects);
+    });
+
+    it("scrapes both with ServiceMonitors, as the jobs the alert rules name", () => {
+      for (const name of ["imagedrift-collector", "imagedrift-agent"]) {
+        const monitor = find<K8sObject & { spec: ServiceMonitorSpec }>(monitored, "ServiceMonitor", name);
+        const service = find<Service>(monitored, "Service", name);
+        expect(selects(monitor.spec.selector.matchLabels, service.metadata.labels)).toBe(true);
+        const others = monitored.filter((o) => o.kind === "Service" && o.metadata.name !== name);
+        expect(others.filter((o) => selects(monitor.spec.selector.matchLabels, o.metadata.labels))).toEqual([]);
+        expect(monitor.spec.endpoints.length).toBeGreaterThan(0);
+        for (const endpoint of monitor.spec.endpoints) {
+          expect(service.spec.ports.map((p) => p.name)).toContain(endpoint.port);
+          expect(endpoint.path).toBe("/metrics");
+        }
+      }
+    });
   });
 
   it("lets the collector get, list and watch workloads and nothing else", () => {

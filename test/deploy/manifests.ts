@@ -3,10 +3,11 @@
  * by the real `kubectl kustomize`, plain files parsed as multi-document YAML,
  * and typed views of the few fields the tests look at.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments, stringify } from "yaml";
 import { exec } from "../lab/exec.js";
 
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
@@ -135,6 +136,30 @@ export function readJobTemplate(file: string): Workload {
 export async function kustomize(dir: string): Promise<K8sObject[]> {
   const path = dir.startsWith("/") ? dir : repoPath(dir);
   return parseManifests(await tool("kubectl", ["kustomize", path]), `kubectl kustomize ${dir}`);
+}
+
+/** The optional component with the Prometheus Operator's objects (ServiceMonitors, PrometheusRule). */
+export const PROMETHEUS_OPERATOR = "deploy/components/prometheus-operator";
+
+/**
+ * `kubectl kustomize` of a kustomization written on the spot, as an operator's overlay would be: the
+ * given resources and components (paths under the repository).
+ */
+export async function kustomizeOverlay(parts: { resources: string[]; components?: string[] }): Promise<K8sObject[]> {
+  const dir = mkdtempSync(join(tmpdir(), "imagedrift-overlay-"));
+  try {
+    const from = (path: string) => relative(dir, repoPath(path));
+    const kustomization = {
+      apiVersion: "kustomize.config.k8s.io/v1beta1",
+      kind: "Kustomization",
+      resources: parts.resources.map(from),
+      components: (parts.components ?? []).map(from),
+    };
+    writeFileSync(join(dir, "kustomization.yaml"), stringify(kustomization));
+    return await kustomize(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export function find<T extends K8sObject = K8sObject>(objects: readonly K8sObject[], kind: string, name: string): T {

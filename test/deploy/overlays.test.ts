@@ -39,13 +39,13 @@ describe("overlays", () => {
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-    it("names the images and replaces the placeholder token, keeping the Secret's name", async () => {
+    it("names the images, replaces the placeholder token keeping the Secret's name, and adds monitoring", async () => {
       const readme = readFileSync(join(REPO, "deploy/README.md"), "utf8");
       const overlay = /```yaml\n\s*# my-cluster\/kustomization\.yaml\n([\s\S]*?)```/.exec(readme)?.[1];
       expect(overlay, "the README's my-cluster/kustomization.yaml").toBeDefined();
       const text = (overlay ?? "")
         .replace(/^ {3}/gm, "")
-        .replace("../deploy ", `${relative(dir, join(REPO, "deploy"))} `);
+        .replaceAll(/\.\.\/deploy(?=[\s/])/g, relative(dir, join(REPO, "deploy")));
       writeFileSync(join(dir, "kustomization.yaml"), text);
       writeFileSync(join(dir, "token"), "0123abcd");
       const rendered = await kustomize(dir);
@@ -62,6 +62,11 @@ describe("overlays", () => {
       expect(onlyContainer(find<Workload>(rendered, "StatefulSet", "imagedrift-collector")).image).toBe(
         "registry.example.com/imagedrift-collector:0.1.0",
       );
+      // The README's overlay takes the Prometheus Operator component; the base alone has none of its kinds.
+      expect(rendered.filter((o) => o.apiVersion === "monitoring.coreos.com/v1").map((o) => o.kind)).toEqual(
+        expect.arrayContaining(["ServiceMonitor", "PrometheusRule"]),
+      );
+      expect(base.filter((o) => o.apiVersion === "monitoring.coreos.com/v1")).toEqual([]);
     });
   });
 });

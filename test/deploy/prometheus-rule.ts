@@ -1,15 +1,16 @@
 /**
  * One source of truth for the alert rules: deploy/prometheus/rules.yaml (a plain
- * rules file, what promtool checks and tests). deploy/base/prometheus-rule.yaml
- * is that file's groups wrapped in a PrometheusRule, text for text (comments
- * kept), written by rules.test.ts through a file snapshot:
+ * rules file, what promtool checks and tests).
+ * deploy/components/prometheus-operator/prometheus-rule.yaml is that file's
+ * groups wrapped in a PrometheusRule, text for text (comments kept), written
+ * by rules.test.ts through a file snapshot:
  *   npx vitest run --project lab test/deploy/rules.test.ts -u
  */
 import { parse } from "yaml";
 
 export const RULES_FILE = "deploy/prometheus/rules.yaml";
 export const RULES_TEST_FILE = "deploy/prometheus/rules.test.yaml";
-export const PROMETHEUS_RULE_FILE = "deploy/base/prometheus-rule.yaml";
+export const PROMETHEUS_RULE_FILE = "deploy/components/prometheus-operator/prometheus-rule.yaml";
 
 export interface AlertRule {
   alert: string;
@@ -38,8 +39,10 @@ apiVersion: monitoring.coreos.com/v1
 kind: PrometheusRule
 metadata:
   name: imagedrift
+  namespace: imagedrift
   labels:
     app.kubernetes.io/name: imagedrift
+    app.kubernetes.io/part-of: imagedrift
 spec:
 `;
 

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { find, type K8sObject, kustomize, repoPath, tool } from "./manifests.js";
+import { find, type K8sObject, kustomizeOverlay, PROMETHEUS_OPERATOR, repoPath, tool } from "./manifests.js";
 import { readMetricCatalog, seriesProblems } from "./metric-catalog.js";
 import {
   type AlertRule,
@@ -47,14 +47,15 @@ describe("alert rules", () => {
     await expect(prometheusRuleYaml(rulesYaml)).toMatchFileSnapshot(repoPath(PROMETHEUS_RULE_FILE));
   });
 
-  it("the PrometheusRule kustomize renders has exactly the groups of the plain rules file", async () => {
+  it(`the PrometheusRule kustomize renders with ${PROMETHEUS_OPERATOR} has exactly the groups of the plain rules file`, async () => {
     const rule = find<K8sObject & { spec: { groups: unknown } }>(
-      await kustomize("deploy"),
+      await kustomizeOverlay({ resources: ["deploy"], components: [PROMETHEUS_OPERATOR] }),
       "PrometheusRule",
       "imagedrift",
     );
     expect(rule.apiVersion).toBe("monitoring.coreos.com/v1");
     expect(rule.metadata.namespace).toBe("imagedrift");
+    expect(rule.metadata.labels?.["app.kubernetes.io/part-of"]).toBe("imagedrift");
     expect(rule.spec.groups).toEqual(groups);
   });
 
