@@ -9,6 +9,8 @@
  *   image, keep-listed or protected;
  * - everything removed was eligible (mode, include, exclude, age), and
  *   without a usage target exactly the eligible images go;
+ * - nothing removed is a possible only copy (not named recoverable by the
+ *   collector; a one-shot run knows no registry) unless the case allows it;
  * - a dry run removes nothing; the result reports exactly what went.
  *
  * Two nodes run cases side by side.
@@ -38,6 +40,8 @@ const stats = {
   heldBack: {} as Record<string, number>,
   containerStates: {} as Record<string, number>,
   danglingImages: 0,
+  /** Images the case did not name recoverable, without allowUnrecoverable: they must stay. */
+  onlyCopiesHeld: 0,
 };
 const bump = (counts: Record<string, number>, key: string) => {
   counts[key] = (counts[key] ?? 0) + 1;
@@ -82,6 +86,9 @@ interface PolicyCase {
   lastUsedBits: number;
   target: number | null;
   dryRun: boolean;
+  /** Which images the collector says a registry serves (over the stream only). */
+  recoverableBits: number;
+  allowUnrecoverable: boolean;
 }
 
 /** `arb` in one case out of `oneIn`, else null. */
@@ -103,13 +110,22 @@ const policyArb = (count: number): fc.Arbitrary<PolicyCase> =>
     lastUsedBits: fc.nat(),
     target: sometimes(fc.constantFrom(0, 50, 100), 5),
     dryRun: fc.nat(6).map((n) => n === 0),
+    recoverableBits: fc.nat(),
+    allowUnrecoverable: fc.nat(3).map((n) => n === 0),
   });
 
 async function runPrune(
   scene: Scene,
   stub: CollectorStub,
   p: PolicyCase,
-  spec: { policy: PrunePolicy; protect: string[]; lastUsed: Record<string, string>; staleImageIds: string[] },
+  spec: {
+    policy: PrunePolicy;
+    protect: string[];
+    lastUsed: Record<string, string>;
+    staleImageIds: string[];
+    recoverable: string[];
+    allowUnrecoverable: boolean;
+  },
 ): Promise<CommandResult> {
   if (p.viaDaemon) {
     const run = await stub.run({ type: "prune", dryRun: p.dryRun, ...spec });
@@ -133,6 +149,7 @@ async function runPrune(
       ? []
       : ["--target-usage-percent", String(spec.policy.targetUsagePercent)]),
     ...(p.dryRun ? ["--dry-run"] : []),
+    ...(spec.allowUnrecoverable ? ["--allow-unrecoverable"] : []),
   ]);
   expect(run.code, run.stderr).toBe(0);
   return JSON.parse(run.stdout) as CommandResult;
@@ -154,6 +171,8 @@ async function checkCase(scene: Scene, stub: CollectorStub, nodeCase: NodeCase, 
   const olderThanMs = p.viaDaemon ? p.olderThanMs : null;
   const ids = before.map((i) => i.id);
   const stale = ids.filter((_, i) => (p.staleBits >> i) & 1);
+  // A one-shot run asks no registry: nothing is known to be recoverable there.
+  const recoverable = p.viaDaemon ? ids.filter((_, i) => (p.recoverableBits >> i) & 1) : [];
   const now = Date.now();
   const lastUsed = Object.fromEntries(
     ids
@@ -194,6 +213,7 @@ async function checkCase(scene: Scene, stub: CollectorStub, nodeCase: NodeCase, 
       const seen = lastUsed[image.id];
       if (seen === undefined || now - Date.parse(seen) < olderThanMs) return false;
     }
+    if (!p.allowUnrecoverable && !recoverable.includes(image.id)) return false;
     return true;
   };
   const expected = before.filter(eligible).map((i) => i.id);
@@ -215,13 +235,23 @@ async function checkCase(scene: Scene, stub: CollectorStub, nodeCase: NodeCase, 
       bump(stats.heldBack, `only ${[...states][0]}`);
   }
 
-  const result = await runPrune(scene, stub, p, { policy, protect, lastUsed, staleImageIds: stale });
+  if (!p.allowUnrecoverable) stats.onlyCopiesHeld += before.filter((i) => !recoverable.includes(i.id)).length;
+  const result = await runPrune(scene, stub, p, {
+    policy,
+    protect,
+    lastUsed,
+    staleImageIds: stale,
+    recoverable,
+    allowUnrecoverable: p.allowUnrecoverable,
+  });
   const after = new Set((await cri.listImages()).map((i) => i.id));
   const gone = before.filter((i) => !after.has(i.id));
   const context = JSON.stringify({
     policy,
     protect,
     stale,
+    recoverable,
+    allowUnrecoverable: p.allowUnrecoverable,
     gone: gone.map((i) => [i.id.slice(7, 19), i.repoTags, i.repoDigests]),
   });
 
@@ -302,5 +332,6 @@ describe("prune never removes what must stay, over random node states on real co
     for (const state of ["CONTAINER_CREATED", "CONTAINER_RUNNING", "CONTAINER_EXITED"]) {
       expect(stats.containerStates[state] ?? 0, state).toBeGreaterThan(0);
     }
+    expect(stats.onlyCopiesHeld, "cases holding back a possible only copy").toBeGreaterThan(0);
   });
 });
