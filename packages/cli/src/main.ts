@@ -2,6 +2,18 @@
 import { createInterface } from "node:readline/promises";
 import { run } from "./run.js";
 
+/**
+ * A reader that stops early (`imagedrift tags | head`) closes the pipe: the
+ * rest of the output is not wanted, so the next write fails with EPIPE. That
+ * is no error of the command: ignore it and keep the command's exit status.
+ */
+function ignoreClosedPipe(error: NodeJS.ErrnoException): void {
+  if (error.code === "EPIPE" || error.code === "ERR_STREAM_DESTROYED") return;
+  throw error;
+}
+process.stdout.on("error", ignoreClosedPipe);
+process.stderr.on("error", ignoreClosedPipe);
+
 /** y/N on the terminal; the question goes to stderr so stdout keeps only the result. */
 async function confirm(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });

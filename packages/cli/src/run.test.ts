@@ -175,3 +175,63 @@ describe("help", () => {
     expect(await runCli(["--version"])).toMatchObject({ code: 0, stdout: "0.1.0\n" });
   });
 });
+
+describe("every global flag is also an environment variable", () => {
+  it("reads IMAGEDRIFT_OUTPUT and IMAGEDRIFT_TIMEOUT, and the flag wins", async () => {
+    const json = await runCli(["nodes"], { env: { ...env, IMAGEDRIFT_OUTPUT: "json" } });
+    expect(json.code).toBe(0);
+    expect(Array.isArray(JSON.parse(json.stdout))).toBe(true);
+    const table = await runCli(["nodes", "-o", "table"], { env: { ...env, IMAGEDRIFT_OUTPUT: "json" } });
+    expect(table.stdout).toMatch(/^NAME/);
+    await serve({ "/api/v1/nodes": { body: { items: [] }, delayMs: 3000 } });
+    const slow = await runCli(["nodes"], { env: { ...env, IMAGEDRIFT_TIMEOUT: "150ms" } });
+    expect(slow.code).toBe(3);
+    expect(slow.stderr).toMatch(/did not answer within 150ms/);
+  });
+
+  it("checks a variable by the flag's rules, naming the variable, before any request", async () => {
+    const bad = await runCli(["nodes"], { env: { ...env, IMAGEDRIFT_OUTPUT: "xml", IMAGEDRIFT_TIMEOUT: "soon" } });
+    expect(bad).toMatchObject({ code: 2, stdout: "" });
+    expect(bad.stderr).toBe(
+      [
+        "imagedrift: invalid settings:",
+        '  IMAGEDRIFT_TIMEOUT: invalid duration "soon": expected a number before the unit',
+        '  IMAGEDRIFT_OUTPUT: "xml" is not one of table, json, yaml',
+        "",
+      ].join("\n"),
+    );
+    expect((await runCli(["nodes"], { env: { ...env, IMAGEDRIFT_TIMEOUT: "0s" } })).stderr).toMatch(
+      /IMAGEDRIFT_TIMEOUT: must be more than 0/,
+    );
+    expect(fake.requests).toEqual([]);
+  });
+
+  it("--help names every variable", async () => {
+    const help = (await runCli(["--help"], { env })).stdout;
+    for (const name of ["IMAGEDRIFT_SERVER", "IMAGEDRIFT_TOKEN", "IMAGEDRIFT_OUTPUT", "IMAGEDRIFT_TIMEOUT"]) {
+      expect(help).toContain(`  ${name} `);
+    }
+  });
+});
+
+describe("a --server that is not the collector's base URL", () => {
+  it("drops a trailing /api/v1 (or /api/v1/) copied from a request", async () => {
+    for (const server of [`${fake.url}/api/v1`, `${fake.url}/api/v1/`, `${fake.url}/`]) {
+      expect((await runCli(["nodes", "--server", server], { env: {} })).code, server).toBe(0);
+    }
+    expect(fake.paths).toEqual(["/api/v1/nodes", "/api/v1/nodes", "/api/v1/nodes"]);
+  });
+
+  it("asks whether it is the collector's address when the server answers 404 without the API's error, or HTML", async () => {
+    await serve({ "/other": { body: {} } });
+    const wrongPath = await runCli(["nodes", "--server", `${fake.url}/imagedrift`], { env: {} });
+    expect(wrongPath).toMatchObject({ code: 2, stdout: "" });
+    expect(wrongPath.stderr).toBe(
+      `imagedrift: ${fake.url}/imagedrift answered GET /api/v1/nodes with HTTP 404: no route GET /imagedrift/api/v1/nodes: is this the collector's address? (--server / IMAGEDRIFT_SERVER)\n`,
+    );
+    await serve({ "/api/v1/nodes": { status: 404, body: null, raw: "<html>Not Found</html>" } });
+    const html = await runCli(["nodes"], { env });
+    expect(html.code).toBe(2);
+    expect(html.stderr).toMatch(/answered GET \/api\/v1\/nodes with HTTP 404: is this the collector's address\?/);
+  });
+});

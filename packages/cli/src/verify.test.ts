@@ -111,7 +111,9 @@ describe("verifyReferences", () => {
 
   it("says why a reference has no expected digest", () => {
     const [cache, redis] = check([CACHE, "redis:7"]).references;
-    expect(cache?.problem).toMatch(/no registry digest to compare with \(registry unresolved: registry.example.com: 503 Service Unavailable\); pass --digest/);
+    expect(cache?.problem).toMatch(
+      /no registry digest to compare with \(registry unresolved: registry.example.com: 503 Service Unavailable\); pass --digest/,
+    );
     expect(redis?.problem).toMatch(/no node holds this tag.*pass --digest/);
     expect(cache).toMatchObject({ expectedDigest: null, expectedFrom: null, tagStatus: "unresolved", passed: false });
   });

@@ -22,7 +22,9 @@ describe("imagedrift tags", () => {
     expect(lines[2]).toContain(
       "stale        sha256:bbbbbbbbbbbb       2   sha256:bbbbbbbbbbbb ×1, sha256:dddddddddddd ×1",
     );
-    expect(lines[3]).toMatch(/unresolved +- +2 .* 30s ago +registry unresolved: registry\.example\.com: 503 Service Unavailable$/);
+    expect(lines[3]).toMatch(
+      /unresolved +- +2 .* 30s ago +registry unresolved: registry\.example\.com: 503 Service Unavailable$/,
+    );
   });
 
   it("asks for summaries for its table, and summarises views itself from a collector that predates them", async () => {
