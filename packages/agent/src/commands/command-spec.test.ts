@@ -36,9 +36,12 @@ describe("parseCommandSpec", () => {
       protect: [REF, ID],
       lastUsed: { [ID]: "2025-01-01T00:00:00Z" },
       staleImageIds: [ID],
+      allowUnrecoverable: false,
+      recoverable: [ID],
+      unrecoverable: { [`sha256:${"c".repeat(64)}`]: "only copy: no registry has this image" },
     };
     expect(parseCommandSpec(JSON.stringify(prune))).toEqual(prune);
-    const remove = { type: "remove", imageIds: [ID], dryRun: false };
+    const remove = { type: "remove", imageIds: [ID], dryRun: false, allowUnrecoverable: true, recoverable: [] };
     expect(parseCommandSpec(JSON.stringify(remove))).toEqual(remove);
   });
 

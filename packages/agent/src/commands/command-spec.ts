@@ -46,6 +46,13 @@ const pull = z.object({
   dryRun: z.boolean(),
 });
 
+/** Which images a registry can give back (absent: none known, so every image stays unless allowed). */
+const unrecoverableRule = {
+  allowUnrecoverable: z.boolean().optional(),
+  recoverable: z.array(imageId).optional(),
+  unrecoverable: z.record(imageId, z.string()).optional(),
+};
+
 const prune = z.object({
   type: z.literal("prune"),
   policy: z.object({
@@ -60,12 +67,14 @@ const prune = z.object({
   protect: z.array(z.union([imageId, reference], { error: "must be an image reference or an image id" })),
   lastUsed: z.record(imageId, isoTime),
   staleImageIds: z.array(imageId),
+  ...unrecoverableRule,
 });
 
 const remove = z.object({
   type: z.literal("remove"),
   imageIds: z.array(imageId),
   dryRun: z.boolean(),
+  ...unrecoverableRule,
 });
 
 const schemas = { pull, prune, remove } as const;
