@@ -107,7 +107,11 @@ describe("imagedrift prune", () => {
 describe("imagedrift prune asks before removing, on a terminal", () => {
   const answering = (answer: boolean) => {
     const questions: string[] = [];
-    return { questions, confirm: async (question: string) => (questions.push(question), answer) };
+    const confirm = async (question: string) => {
+      questions.push(question);
+      return answer;
+    };
+    return { questions, confirm };
   };
 
   it("runs a dry run first, shows the plan, and starts nothing when the answer is no", async () => {
