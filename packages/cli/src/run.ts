@@ -171,5 +171,6 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   }
   if (result === undefined) return EXIT_OK;
   io.stdout.write(result.output);
+  if (result.errors !== undefined) io.stderr.write(result.errors);
   return result.exitCode;
 }

@@ -52,7 +52,7 @@ export const LINT_RULE_SEVERITY: Readonly<Record<LintRule, Severity>> = {
 /** One parsed document of a manifest file. */
 export interface ManifestDocument {
   file: string;
-  /** Its place in the file, 1-based (null documents counted). */
+  /** Its place in the file, 1-based, as the reader counts them (the CLI skips empty documents). */
   index: number;
   doc: unknown;
 }

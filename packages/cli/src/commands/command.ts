@@ -45,6 +45,8 @@ export interface CommandResult {
   exitCode: number;
   /** Written to stdout as is. */
   output: string;
+  /** Written to stderr as is, after the output: what went wrong beside the result (a file lint could not parse). */
+  errors?: string;
 }
 
 /** Runs a command's work with a client built from the global options; `run` supplies it. */

@@ -41,12 +41,12 @@ describe("imagedrift lint FILE...", () => {
     expect(result).toEqual({ code: 0, stdout: "No findings: 1 document in 1 file checked.\n", stderr: "" });
   });
 
-  it("exits 2 on malformed YAML, naming the file and the line", async () => {
+  it("exits 2 on malformed YAML, naming the file and the line, and still lints the other files", async () => {
     const file = fixture("malformed.yaml");
-    const result = await runCli(["lint", fixture("digest-pinned.yaml"), file], { env });
+    const result = await runCli(["lint", file, fixture("latest-if-not-present.yaml")], { env });
     expect(result.code).toBe(2);
-    expect(result.stdout).toBe("");
-    expect(result.stderr).toContain(`imagedrift: cannot parse YAML:\n${file}:10:18: Nested mappings are not allowed`);
+    expect(result.stdout).toContain("1 finding in 1 document in 1 file: 1 critical");
+    expect(result.stderr).toContain(`imagedrift: not linted: ${file}:10:18: Nested mappings are not allowed`);
     expect(result.stderr).toContain("image: nginx: 1.27");
   });
 
@@ -77,7 +77,7 @@ describe("imagedrift lint FILE...", () => {
     expect(JSON.parse(result.stdout)).toEqual([
       expect.objectContaining({
         file,
-        document: 4,
+        document: 3,
         kind: "CronJob",
         namespace: null,
         name: "shop-report",
@@ -90,7 +90,7 @@ describe("imagedrift lint FILE...", () => {
         rule: "mutable-never",
       }),
       expect.objectContaining({
-        document: 3,
+        document: 2,
         name: "shop-web",
         container: "wait-for-db",
         containerType: "initContainer",
@@ -137,6 +137,20 @@ describe("imagedrift lint FILE...", () => {
 
 describe("lintCommand", () => {
   const view = { output: "table" as const, style: createStyle(false), now: new Date(0) };
+  const lintStdin = (stdin: string, paths = ["-"]) =>
+    lintCommand({ ...view, paths, failOn: "warning", readStdin: async () => stdin });
+
+  it("exits 2 when stdin (or a named file) holds no document, as a failed `helm template |` gives", async () => {
+    const empty = await lintStdin("");
+    expect(empty.exitCode).toBe(2);
+    expect(empty.errors).toBe(
+      "imagedrift: not linted: <stdin>: no YAML document in it (did the command before the pipe fail?): nothing was checked\n",
+    );
+    const comments = await lintStdin("---\n# nothing\n---\n", ["-", fixture("digest-pinned.yaml")]);
+    expect(comments.exitCode).toBe(2);
+    expect(comments.output).toBe("No findings: 1 document in 2 files checked.\n");
+    expect(comments.errors).toMatch(/<stdin>: no YAML document in it/);
+  });
 
   it("reads stdin through the given reader, and marks init containers in the table", async () => {
     const manifest = [
@@ -155,25 +169,42 @@ describe("lintCommand", () => {
     expect(result.output).toMatch(
       /^<stdin>:1 +Pod\/p +init:setup +alpine:3 +Never +critical +alpine:3 with imagePullPolicy Never: /m,
     );
-    expect(result.output).toContain("1 finding in 2 documents in 1 file: 1 critical");
+    expect(result.output).toContain("1 finding in 1 document in 1 file: 1 critical");
   });
 });
 
 describe("parseManifests", () => {
-  it("numbers documents as written, null ones included", () => {
+  it("numbers the documents that hold something, skipping empty ones (bare ---, only comments)", () => {
     const parsed = parseManifests("x.yaml", "---\n# Source: a\n---\nkind: Pod\n---\n\n---\nkind: Service\n");
     expect(parsed).toEqual([
-      { file: "x.yaml", index: 1, doc: null },
-      { file: "x.yaml", index: 2, doc: { kind: "Pod" } },
-      { file: "x.yaml", index: 3, doc: null },
-      { file: "x.yaml", index: 4, doc: { kind: "Service" } },
+      { file: "x.yaml", index: 1, doc: { kind: "Pod" } },
+      { file: "x.yaml", index: 2, doc: { kind: "Service" } },
     ]);
     expect(parseManifests("empty.yaml", "")).toEqual([]);
   });
 
-  it("returns the first error with its line and column", () => {
+  it("returns the first error with its line, column and a caret under that column", () => {
     expect(parseManifests("dup.yaml", "kind: Pod\nkind: Job\n")).toBe(
-      "dup.yaml:2:1: Map keys must be unique\n  kind: Pod\n  kind: Job\n  ^",
+      "dup.yaml:2:1: Map keys must be unique\n  kind: Job\n  ^",
     );
+    expect(parseManifests("m.yaml", "spec:\n  containers:\n    - image: nginx: 1\n")).toBe(
+      "m.yaml:3:14: Nested mappings are not allowed in compact mappings\n      - image: nginx: 1\n               ^",
+    );
+  });
+
+  it("keeps the caret on its column in long lines, tab-indented lines and at the end of a document", () => {
+    const long = `metadata:\n  annotations: {note: "${"x".repeat(90)}", bad: nginx: 1}\n`;
+    const [where = "", text = "", caret = ""] = (parseManifests("long.yaml", long) as string).split("\n");
+    const col = Number(/:2:(\d+):/.exec(where)?.[1]);
+    expect(col).toBeGreaterThan(80);
+    expect(text).toBe(`  ${long.split("\n")[1]}`);
+    expect(caret.indexOf("^")).toBe(col + 1);
+    const unclosed = parseManifests("open.yaml", "kind: Pod\nspec:\n  containers: [oops\n") as string;
+    const [at = "", line = "", mark = ""] = unclosed.split("\n");
+    expect(at).toMatch(/^open\.yaml:3:\d+: /);
+    expect(line).toBe("    containers: [oops");
+    expect(mark).toBe(`  ${" ".repeat("  containers: [oops".length)}^`);
+    const tabbed = parseManifests("tab.yaml", "a:\n\tb: c: d\n");
+    expect(typeof tabbed).toBe("string");
   });
 });

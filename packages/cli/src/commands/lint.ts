@@ -73,25 +73,46 @@ async function manifestFiles(path: string): Promise<string[]> {
   return files;
 }
 
-/** `file:line:col: reason` and yaml's excerpt with a caret, from the first error of a document. */
-function parseProblem(file: string, error: YAMLError): string {
-  const [headline = "", ...context] = error.message.split("\n");
-  const position = error.linePos?.[0];
+/**
+ * `file:line:col: reason`, the source line and a caret under the column.
+ * The excerpt is cut from the source itself, not taken from yaml's message:
+ * yaml shortens long lines (shifting the caret) and its caret ignores tabs.
+ * An error at the very end of a document (an unclosed `[`) points after the
+ * last written character, not at column 1 of the empty line that follows.
+ */
+function parseProblem(file: string, source: string, error: YAMLError): string {
+  const [headline = ""] = error.message.split("\n");
   const reason = headline.replace(/ at line \d+, column \d+:?$/, "");
-  const where = position === undefined ? file : `${file}:${position.line}:${position.col}`;
-  return [`${where}: ${reason}`, ...context.filter((line) => line.trim() !== "").map((line) => `  ${line}`)].join("\n");
+  const position = error.linePos?.[0];
+  if (position === undefined) return `${file}: ${reason}`;
+  const lines = source.split(/\r?\n/);
+  let line = position.line;
+  let col = position.col;
+  while (line > 1 && (lines[line - 1] ?? "").trim() === "") {
+    line -= 1;
+    col = (lines[line - 1] ?? "").trimEnd().length + 1;
+  }
+  const text = lines[line - 1] ?? "";
+  const pad = text.slice(0, col - 1).replace(/[^\t]/g, " ");
+  return [`${file}:${line}:${col}: ${reason}`, `  ${text}`, `  ${pad}^`].join("\n");
 }
 
-/** Every document of a multi-document YAML source (null ones included, so numbers match `---` counts), or why it cannot be parsed. */
+/**
+ * Every document of a multi-document YAML source that holds something, or
+ * why it cannot be parsed. Documents are numbered as they are counted here:
+ * empty ones (a bare `---`, or only comments such as helm's `# Source:`) are
+ * skipped, so FILE:DOC 2 is the second manifest in the file.
+ */
 export function parseManifests(file: string, source: string): ManifestDocument[] | string {
   const documents: ManifestDocument[] = [];
-  for (const [i, document] of parseAllDocuments(source).entries()) {
+  for (const document of parseAllDocuments(source)) {
     const error = document.errors[0];
-    if (error !== undefined) return parseProblem(file, error);
+    if (error !== undefined) return parseProblem(file, source, error);
     try {
-      documents.push({ file, index: i + 1, doc: document.toJS() });
+      const doc: unknown = document.toJS();
+      if (doc !== null && doc !== undefined) documents.push({ file, index: documents.length + 1, doc });
     } catch (thrown) {
-      return `${file}: document ${i + 1}: ${thrown instanceof Error ? thrown.message : String(thrown)}`;
+      return `${file}: document ${documents.length + 1}: ${thrown instanceof Error ? thrown.message : String(thrown)}`;
     }
   }
   return documents;
@@ -99,11 +120,17 @@ export function parseManifests(file: string, source: string): ManifestDocument[]
 
 export interface Manifests {
   documents: ManifestDocument[];
-  /** How many files were read (stdin counts as one). */
+  /** How many files were read and parsed (stdin counts as one). */
   files: number;
+  /** Why a file was not linted (broken YAML, no document): one entry each; the others are linted all the same. */
+  problems: string[];
 }
 
-/** Reads and parses every path; an unreadable file throws, and one input error lists every file whose YAML is broken. */
+/**
+ * Reads and parses every path. An unreadable path throws (nothing is
+ * linted); a file whose YAML is broken, or stdin or a named file without any
+ * document, is a problem reported after the others are linted.
+ */
 export async function readManifests(paths: readonly string[], readStdin: () => Promise<string>): Promise<Manifests> {
   if (paths.filter((path) => path === "-").length > 1) throw inputError("'-' (stdin) can be given only once");
   const documents: ManifestDocument[] = [];
@@ -111,18 +138,27 @@ export async function readManifests(paths: readonly string[], readStdin: () => P
   let read = 0;
   for (const path of paths) {
     const files = path === "-" ? [STDIN_NAME] : await manifestFiles(path);
+    const named = files.length === 1 && (path === "-" || files[0] === path);
     for (const file of files) {
       const source = await (file === STDIN_NAME ? readStdin() : readFile(file, "utf8")).catch((error: unknown) => {
         throw readProblem(file, error);
       });
-      read += 1;
       const parsed = parseManifests(file, source);
       if (typeof parsed === "string") problems.push(parsed);
-      else documents.push(...parsed);
+      else {
+        read += 1;
+        documents.push(...parsed);
+        if (parsed.length === 0 && named) {
+          const hint = file === STDIN_NAME ? " (did the command before the pipe fail?)" : "";
+          problems.push(`${file}: no YAML document in it${hint}: nothing was checked`);
+        }
+      }
     }
   }
-  if (problems.length > 0) throw inputError(`cannot parse YAML:\n${problems.join("\n")}`);
-  return { documents, files: read };
+  if (documents.length === 0 && problems.length === 0) {
+    problems.push(`no YAML document in ${paths.join(", ")}: nothing was checked`);
+  }
+  return { documents, files: read, problems };
 }
 
 function severityCell(severity: Severity, style: Style): string {
@@ -170,15 +206,16 @@ export function lintTable(
   return `${lines.join("\n")}\n`;
 }
 
+/** Exit 2 when any input was not linted (it could hide anything), else 1 for a finding at --fail-on, else 0. */
 export async function lintCommand(options: LintOptions): Promise<CommandResult> {
-  const { documents, files } = await readManifests(options.paths, options.readStdin);
+  const { documents, files, problems } = await readManifests(options.paths, options.readStdin);
   const findings = lintWorkloads(documents);
   const counts = { files, documents: documents.length };
-  const exitCode = findings.some((f) => severityAtLeast(f.severity, options.failOn)) ? 1 : 0;
-  return {
-    exitCode,
-    output: renderOutput(findings, options.output, (items) => lintTable(items, counts, options.style)),
-  };
+  const failed = findings.some((f) => severityAtLeast(f.severity, options.failOn));
+  const output = renderOutput(findings, options.output, (items) => lintTable(items, counts, options.style));
+  if (problems.length === 0) return { exitCode: failed ? 1 : 0, output };
+  const notLinted = problems.map((problem) => `imagedrift: not linted: ${problem}`).join("\n");
+  return { exitCode: 2, output, errors: `${notLinted}\n` };
 }
 
 /** The `lint` subcommand, reading `-` with `readStdin`. */
@@ -210,7 +247,8 @@ export function defineLintWith(readStdin: () => Promise<string>): DefineCommand 
             "imagedrift lint k8s/app.yaml -o json",
           ],
           [
-            "Exits 0 when no finding is at --fail-on or worse, 1 when one is, 2 when a file cannot be read or its YAML cannot be parsed (the message names the file and line).",
+            "Exits 2 when an input was not linted: a file cannot be read (nothing is linted), or its YAML cannot be parsed (the message names the file, line and column; the other files are linted and reported all the same), or stdin or a named file holds no YAML document (an empty pipe from a failed command). Otherwise 1 when a finding is at --fail-on or worse, else 0.",
+            "FILE:DOC counts a file's documents that hold something: empty ones (a bare ---, or only comments) are skipped.",
             "",
           ],
         ),
