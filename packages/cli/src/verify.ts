@@ -8,7 +8,7 @@
  * close the gate only when asked (`--fail-on-running-stale`, after a rollout):
  * before one, new images on nodes and old ones in pods is the expected state.
  */
-import { describeRegistryAnswer, ImagedriftError, parseImageRef, tagOf } from "@imagedrift/core";
+import { describeRegistryAnswer, holdsDigest, ImagedriftError, parseImageRef, tagOf } from "@imagedrift/core";
 import type { FindingItem, FindingPodItem, NodeItem, TagStatus, TagView } from "./api-types.js";
 import { shortDigest } from "./format/digest.js";
 import { type DigestPrefix, parseDigestFlag, resolveDigestPrefix } from "./verify-digest.js";
@@ -171,7 +171,8 @@ function nodeVerdict(node: string, tag: TagView | undefined, expected: string | 
   if (holder === undefined) return fail("tag not on this node");
   if (digest === null) return fail("image has no repo digest (built or imported on the node)");
   if (expected === null) return fail("no expected digest to compare with");
-  if (digest !== expected) return fail(`expected ${shortDigest(expected)}`);
+  // The one rule of the tag view: any repo digest of the repository, or the registry's image for its platform.
+  if (!holdsDigest(holder, expected, tag?.registryDigest ?? null)) return fail(`expected ${shortDigest(expected)}`);
   return { node, digest, passed: true, reason: "" };
 }
 

@@ -27,6 +27,8 @@ import { TagIndex } from "./tag-index.js";
 /** Resolves tags against their registries; at most once per tag per interval, however often asked. */
 export interface TagResolverLike {
   resolve(tags: readonly string[], now: Date): Promise<ReadonlyMap<string, TagResolution>>;
+  /** The image ids a digest of the tag gives per platform (cached by digest); null when unknown. */
+  platformImages?(tag: string, digest: string): Promise<readonly string[] | null>;
 }
 
 /** What the Kubernetes API says (KubernetesWatcher): pods with their workloads, node labels, deleted nodes. */
@@ -211,7 +213,7 @@ export class DriftService {
       changedTags: result.changedTags.length,
     });
     this.#markDirty();
-    const unknown = result.changedTags.filter((tag) => !this.#resolutions.has(tag) && result.holders.has(tag));
+    const unknown = result.changedTags.filter((tag) => result.holders.has(tag) && this.#needsAsking(tag));
     if (unknown.length > 0) void this.#resolve(unknown);
   }
 
@@ -337,9 +339,45 @@ export class DriftService {
     return this.#nextBatch;
   }
 
+  /**
+   * Whether a tag a node now holds needs the resolver: never resolved, or a
+   * node holds it at another digest than the registry's and what that digest
+   * gives per platform is not known yet (see #withPlatforms).
+   */
+  #needsAsking(tag: string): boolean {
+    const resolution = this.#resolutions.get(tag);
+    if (resolution === undefined) return true;
+    return (
+      resolution.state === "found" &&
+      resolution.platformImages === undefined &&
+      this.#o.resolver.platformImages !== undefined &&
+      this.#index.holdsOtherThan(tag, resolution.digest)
+    );
+  }
+
+  /**
+   * Adds to each found resolution that some node holds at another digest the
+   * image ids the registry's digest gives per platform, so that a node whose
+   * platform image did not change (the index moved for another platform, or
+   * for new attestations) reads current. The resolver reads each digest once.
+   */
+  async #withPlatforms(resolved: ReadonlyMap<string, TagResolution>): Promise<ReadonlyMap<string, TagResolution>> {
+    const resolver = this.#o.resolver;
+    if (resolver.platformImages === undefined) return resolved;
+    const withImages = new Map(resolved);
+    await Promise.all(
+      [...resolved].map(async ([tag, resolution]) => {
+        if (resolution.state !== "found" || !this.#index.holdsOtherThan(tag, resolution.digest)) return;
+        const images = await resolver.platformImages?.(tag, resolution.digest);
+        if (images !== null && images !== undefined) withImages.set(tag, { ...resolution, platformImages: images });
+      }),
+    );
+    return withImages;
+  }
+
   async #resolveBatch(tags: string[]): Promise<void> {
     try {
-      const resolved = await this.#o.resolver.resolve(tags, this.#now());
+      const resolved = await this.#withPlatforms(await this.#o.resolver.resolve(tags, this.#now()));
       const news = new Map([...resolved].filter(([tag, r]) => !sameResolution(this.#resolutions.get(tag), r, true)));
       if (news.size === 0) return;
       this.#write("storing tag resolutions", () => this.#o.tags.save(news));
@@ -595,7 +633,9 @@ export class DriftService {
 function sameResolution(a: TagResolution | undefined, b: TagResolution, timed: boolean): boolean {
   if (a === undefined || a.state !== b.state) return false;
   if (timed && a.state !== "pending" && b.state !== "pending" && a.resolvedAt !== b.resolvedAt) return false;
-  if (a.state === "found" && b.state === "found") return a.digest === b.digest;
+  if (a.state === "found" && b.state === "found") {
+    return a.digest === b.digest && (a.platformImages?.join() ?? null) === (b.platformImages?.join() ?? null);
+  }
   if (a.state === "error" && b.state === "error") return a.error === b.error;
   return true;
 }

@@ -225,6 +225,19 @@ export class TagIndex {
     return resolution.state === "found" && resolution.digest === held.digest ? "current" : null;
   }
 
+  /** Whether some node holds the tag with repo digests, none of them `digest` (the registry's). */
+  holdsOtherThan(tag: string, digest: string): boolean {
+    const column = this.#tags.get(tag);
+    if (column === undefined) return false;
+    for (let i = 0; i < column.holders.length; i++) {
+      const held = column.holdings[i];
+      if ((column.holders[i] ?? 0) === 0 || held === undefined) continue;
+      const candidates = candidatesOf(held);
+      if (candidates.length > 0 && !candidates.includes(digest)) return true;
+    }
+    return false;
+  }
+
   /**
    * The tag across nodes (GET /api/v1/tags), computed now; null when no node
    * holds it. Built as runs of neighbouring nodes (in name order) that hold the

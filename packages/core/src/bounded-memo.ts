@@ -13,6 +13,8 @@ export interface BoundedMemo<T> {
   (key: string): T;
   /** Entries held now (at most the limit). */
   readonly size: number;
+  /** Drops one entry (a failed read, cached as a promise, to be tried again). */
+  forget(key: string): void;
 }
 
 /** `compute` memoised per key; `compute` must be pure, and its results are shared (do not change them). */
@@ -29,5 +31,6 @@ export function boundedMemo<T>(compute: (key: string) => T, limit = MEMO_LIMIT):
     return value;
   };
   Object.defineProperty(lookup, "size", { get: () => memo.size });
+  Object.defineProperty(lookup, "forget", { value: (key: string) => memo.delete(key) });
   return lookup as BoundedMemo<T>;
 }

@@ -1,3 +1,4 @@
+export { type BoundedMemo, boundedMemo } from "./bounded-memo.js";
 export * from "./config.js";
 export * from "./drift-types.js";
 export * from "./duration.js";

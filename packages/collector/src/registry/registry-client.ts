@@ -136,6 +136,30 @@ export class RegistryClient {
     }
   }
 
+  /**
+   * The manifest `digest` of `ref`'s repository (GET by digest): its parsed
+   * body, checked against the digest. Throws an ImagedriftError on any failure.
+   */
+  async manifest(ref: ImageRef, digest: string, signal?: AbortSignal): Promise<unknown> {
+    if (!isDigest(digest)) throw new ImagedriftError("invalid-argument", `not a digest: ${JSON.stringify(digest)}`);
+    const host = this.#pool.host(ref.host);
+    const ns = host.config.mirror ? `?ns=${encodeURIComponent(ref.host)}` : "";
+    const target: Target = {
+      host,
+      name: `${ref.host}/${ref.repository}@${digest}`,
+      url: `${host.config.baseUrl}/v2/${ref.repository}/manifests/${digest}${ns}`,
+      scope: `repository:${ref.repository}:pull`,
+    };
+    const res = await this.#exchange(target, "GET", signal);
+    if (res.status !== 200) throw statusError(host.config, res, errorCodes(res));
+    if (this.#bodyDigest(target, res) !== digest) throw this.#answerError(target, `another manifest than ${digest}`);
+    try {
+      return JSON.parse(res.body.toString("utf8")) as unknown;
+    } catch {
+      throw this.#answerError(target, `a manifest for ${digest} that is not JSON`);
+    }
+  }
+
   async #resolve(target: Target, signal: AbortSignal | undefined): Promise<string | null> {
     const { host } = target;
     if (host.blockedUntil > this.#clock.now()) {

@@ -9,8 +9,9 @@
  * against a dead host. An answer about one repository (5xx, 404, 401) is that
  * repository's alone: the host's other tags are still asked.
  */
-import { type Logger, parseImageRef, silentLogger, type TagResolution, tryCatch } from "@imagedrift/core";
+import { boundedMemo, type Logger, parseImageRef, silentLogger, type TagResolution, tryCatch } from "@imagedrift/core";
 import { type Clock, systemClock } from "./clock.js";
+import { platformImages } from "./platform-images.js";
 import { RegistryClient, type RegistryClientOptions, type RegistryResult } from "./registry-client.js";
 import { emptyRegistriesConfig, hostConfig } from "./registry-host.js";
 
@@ -30,6 +31,9 @@ interface Entry {
   pending?: Promise<ResolvedTag>;
 }
 
+/** Manifests are immutable: what a digest gives per platform is kept, for this many digests. */
+const PLATFORM_MEMO_LIMIT = 10_000;
+
 /** Repositories that time out before the host counts as down: one slow repository is that repository's trouble. */
 const TIMEOUTS_FOR_DOWN = 2;
 
@@ -39,6 +43,8 @@ export class TagResolver {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #entries = new Map<string, Entry>();
+  /** By `host/repository@digest`: the image ids the digest gives per platform; null when it could not be read. */
+  readonly #platforms = boundedMemo((key: string) => this.#readPlatforms(key), PLATFORM_MEMO_LIMIT);
 
   constructor(options: TagResolverOptions) {
     this.#options = options;
@@ -93,6 +99,32 @@ export class TagResolver {
     for (const [host, starts] of groups) void this.#resolveGroup(host, starts);
     const results = await Promise.all(waits.map(async ([tag, wait]) => [tag, await wait] as const));
     return new Map(results);
+  }
+
+  /**
+   * The image ids (config digests) that `digest`, a digest the registry gave
+   * for `tag`, gives per platform: read once per digest (manifests are
+   * immutable), only when asked (a node holds the tag at another digest).
+   * Null when the registry could not say; asked again next time.
+   */
+  platformImages(tag: string, digest: string): Promise<readonly string[] | null> {
+    return this.#platforms(`${repositoryOf(tag)}@${digest}`);
+  }
+
+  async #readPlatforms(key: string): Promise<readonly string[] | null> {
+    const at = key.lastIndexOf("@");
+    const digest = key.slice(at + 1);
+    try {
+      const ref = parseImageRef(key.slice(0, at));
+      return Object.freeze(await platformImages((d) => this.#client.manifest(ref, d), digest));
+    } catch (error) {
+      this.#platforms.forget(key);
+      this.#log.warn("could not read what a digest gives per platform", {
+        manifest: key,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return null;
+    }
   }
 
   /** Resolves one registry's tags, `maxConcurrentRequests` at a time; stops asking once the registry is down. */
