@@ -45,6 +45,11 @@ export interface BuildImageOptions {
   annotations?: Readonly<Record<string, string>>;
   /** Written to /imagedrift-salt: a different salt gives different bytes, so a new digest for the same tag. */
   salt?: string;
+  /**
+   * A label in the config of one platform (by architecture): changes that
+   * platform's manifest (and the index) alone, as a rebuild of one platform does.
+   */
+  platformSalts?: Readonly<Record<string, string>>;
 }
 
 export interface Descriptor {
@@ -82,6 +87,7 @@ export async function buildOciImage(options: BuildImageOptions = {}): Promise<Oc
 
   const manifests: Descriptor[] = [];
   for (const platform of options.platforms ?? [hostPlatform()]) {
+    const platformSalt = options.platformSalts?.[platform.architecture];
     const config = {
       architecture: platform.architecture,
       os: platform.os,
@@ -90,6 +96,7 @@ export async function buildOciImage(options: BuildImageOptions = {}): Promise<Oc
         Env: ["PATH=/bin"],
         ...(entrypoint ? { Entrypoint: [...entrypoint] } : {}),
         ...(options.cmd ? { Cmd: [...options.cmd] } : {}),
+        ...(platformSalt !== undefined ? { Labels: { "imagedrift.salt": platformSalt } } : {}),
       },
       rootfs: { type: "layers", diff_ids: [diffId] },
     };
