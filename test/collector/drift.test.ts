@@ -222,6 +222,28 @@ describe("verify", () => {
     const after = cli("verify", incidents.web.ref);
     expect(after.status, after.stdout + after.stderr).toBe(0);
   });
+
+  it("passes over pods still on the old digest only saying so, and fails with --fail-on-running-stale", async () => {
+    // Every node now holds the registry's digest of web:latest, but web-1 (n1) and web-2 (n2) were started from
+    // the old one: the state right before a rollout restarts them.
+    const passed = cli("verify", incidents.web.ref);
+    expect(passed.status, passed.stdout + passed.stderr).toBe(0);
+    const old = incidents.web.oldDigest.slice(0, "sha256:".length + 12);
+    expect(passed.stdout).toMatch(/2 containers still run an old digest:/);
+    expect(passed.stdout).toContain(`shop/web-1 (web) on n1 runs ${old}`);
+    expect(passed.stdout).toContain(`shop/web-2 (web) on n2 runs ${old}`);
+    expect(passed.stdout).toMatch(/restart: kubectl -n shop delete pod web-1 web-2/);
+    expect(passed.stdout).toMatch(/verify passed: .*, but 2 containers still run an old digest/);
+    const gated = cli("verify", incidents.web.ref, "--fail-on-running-stale");
+    expect(gated.status, gated.stdout + gated.stderr).toBe(1);
+    expect(gated.stdout).toMatch(/verify failed: .*\(2 containers still on an old digest\)/);
+    // Only the checked nodes' containers count: n3 runs none of them.
+    const n3 = cli("verify", incidents.web.ref, "--nodes", "n3", "--fail-on-running-stale");
+    expect(n3.status, n3.stdout + n3.stderr).toBe(0);
+    // A table's 12 hex digits are enough for --digest.
+    const byPrefix = cli("verify", incidents.web.ref, "--digest", incidents.web.newDigest.slice(0, 19));
+    expect(byPrefix.status, byPrefix.stdout + byPrefix.stderr).toBe(0);
+  });
 });
 
 describe("agents", () => {
