@@ -48,3 +48,27 @@ describe("CollectorMetrics per-node and per-tag gauges", () => {
     ]);
   });
 });
+
+describe("CollectorMetrics per-tag series", () => {
+  it("exist only for tags that need attention; unlabelled totals count them", async () => {
+    const metrics = new CollectorMetrics({ processMetrics: false });
+    const healthy = Array.from({ length: 50 }, (_, i) => [`reg.example/ok${i}:1`, 1, 0] as [string, number, number]);
+    metrics.watch(
+      stateOf(
+        [["n1", "2026-01-01T00:00:00.000Z"]],
+        [...healthy, ["reg.example/split:1", 2, 1], ["reg.example/behind:1", 1, 3]],
+      ),
+    );
+    expect(await samples(metrics, "imagedrift_tag_distinct_digests")).toEqual([
+      'imagedrift_tag_distinct_digests{image="reg.example/split",tag="1"} 2',
+    ]);
+    expect(await samples(metrics, "imagedrift_tag_stale_nodes")).toEqual([
+      'imagedrift_tag_stale_nodes{image="reg.example/split",tag="1"} 1',
+      'imagedrift_tag_stale_nodes{image="reg.example/behind",tag="1"} 3',
+    ]);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain("\nimagedrift_tags_inconsistent 1\n");
+    expect(text).toContain("\nimagedrift_stale_tags 2\n");
+    expect(text).toMatch(/# HELP imagedrift_tag_stale_nodes .*only for tags with a stale node/);
+  });
+});

@@ -36,7 +36,9 @@ export class CollectorMetrics {
   readonly #distinct = new SeriesGauge(
     new Gauge({
       name: "imagedrift_tag_distinct_digests",
-      help: "Distinct digests of one tag across the nodes that hold it.",
+      help:
+        "Distinct digests of one tag across the nodes that hold it; only for tags held at more than one " +
+        "(a series per tag in a cluster of thousands would be mostly ones): see imagedrift_tags_inconsistent.",
       labelNames: ["image", "tag"],
       registers: [this.registry],
     }),
@@ -45,12 +47,24 @@ export class CollectorMetrics {
   readonly #staleNodes = new SeriesGauge(
     new Gauge({
       name: "imagedrift_tag_stale_nodes",
-      help: "Nodes whose digest for a tag differs from the registry's.",
+      help:
+        "Nodes whose digest for a tag differs from the registry's; only for tags with a stale node " +
+        "(healthy tags have no series): see imagedrift_stale_tags.",
       labelNames: ["image", "tag"],
       registers: [this.registry],
     }),
     tagLabels,
   );
+  readonly #tagsInconsistent = new Gauge({
+    name: "imagedrift_tags_inconsistent",
+    help: "Tags held at more than one digest across nodes (unlabelled total of imagedrift_tag_distinct_digests > 1).",
+    registers: [this.registry],
+  });
+  readonly #staleTags = new Gauge({
+    name: "imagedrift_stale_tags",
+    help: "Tags with at least one node whose digest differs from the registry's (unlabelled total).",
+    registers: [this.registry],
+  });
   readonly #findings = new Gauge({
     name: "imagedrift_findings",
     help: "Open findings by kind and severity.",
@@ -125,9 +139,17 @@ export class CollectorMetrics {
     this.#nodes.set({ state: "reporting" }, nodes.length - missing.size);
     this.#nodes.set({ state: "missing" }, missing.size);
     this.#lastReport.update(nodes.map((node) => [node.name, Date.parse(node.lastReportAt) / 1000]));
-    const tags = [...state.tags()];
-    this.#distinct.update(tags.map(([reference, summary]) => [reference, summary.distinct]));
-    this.#staleNodes.update(tags.map(([reference, summary]) => [reference, summary.staleNodes]));
+    // Per-tag series only for the tags that need attention: a healthy tag's would say 1 and 0.
+    const distinct: [string, number][] = [];
+    const staleNodes: [string, number][] = [];
+    for (const [reference, summary] of state.tags()) {
+      if (summary.distinct > 1) distinct.push([reference, summary.distinct]);
+      if (summary.staleNodes > 0) staleNodes.push([reference, summary.staleNodes]);
+    }
+    this.#distinct.update(distinct);
+    this.#staleNodes.update(staleNodes);
+    this.#tagsInconsistent.set(distinct.length);
+    this.#staleTags.set(staleNodes.length);
     this.#findings.reset();
     for (const f of state.findings()) this.#findings.inc({ kind: f.kind, severity: f.severity });
   }
