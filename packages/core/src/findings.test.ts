@@ -408,7 +408,9 @@ describe("finding details", () => {
     );
     expect(f.severity).toBe("critical");
     expect(f.remedy).toBe(
-      `docker push ${APP}   # the tag is gone from the registry; re-push it or change the workload to an existing tag`,
+      `ssh a ctr -n k8s.io images export /tmp/app-v1.tar ${APP} && scp a:/tmp/app-v1.tar . && ` +
+        `skopeo copy oci-archive:app-v1.tar docker://${APP}   # the tag is gone from the registry; push the copy ` +
+        "a node holds, or change the workload to an existing tag",
     );
     expect(f.message).toBe(
       `${APP} is not in the registry (404), but 1 node holds ${s1} (a): a pod scheduled on a node without it fails ` +
@@ -438,7 +440,10 @@ describe("finding details", () => {
     expect(f.message).toContain(`image ${shortDigest(OLD_ID)} on b`);
     expect(f.message).toContain(`Elsewhere 1 node holds ${s1} (a).`);
     expect(f.message).toContain(`the registry has ${s1}`);
-    expect(f.remedy).toMatch(new RegExp(`^docker push ${APP} `));
+    expect(f.remedy).toContain(`ssh b ctr -n k8s.io images export /tmp/`);
+    expect(f.remedy).toContain(` ${APP} && scp b:/tmp/`);
+    expect(f.remedy).toContain(`docker://${APP}   # the only copy is in b's containerd`);
+    expect(f.remedy).not.toContain("docker push");
     expect(f.digests).toEqual([]);
   });
 

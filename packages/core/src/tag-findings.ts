@@ -136,6 +136,20 @@ export function staleTag(view: TagView, snapshot: ClusterSnapshot): FindingDraft
   });
 }
 
+/**
+ * How to push an image whose only copies are in nodes' containerd (there is
+ * no docker there): export it from the first node's containerd, copy the
+ * archive off the node and push it from there.
+ */
+export function pushFromNodeCommand(reference: string, nodes: readonly string[], why: string): string {
+  const node = [...nodes].sort(compareText)[0] ?? "NODE";
+  const file = `${reference.slice(reference.lastIndexOf("/") + 1).replace(/[^\w.-]/g, "-")}.tar`;
+  return (
+    `ssh ${node} ctr -n k8s.io images export /tmp/${file} ${reference} && scp ${node}:/tmp/${file} . && ` +
+    `skopeo copy oci-archive:${file} docker://${reference}   # ${why}`
+  );
+}
+
 /** Nodes hold a pulled tag that the registry no longer has. */
 export function missingInRegistry(view: TagView, snapshot: ClusterSnapshot): FindingDraft {
   const familiar = familiarRef(view.reference);
@@ -149,7 +163,11 @@ export function missingInRegistry(view: TagView, snapshot: ClusterSnapshot): Fin
     message:
       `${familiar} is not in the registry (404), but ${holdings(view.nodes)}: ` +
       `a pod scheduled on a node without it fails with ErrImagePull.${usage(users, "uses", "use")}`,
-    remedy: `docker push ${familiar}   # the tag is gone from the registry; re-push it or change the workload to an existing tag`,
+    remedy: pushFromNodeCommand(
+      view.reference,
+      nodes,
+      "the tag is gone from the registry; push the copy a node holds, or change the workload to an existing tag",
+    ),
     users,
   });
 }
@@ -171,7 +189,11 @@ export function localOnly(view: TagView, snapshot: ClusterSnapshot): FindingDraf
       `${familiar} has no repo digest on ${countOf(nodes.length, "node")} (${listOf(images)}): built or imported ` +
       `there, never pulled, so other nodes cannot pull this image; ${registryPhrase(view, snapshot)}.${elsewhere}` +
       usage(users, "uses", "use"),
-    remedy: `docker push ${familiar}   # push the image built for this tag so that every node can pull it`,
+    remedy: pushFromNodeCommand(
+      view.reference,
+      nodes,
+      `the only copy is in ${listOf(nodes)}'s containerd: push it so that every node can pull it`,
+    ),
     users,
   });
 }
