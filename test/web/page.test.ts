@@ -227,7 +227,7 @@ describe("the page on the lab", () => {
         .poll(() => line.locator(".job-node-state").textContent(), { timeout: 60_000 })
         .toContain("succeeded");
       expect(await line.locator(".job-node-result").textContent()).toMatch(/would remove [1-9]\d* image/);
-      expect(await line.locator(".job-node-bytes").textContent()).toMatch(/\d+(\.\d+)? (B|kB|MB)/);
+      expect(await line.locator(".job-node-bytes").textContent()).toMatch(/\d+(\.\d+)? (B|KiB|MiB)/);
     }
     await expect.poll(() => progress.locator(".job-title").textContent()).toContain("succeeded");
     await progress.scrollIntoViewIfNeeded();

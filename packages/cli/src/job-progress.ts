@@ -87,6 +87,10 @@ class BarProgress implements JobProgress {
       hideCursor: true,
       emptyOnZero: true,
       autopadding: true,
+      // cli-progress otherwise turns the terminal's line wrapping off while it draws, which cuts every line
+      // longer than the terminal (a finished node's pulled references and errors); the bar is kept to the
+      // width by cli-progress itself.
+      linewrap: true,
     });
   }
 

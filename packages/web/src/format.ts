@@ -6,14 +6,14 @@ export function shortDigest(digest: string | null | undefined): string {
   return digest.replace(/^sha256:/, "").slice(0, 12);
 }
 
-/** Decimal units, as registries and `crictl images` report sizes. */
+/** Binary (IEC) units, as the imagedrift CLI shows sizes: one number reads the same on the page and in a terminal. */
 export function formatBytes(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return "—";
-  const units = ["B", "kB", "MB", "GB", "TB"];
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let value = bytes;
   let unit = 0;
-  while (Math.abs(value) >= 1000 && unit < units.length - 1) {
-    value /= 1000;
+  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
+    value /= 1024;
     unit += 1;
   }
   return `${unit === 0 ? value : value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;

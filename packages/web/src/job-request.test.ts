@@ -56,7 +56,8 @@ describe("nodeResult", () => {
   it("says what a prune would remove and reclaim", () => {
     const n = node({ removed: [{ id: "sha256:1", repoTags: [], bytes: 2_500_000 }], reclaimedBytes: 2_500_000 });
     expect(nodeResult(n, true)).toBe("would remove 1 image");
-    expect(reclaimed(n)).toBe("2.50 MB");
+    // IEC units, as the CLI prints them: 2,500,000 bytes are 2.38 MiB.
+    expect(reclaimed(n)).toBe("2.38 MiB");
   });
 
   it("counts pulls", () => {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { digest } from "../api-fixtures.fake.js";
+import { digest, NOW } from "../api-fixtures.fake.js";
 import type { JobNodeItem, PulledImage } from "../api-types.js";
-import { nodeLine, nodeResult, pulledText } from "./job-node.js";
+import { job } from "../job-fixtures.fake.js";
+import { messageBeyondResult, nodeLine, nodeResult, pulledText } from "./job-node.js";
+import { jobSummary } from "./job-table.js";
 import { createStyle } from "./style.js";
 
 const plain = createStyle(false);
@@ -67,5 +69,37 @@ describe("a node's share of a job in words", () => {
       "n2 skipped: already at the registry's digest",
     );
     expect(nodeLine(node({}), false, createStyle(true))).toBe("n2 \u001b[32msucceeded\u001b[39m");
+  });
+});
+
+describe("a node's message beside its result", () => {
+  const containerd =
+    'rpc error: code = NotFound desc = failed to pull and unpack image "docker.io/library/nginx:1.27": not found';
+
+  it("says a containerd error once, without the agent's counts the result already gives", () => {
+    const failed = node({
+      state: "failed",
+      pulled: [pull({ error: containerd, digest: null, verified: null })],
+      message: `pulled 0, already present 0, failed 1: ${containerd}`,
+    });
+    const line = nodeLine(failed, false, plain);
+    expect(line).toBe(`n2 failed: nginx:1.27 failed: ${containerd}`);
+    expect(line.split(containerd).length - 1).toBe(1);
+    const table = jobSummary(job("failed", [failed]), { output: "table", style: plain, now: NOW });
+    expect(table.split(containerd).length - 1).toBe(1);
+    expect(table).not.toContain("pulled 0, already present 0, failed 1");
+  });
+
+  it("keeps what the result does not say", () => {
+    const retried = node({ state: "failed", message: "agent not connected", pulled: [] });
+    expect(messageBeyondResult(retried, nodeResult(retried, false))).toBe("agent not connected");
+    const ok = node({ pulled: [pull()], message: "pulled 1, already present 0, failed 0" });
+    expect(messageBeyondResult(ok, nodeResult(ok, false))).toBe("");
+    const two = node({
+      state: "failed",
+      pulled: [pull({ error: "e1" }), pull({ ref: "docker.io/library/redis:7", error: "e2" })],
+      message: "pulled 0, already present 0, failed 2: e1; e2; then the node went away",
+    });
+    expect(messageBeyondResult(two, nodeResult(two, false))).toBe("then the node went away");
   });
 });

@@ -78,11 +78,29 @@ export function nodeResult(node: JobNodeItem, dryRun: boolean): string {
   return parts.join("; ");
 }
 
+/** The agent's count of a pull (`pulled 1, already present 0, failed 1`): the result says it image by image. */
+const PULL_COUNTS = /^(?:would pull|pulled) \d+, already present \d+, failed \d+:?\s*/;
+
+/**
+ * What the node's message says beyond its result: "" when the result says it
+ * all. The agent's message repeats the pull counts and each pull error the
+ * result already shows (`app failed: <containerd error>`), so those parts go.
+ */
+export function messageBeyondResult(node: JobNodeItem, result: string): string {
+  let message = node.message.trim();
+  if (message === "" || result.includes(message)) return "";
+  if ((node.pulled ?? []).length > 0) message = message.replace(PULL_COUNTS, "");
+  for (const pulled of node.pulled ?? []) {
+    const error = pulled.error?.trim() ?? "";
+    if (error !== "" && result.includes(error)) message = message.replaceAll(error, "");
+  }
+  return message.replace(/^[\s;:,]+|[\s;:,]+$/g, "").replace(/(?:\s*;\s*){2,}/g, "; ");
+}
+
 /** A progress line: `worker-2 succeeded: pulled … (verified)`, `worker-3 failed: … (attempt 3)`. */
 export function nodeLine(node: JobNodeItem, dryRun: boolean, style: Style): string {
   const result = nodeResult(node, dryRun);
-  const message = node.message.trim();
-  const details = [result, message === result ? "" : message].filter((part) => part !== "").join("; ");
+  const details = [result, messageBeyondResult(node, result)].filter((part) => part !== "").join("; ");
   const attempts = node.attempts ?? 0;
   const retried = attempts > 1 && (node.state === "running" || node.state === "failed") ? ` (attempt ${attempts})` : "";
   const detail = details === "" ? retried : `: ${details}${retried}`;

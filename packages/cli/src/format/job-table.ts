@@ -6,7 +6,7 @@ import { formatDuration } from "@imagedrift/core";
 import { FINISHED_NODE_STATES, type JobItem, type JobNodeItem, type JobState } from "../api-types.js";
 import type { ViewOptions } from "../commands/command.js";
 import { shortDigest } from "./digest.js";
-import { nodeResult, nodeStateCell, removedBytes } from "./job-node.js";
+import { messageBeyondResult, nodeResult, nodeStateCell, removedBytes } from "./job-node.js";
 import { familiarRef, listSome } from "./reference.js";
 import { formatBytes } from "./size.js";
 import type { Style } from "./style.js";
@@ -159,7 +159,7 @@ export function jobSummary(job: JobItem, view: ViewOptions): string {
       { header: "STATE", cell: (n) => nodeStateCell(n.state, view.style) },
       { header: "RESULT", cell: (n) => nodeResult(n, dryRun) || "-" },
       ...(showBytes ? [bytes] : []),
-      { header: "MESSAGE", cell: (n) => n.message },
+      { header: "MESSAGE", cell: (n) => messageBeyondResult(n, nodeResult(n, dryRun)) },
     ];
     lines.push(...renderTableLines(columns, job.nodes, { headerStyle: view.style.bold }));
     if (dryRun) lines.push(...dryRunDetail(job, view));
