@@ -107,23 +107,46 @@ describe("images no registry can give back", () => {
 });
 
 describe("refresh --remove-replaced", () => {
-  it("keeps a replaced image the registry may no longer have; with allowUnrecoverable the dry run names exactly what the real run removes", async () => {
+  it("removes a replaced image the registry still has by digest; the dry run names exactly what the real run removes", async () => {
     const before = { n1: await idOf("n1", incidents.api.ref), n3: await idOf("n3", incidents.api.ref) };
     const request = { type: "refresh" as const, images: [incidents.api.ref], removeReplaced: true };
 
-    const kept = await run({ ...request, dryRun: true });
-    expect(removedOn(kept, "n1")).toEqual([]);
-    expect(keptOn(kept, "n1", before.n1)).toMatch(/^maybe the only copy: .* now points at/);
-
-    const dry = await run({ ...request, dryRun: true, allowUnrecoverable: true });
+    const dry = await run({ ...request, dryRun: true });
     expect(dry.state).toBe("succeeded");
     const planned = { n1: removedOn(dry, "n1"), n3: removedOn(dry, "n3") };
     expect(planned).toEqual({ n1: [before.n1], n3: [before.n3] });
 
-    const real = await run({ ...request, allowUnrecoverable: true });
+    const real = await run(request);
     expect(real.state).toBe("succeeded");
     expect({ n1: removedOn(real, "n1"), n3: removedOn(real, "n3") }).toEqual(planned);
     for (const node of ["n1", "n3"] as const) expect((await images(node)).map((i) => i.id)).not.toContain(before[node]);
+  });
+
+  it("keeps a replaced image whose digest the registry deleted, unless allowUnrecoverable", async () => {
+    const ref = lab.ref("shop/rewritten:1");
+    const oldDigest = await lab.buildAndPush(ref, { salt: "rewritten v1" });
+    const cri = CriClient.connect({ endpoint: lab.node("n2").endpoint });
+    try {
+      await cri.pullImage(ref);
+    } finally {
+      cri.close();
+    }
+    const old = await idOf("n2", ref);
+    // The old manifest is deleted, then the tag pushed anew: only n2 still has the old image.
+    await lab.deleteTag(ref);
+    await lab.buildAndPush(ref, { salt: "rewritten v2" });
+    await waitFor(async () => (await tag(collector.url, ref))?.nodes.some((n) => n.status === "stale"), {
+      what: "rewritten:1 stale on n2",
+      timeoutMs: 30_000,
+    });
+    const request = { type: "refresh" as const, images: [ref], removeReplaced: true, nodes: ["n2"] };
+    const kept = await run(request);
+    expect(kept.state).toBe("succeeded");
+    expect(removedOn(kept, "n2")).toEqual([]);
+    expect(keptOn(kept, "n2", old)).toBe(
+      `only copy: no registry has this image (its registry answers 404 for ${lab.registry.host}/shop/rewritten@${oldDigest})`,
+    );
+    expect((await images("n2")).map((i) => i.id)).toContain(old);
   });
 });
 

@@ -12,6 +12,7 @@ import { clusterFacts, commandPreparer, JobRunner, JobStore } from "./jobs/index
 import type { KubernetesWatcher } from "./kubernetes/index.js";
 import { type KubernetesMode, kubeConfigProblem, kubernetesEnabled } from "./kubernetes/kube-config.js";
 import { CollectorMetrics } from "./metrics.js";
+import { ManifestPresence } from "./registry/manifest-presence.js";
 import { loadRegistriesConfig } from "./registry/registries-config.js";
 import { emptyRegistriesConfig } from "./registry/registry-host.js";
 import { TagResolver } from "./registry/resolver.js";
@@ -193,6 +194,10 @@ const program = new Command("imagedrift-collector")
     // Jobs: commands go out through the gateway's sessions; credentials are attached only when sending.
     const jobStore = new JobStore(db);
     const cluster = clusterFacts({ drift, nodes, tags });
+    const presence = new ManifestPresence({
+      ask: (ref, digest) => resolver.hasManifest(ref, digest),
+      ttlMs: cfg.resolveInterval,
+    });
     const jobs = new JobRunner({
       store: jobStore,
       cluster,
@@ -201,6 +206,7 @@ const program = new Command("imagedrift-collector")
         cluster,
         registries: registries ?? emptyRegistriesConfig,
         recentJobs: () => [...jobStore.active(), ...jobStore.list({ limit: 50 })],
+        askByDigest: (repoDigest) => presence.of(repoDigest),
       }),
       jobsCounter: metrics.jobs,
       log,

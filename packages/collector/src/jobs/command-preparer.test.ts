@@ -1,6 +1,7 @@
 import type { CommandSpec, Job, TagView } from "@imagedrift/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import type { Presence } from "../registry/manifest-presence.js";
 import { defaultHostConfig, type RegistriesConfig } from "../registry/registry-host.js";
 import { Secret } from "../registry/secret.js";
 import type { ClusterFacts } from "./cluster-facts.js";
@@ -105,7 +106,7 @@ describe("prune facts", () => {
     expect(protectedReferences(jobs, NOW)).toEqual(["reg.example/recent:1", "reg.example/wanted:1"]);
   });
 
-  it("a prune command is planned again right before sending, from fresh facts", () => {
+  it("a prune command is planned again right before sending, from fresh facts", async () => {
     const prepare = commandPreparer({ cluster, registries, recentJobs: () => [job({})] });
     const planned: CommandSpec = {
       type: "prune",
@@ -115,7 +116,7 @@ describe("prune facts", () => {
       lastUsed: {},
       staleImageIds: [],
     };
-    expect(prepare(planned, { node: "n1", earlier: {}, now: NOW })).toEqual({
+    expect(await prepare(planned, { node: "n1", earlier: {}, now: NOW })).toEqual({
       type: "prune",
       policy: { mode: "stale" },
       dryRun: true,
@@ -187,7 +188,7 @@ describe("credentials", () => {
     expect(pullAuth(registries, ref)).toEqual(expected);
   });
 
-  it("are attached by host when sending, leaving the planned spec untouched", () => {
+  it("are attached by host when sending, leaving the planned spec untouched", async () => {
     const prepare = commandPreparer({ cluster, registries, recentJobs: () => [] });
     const planned: CommandSpec = {
       type: "pull",
@@ -198,7 +199,7 @@ describe("credentials", () => {
       ],
     };
     const copy = structuredClone(planned);
-    const sent = prepare(planned, { node: "n1", earlier: {}, now: NOW });
+    const sent = await prepare(planned, { node: "n1", earlier: {}, now: NOW });
     expect(planned).toEqual(copy);
     expect(sent).toEqual({
       ...planned,
@@ -215,33 +216,35 @@ describe("credentials", () => {
 });
 
 describe("refresh's removal", () => {
-  it("never removes an image the node's pull just returned; nothing left means no command", () => {
+  it("never removes an image the node's pull just returned; nothing left means no command", async () => {
     const prepare = commandPreparer({ cluster, registries, recentJobs: () => [] });
     const spec: CommandSpec = { type: "remove", imageIds: [d("a"), d("b")], dryRun: false };
     const pulled = (imageId: string) => ({
       pulled: [{ ref: "reg.example/app:1", imageId, digest: null, verified: null, alreadyPresent: false }],
     });
     const facts = { recoverable: [], unrecoverable: {} };
-    expect(prepare(spec, { node: "n1", earlier: pulled(d("a")), now: NOW })).toEqual({
+    expect(await prepare(spec, { node: "n1", earlier: pulled(d("a")), now: NOW })).toEqual({
       ...spec,
       imageIds: [d("b")],
       ...facts,
     });
-    expect(prepare({ ...spec, imageIds: [d("a")] }, { node: "n1", earlier: pulled(d("a")), now: NOW })).toBeNull();
+    expect(
+      await prepare({ ...spec, imageIds: [d("a")] }, { node: "n1", earlier: pulled(d("a")), now: NOW }),
+    ).toBeNull();
   });
 
-  it("a dry run plans the same removal as the real run, on random node states", () => {
+  it("a dry run plans the same removal as the real run, on random node states", async () => {
     // The agent's dry-run pull names the image the tag points at now (the one
     // a real pull replaces); a real pull names the new image. Same-image
     // re-pushes (the pull returns the old id) are outside: only a pull tells.
     const prepare = commandPreparer({ cluster, registries, recentJobs: () => [] });
     const ids = [d("a"), d("b"), d("c"), d("d"), d("e")];
-    fc.assert(
-      fc.property(
+    await fc.assert(
+      fc.asyncProperty(
         fc.uniqueArray(fc.constantFrom(...ids), { minLength: 1 }),
         fc.func(fc.boolean()),
         fc.boolean(),
-        (replaced, alreadyPresent, allowUnrecoverable) => {
+        async (replaced, alreadyPresent, allowUnrecoverable) => {
           const spec = (dryRun: boolean): CommandSpec => ({
             type: "remove",
             imageIds: replaced,
@@ -258,12 +261,75 @@ describe("refresh's removal", () => {
               alreadyPresent: alreadyPresent(i),
             })),
           });
-          const dry = prepare(spec(true), { node: "n1", earlier: result(true), now: NOW });
-          const real = prepare(spec(false), { node: "n1", earlier: result(false), now: NOW });
+          const dry = await prepare(spec(true), { node: "n1", earlier: result(true), now: NOW });
+          const real = await prepare(spec(false), { node: "n1", earlier: result(false), now: NOW });
           expect(dry === null ? null : { ...dry, dryRun: false }).toEqual(real);
         },
       ),
       { seed: 20260101, numRuns: 300 },
     );
+  });
+});
+
+describe("images whose tag moved on, asked about by digest", () => {
+  const image = (id: string, digest: string) => ({
+    id,
+    repoTags: [],
+    repoDigests: [`reg.example/app@${digest}`],
+    size: 1000,
+    pinned: false,
+    sandbox: false,
+    inUse: false,
+    containers: [],
+  });
+  const images = [image(d("a"), d("5")), image(d("b"), d("6")), image(d("c"), d("7"))];
+  const withImages: ClusterFacts = {
+    ...cluster,
+    inventory: (node) => ({
+      node,
+      runtime: { name: "containerd", version: "1.6", apiVersion: "v1" },
+      scannedAt: "2026-01-01T00:00:00Z",
+      images,
+      pods: [],
+      imageFs: { mountpoint: "/", usedBytes: 0, inodesUsed: null },
+    }),
+  };
+  const asked: string[] = [];
+  const askByDigest = async (repoDigest: string): Promise<Presence> => {
+    asked.push(repoDigest);
+    if (repoDigest.endsWith(d("5"))) return { state: "present" };
+    if (repoDigest.endsWith(d("6"))) return { state: "absent" };
+    return { state: "unknown", error: "registry reg.example answered 503" };
+  };
+  const prune: CommandSpec = {
+    type: "prune",
+    policy: { mode: "dangling" },
+    dryRun: false,
+    protect: [],
+    lastUsed: {},
+    staleImageIds: [],
+  };
+
+  it("an old version the registry still has is recoverable; a 404 is an only copy; no answer keeps it in doubt", async () => {
+    const prepare = commandPreparer({ cluster: withImages, registries, recentJobs: () => [], askByDigest });
+    const sent = await prepare(prune, { node: "n1", earlier: {}, now: NOW });
+    expect(sent).toMatchObject({
+      recoverable: [d("a")],
+      unrecoverable: {
+        [d("b")]: `only copy: no registry has this image (its registry answers 404 for reg.example/app@${d("6")})`,
+        [d("c")]:
+          `maybe the only copy: the registry did not say whether it has reg.example/app@${d("7")}: registry reg.example answered 503`,
+      },
+    });
+  });
+
+  it("the dry run is sent the same facts, and nothing is asked when the job allows removing only copies", async () => {
+    const prepare = commandPreparer({ cluster: withImages, registries, recentJobs: () => [], askByDigest });
+    const real = await prepare(prune, { node: "n1", earlier: {}, now: NOW });
+    const dry = await prepare({ ...prune, dryRun: true }, { node: "n1", earlier: {}, now: NOW });
+    expect(dry).toEqual({ ...real, dryRun: true });
+    asked.length = 0;
+    await prepare({ ...prune, allowUnrecoverable: true }, { node: "n1", earlier: {}, now: NOW });
+    expect(asked).toEqual([]);
   });
 });

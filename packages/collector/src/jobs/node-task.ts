@@ -69,7 +69,7 @@ async function attempt(deps: NodeTaskDeps, task: NodeTask, n: number): Promise<A
     const planned = steps[step];
     if (planned === undefined) break;
     const now = new Date(deps.clock.now());
-    const spec = deps.prepare(planned, { node, earlier: mergeResults(results), now });
+    const spec = await deps.prepare(planned, { node, earlier: mergeResults(results), now });
     if (spec === null) {
       results[step] = {};
       store.updateNode(job.id, node, { results, stepsDone: step + 1 });

@@ -84,7 +84,7 @@ export function protectedReferences(jobs: readonly Job[], now: Date): string[] {
 export function pruneCommand(
   planned: { policy: PrunePolicy; dryRun: boolean; allowUnrecoverable?: boolean },
   facts: PruneFacts,
-): CommandSpec {
+): Extract<CommandSpec, { type: "prune" }> {
   const { policy } = planned;
   return {
     type: "prune",

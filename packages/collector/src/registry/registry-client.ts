@@ -137,19 +137,23 @@ export class RegistryClient {
   }
 
   /**
+   * Whether `ref`'s repository still has the manifest `digest` (HEAD by
+   * digest; a 404 is confirmed with GET, as for tags). Throws an
+   * ImagedriftError when the registry gives no clear answer.
+   */
+  async hasManifest(ref: ImageRef, digest: string, signal?: AbortSignal): Promise<boolean> {
+    if (!isDigest(digest)) throw new ImagedriftError("invalid-argument", `not a digest: ${JSON.stringify(digest)}`);
+    return (await this.#resolve(this.#digestTarget(ref, digest), signal)) !== null;
+  }
+
+  /**
    * The manifest `digest` of `ref`'s repository (GET by digest): its parsed
    * body, checked against the digest. Throws an ImagedriftError on any failure.
    */
   async manifest(ref: ImageRef, digest: string, signal?: AbortSignal): Promise<unknown> {
     if (!isDigest(digest)) throw new ImagedriftError("invalid-argument", `not a digest: ${JSON.stringify(digest)}`);
-    const host = this.#pool.host(ref.host);
-    const ns = host.config.mirror ? `?ns=${encodeURIComponent(ref.host)}` : "";
-    const target: Target = {
-      host,
-      name: `${ref.host}/${ref.repository}@${digest}`,
-      url: `${host.config.baseUrl}/v2/${ref.repository}/manifests/${digest}${ns}`,
-      scope: `repository:${ref.repository}:pull`,
-    };
+    const target = this.#digestTarget(ref, digest);
+    const { host } = target;
     const res = await this.#exchange(target, "GET", signal);
     if (res.status !== 200) throw statusError(host.config, res, errorCodes(res));
     if (this.#bodyDigest(target, res) !== digest) throw this.#answerError(target, `another manifest than ${digest}`);
@@ -158,6 +162,17 @@ export class RegistryClient {
     } catch {
       throw this.#answerError(target, `a manifest for ${digest} that is not JSON`);
     }
+  }
+
+  #digestTarget(ref: ImageRef, digest: string): Target {
+    const host = this.#pool.host(ref.host);
+    const ns = host.config.mirror ? `?ns=${encodeURIComponent(ref.host)}` : "";
+    return {
+      host,
+      name: `${ref.host}/${ref.repository}@${digest}`,
+      url: `${host.config.baseUrl}/v2/${ref.repository}/manifests/${digest}${ns}`,
+      scope: `repository:${ref.repository}:pull`,
+    };
   }
 
   async #resolve(target: Target, signal: AbortSignal | undefined): Promise<string | null> {

@@ -9,7 +9,15 @@
  * against a dead host. An answer about one repository (5xx, 404, 401) is that
  * repository's alone: the host's other tags are still asked.
  */
-import { boundedMemo, type Logger, parseImageRef, silentLogger, type TagResolution, tryCatch } from "@imagedrift/core";
+import {
+  boundedMemo,
+  type ImageRef,
+  type Logger,
+  parseImageRef,
+  silentLogger,
+  type TagResolution,
+  tryCatch,
+} from "@imagedrift/core";
 import { type Clock, systemClock } from "./clock.js";
 import { platformImages } from "./platform-images.js";
 import { RegistryClient, type RegistryClientOptions, type RegistryResult } from "./registry-client.js";
@@ -56,6 +64,11 @@ export class TagResolver {
   /** The last resolution of `tag`, without asking the registry; undefined when it never finished one. */
   lastResolution(tag: string): ResolvedTag | undefined {
     return this.#entries.get(tag)?.result;
+  }
+
+  /** Whether `ref`'s repository still has the manifest `digest` (see RegistryClient.hasManifest). */
+  hasManifest(ref: ImageRef, digest: string): Promise<boolean> {
+    return this.#client.hasManifest(ref, digest);
   }
 
   /**
