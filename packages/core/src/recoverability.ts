@@ -13,7 +13,9 @@
  * - its tag's registry did not answer (down, auth error) or was not asked
  *   yet: unknown;
  * - its tag moved to another digest (stale, a dangling old version): whether
- *   the registry still stores the old digest is not known, so unknown too.
+ *   the registry still stores the old digest is not known from the tag
+ *   views, so unknown too; the collector then asks the registry by digest
+ *   (collector: jobs/registry-recoverability.ts) before sending a removal.
  */
 import type { TagView } from "./drift-types.js";
 import { parsedRepoDigest } from "./image-names.js";

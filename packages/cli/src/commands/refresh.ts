@@ -54,7 +54,7 @@ export const defineRefresh: DefineCommand = (program, execute) => {
     .description(
       [
         "Start a refresh job: for each REF (a tag), every selected node holding another digest than the registry's pulls the tag again. Without REF, every tag `imagedrift tags` shows as stale or inconsistent whose registry digest is known.",
-        "--remove-replaced then removes the image the tag pointed at before, where no container uses it and its registry still serves it (its digest under some tag); other replaced images are kept as possibly the only copy unless --allow-unrecoverable. Pods keep running what they started with: restart them to run the refreshed image.",
+        "--remove-replaced then removes the image the tag pointed at before, where no container uses it and its registry still has it (asked by digest right before the removal); a replaced image the registry answers 404 for, or does not answer about, is kept as the only copy unless --allow-unrecoverable. Pods keep running what they started with: restart them to run the refreshed image.",
         "With --remove-replaced on a terminal (stdin and stdout), the job first runs as a dry run and, if it would remove something, shows the plan and asks y/N before the real run (--yes skips the question). Without a terminal it runs at once.",
       ].join("\n\n"),
     )
