@@ -29,6 +29,18 @@ describe("parseAgentConfig", () => {
     });
   });
 
+  it("takes --sandbox-image as a normalised image reference and names a bad one", () => {
+    expect(parseAgentConfig({ nodeName: "n1", sandboxImage: "pause:3.10" }).sandboxImage).toBe(
+      "docker.io/library/pause:3.10",
+    );
+    expect(parseAgentConfig({ nodeName: "n1", sandboxImage: "registry.k8s.io/pause:3.10" }).sandboxImage).toBe(
+      "registry.k8s.io/pause:3.10",
+    );
+    expect(() => parseAgentConfig({ nodeName: "n1", sandboxImage: "Pause:3.10" })).toThrow(
+      /sandboxImage|sandbox-image/,
+    );
+  });
+
   it("lists every problem at once, each under its flag", () => {
     let message = "";
     try {

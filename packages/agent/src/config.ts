@@ -1,10 +1,12 @@
 import {
   type ConfigIssue,
   configError,
+  formatImageRef,
   isDialAddress,
   type ListenAddress,
   type LogLevel,
   parseDuration,
+  parseImageRef,
   parseListenAddress,
   tryCatch,
 } from "@imagedrift/core";
@@ -25,6 +27,7 @@ export interface AgentOptions {
   tlsCa?: string;
   tlsCert?: string;
   tlsKey?: string;
+  sandboxImage?: string;
   logLevel?: string;
 }
 
@@ -40,6 +43,7 @@ export interface AgentConfig {
   tlsCa?: string;
   tlsCert?: string;
   tlsKey?: string;
+  sandboxImage?: string;
   logLevel: LogLevel;
 }
 
@@ -85,6 +89,7 @@ const parsers = {
     }
     return labels;
   },
+  sandboxImage: (value) => formatImageRef(parseImageRef(value)),
   logLevel: (value, problem) => {
     if (!LOG_LEVELS.includes(value)) problem(`must be one of ${LOG_LEVELS.join(", ")}`);
     return value as LogLevel;
@@ -132,6 +137,7 @@ export function parseAgentConfig(options: AgentOptions): AgentConfig {
   const tlsCa = flag("tlsCa", text);
   const tlsCert = flag("tlsCert", text);
   const tlsKey = flag("tlsKey", text);
+  const sandboxImage = flag("sandboxImage", parsers.sandboxImage);
   const logLevel = flag("logLevel", parsers.logLevel);
   // A client certificate (mutual TLS) comes with its key, over TLS.
   if (Boolean(raw.tlsCert) !== Boolean(raw.tlsKey)) problemWith("tlsCert")("--tls-cert and --tls-key go together");
@@ -159,6 +165,7 @@ export function parseAgentConfig(options: AgentOptions): AgentConfig {
     ...(tlsCa === undefined ? {} : { tlsCa }),
     ...(tlsCert === undefined ? {} : { tlsCert }),
     ...(tlsKey === undefined ? {} : { tlsKey }),
+    ...(sandboxImage === undefined ? {} : { sandboxImage }),
     logLevel,
   };
 }

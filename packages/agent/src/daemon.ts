@@ -26,7 +26,13 @@ export async function runDaemon(cfg: AgentConfig, version: string): Promise<void
   const metrics = new AgentMetrics();
   const cri = CriClient.connect({ endpoint: cfg.criEndpoint, observer: metrics.observeCriCall });
   // After a pull or removal, rescan at once so that the collector sees the change.
-  const executor = new CommandExecutor({ cri, node: cfg.nodeName, log, onImagesChanged: () => void loop.rescan() });
+  const executor = new CommandExecutor({
+    cri,
+    node: cfg.nodeName,
+    sandboxImage: cfg.sandboxImage,
+    log,
+    onImagesChanged: () => void loop.rescan(),
+  });
   const reporter = cfg.collector
     ? new CollectorReporter({
         address: cfg.collector,
@@ -50,6 +56,7 @@ export async function runDaemon(cfg: AgentConfig, version: string): Promise<void
   const loop = new ScanLoop({
     cri,
     node: cfg.nodeName,
+    sandboxImage: cfg.sandboxImage,
     intervalMs: cfg.interval,
     metrics,
     log,

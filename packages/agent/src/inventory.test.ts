@@ -49,7 +49,7 @@ function snapshot(over: Partial<RuntimeSnapshot>): RuntimeSnapshot {
     imageFilesystems: [
       { timestamp: "0", fsId: { mountpoint: "/var/lib/containerd" }, usedBytes: { value: "123456" }, inodesUsed: null },
     ],
-    sandboxImage: "127.0.0.1:5000/pause:3.9",
+    sandboxImages: ["127.0.0.1:5000/pause:3.9"],
     ...over,
   };
 }
@@ -144,10 +144,21 @@ describe("assembleInventory", () => {
     expect(withPods.pods).toEqual([{ id: "pod-1", name: "x", namespace: "shop", uid: "uid-x", state: "ready" }]);
     const noSandboxImage = assembleInventory(
       "n1",
-      snapshot({ sandboxes: [sandbox("pod-1", "x")], sandboxImage: null }),
+      snapshot({ sandboxes: [sandbox("pod-1", "x")], sandboxImages: [] }),
       new Date(),
     );
     expect(byId(noSandboxImage, pause.id).inUse).toBe(false);
+  });
+
+  it("marks every image a sandbox image source names, by reference (normalised) or by image id", () => {
+    const inv = assembleInventory(
+      "n1",
+      snapshot({ sandboxImages: ["nginx:1.25", pause.id], sandboxes: [sandbox("pod-1", "x")] }),
+      new Date(),
+    );
+    expect(new Set(inv.images.filter((i) => i.sandbox).map((i) => i.id))).toEqual(new Set([pause.id, nginx.id]));
+    expect(byId(inv, nginx.id).inUse).toBe(true);
+    expect(byId(inv, app.id).sandbox).toBe(false);
   });
 
   it("keeps the digest-only image a moved tag left behind", () => {

@@ -19,8 +19,8 @@ export interface RuntimeSnapshot {
   containers: CriContainer[];
   sandboxes: CriPodSandbox[];
   imageFilesystems: CriFilesystemUsage[];
-  /** The runtime's pod sandbox (pause) image reference, when it tells. */
-  sandboxImage: string | null;
+  /** The pod sandbox (pause) images, as references or image ids (sandbox-image.ts); empty when nothing names one. */
+  sandboxImages: readonly string[];
 }
 
 const stateByCri: Record<string, ContainerState> = {
@@ -117,15 +117,17 @@ export function assembleInventory(node: string, snapshot: RuntimeSnapshot, scann
     list.push(describeContainer(container, sandboxById.get(container.podSandboxId)));
     containersByImage.set(imageId, list);
   }
-  const sandboxImageId = snapshot.sandboxImage
-    ? lookupKey(snapshot.sandboxImage)
+  const sandboxImageIds = new Set(
+    snapshot.sandboxImages.flatMap((name) =>
+      lookupKey(name)
         .map((key) => idByKey.get(key))
-        .find((id) => id !== undefined)
-    : undefined;
+        .filter((id) => id !== undefined),
+    ),
+  );
 
   const images: NodeImage[] = snapshot.images.map((image) => {
     const containers = containersByImage.get(image.id) ?? [];
-    const sandbox = image.id === sandboxImageId;
+    const sandbox = sandboxImageIds.has(image.id);
     return {
       id: image.id,
       repoTags: [...image.repoTags].sort(),

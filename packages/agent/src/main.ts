@@ -73,6 +73,13 @@ const program = new Command("imagedrift-agent")
     ),
   )
   .addOption(option("--tls-key <path>", "PEM private key for --tls-cert", "IMAGEDRIFT_TLS_KEY"))
+  .addOption(
+    option(
+      "--sandbox-image <ref>",
+      "the runtime's pod sandbox (pause) image, for a runtime that names it nowhere (not in its status, its sandboxes nor a pinned image); prune refuses without one",
+      "IMAGEDRIFT_SANDBOX_IMAGE",
+    ),
+  )
   .addOption(option("--log-level <level>", "debug, info, warn or error (default info)", "IMAGEDRIFT_LOG_LEVEL"))
   .showHelpAfterError()
   // commander exits 1 on a usage error (unknown option, missing value); usage errors exit 2, like bad values.
@@ -92,7 +99,7 @@ program
     const [{ CriClient }, { scanNode }] = await Promise.all([import("@imagedrift/cri"), import("./scanner.js")]);
     const cri = CriClient.connect({ endpoint: cfg.criEndpoint });
     try {
-      const inventory = await scanNode(cri, cfg.nodeName);
+      const inventory = await scanNode(cri, cfg.nodeName, { sandboxImage: cfg.sandboxImage });
       process.stdout.write(`${JSON.stringify(inventory, null, 2)}\n`);
     } finally {
       cri.close();
@@ -103,7 +110,11 @@ program
 async function localNode(command: Command) {
   const cfg = await config(command);
   const { CriClient } = await import("@imagedrift/cri");
-  return { cri: CriClient.connect({ endpoint: cfg.criEndpoint }), node: cfg.nodeName };
+  return {
+    cri: CriClient.connect({ endpoint: cfg.criEndpoint }),
+    node: cfg.nodeName,
+    sandboxImage: cfg.sandboxImage,
+  };
 }
 addPullCommand(program, localNode);
 addPruneCommand(program, localNode);

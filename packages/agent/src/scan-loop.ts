@@ -6,6 +6,8 @@ import { scanNode } from "./scanner.js";
 export interface ScanLoopOptions {
   cri: CriClient;
   node: string;
+  /** `--sandbox-image`. */
+  sandboxImage?: string | undefined;
   intervalMs: number;
   metrics: AgentMetrics;
   log: Logger;
@@ -106,7 +108,7 @@ export class ScanLoop {
     const { cri, node, metrics, log } = this.#options;
     const started = performance.now();
     try {
-      const inventory = await scanNode(cri, node, this.#options.now);
+      const inventory = await scanNode(cri, node, { now: this.#options.now, sandboxImage: this.#options.sandboxImage });
       const recovered = this.#lastError !== null && this.#latest !== null;
       this.#latest = inventory;
       this.#lastSuccessAt = Date.now();

@@ -1,21 +1,17 @@
 import type { NodeInventory } from "@imagedrift/core";
 import type { CriClient } from "@imagedrift/cri";
 import { assembleInventory, type RuntimeSnapshot } from "./inventory.js";
+import { readSandboxImages } from "./sandbox-image.js";
 
-/** The sandbox (pause) image from containerd's verbose status (`info.config` JSON, key `sandboxImage`). */
-export function sandboxImageFromStatus(info: Record<string, string>): string | null {
-  const config = info.config;
-  if (!config) return null;
-  try {
-    const parsed = JSON.parse(config) as { sandboxImage?: unknown };
-    return typeof parsed.sandboxImage === "string" && parsed.sandboxImage !== "" ? parsed.sandboxImage : null;
-  } catch {
-    return null;
-  }
+export { sandboxImageFromStatus } from "./sandbox-image.js";
+
+export interface ReadRuntimeOptions {
+  /** `--sandbox-image`: the pause image, for a runtime that does not name it. */
+  sandboxImage?: string | undefined;
 }
 
 /** Reads everything the inventory needs from the runtime, in parallel. */
-export async function readRuntime(cri: CriClient): Promise<RuntimeSnapshot> {
+export async function readRuntime(cri: CriClient, options: ReadRuntimeOptions = {}): Promise<RuntimeSnapshot> {
   const [version, status, images, containers, sandboxes, imageFilesystems] = await Promise.all([
     cri.version(),
     cri.status(true),
@@ -30,15 +26,20 @@ export async function readRuntime(cri: CriClient): Promise<RuntimeSnapshot> {
     containers,
     sandboxes,
     imageFilesystems,
-    sandboxImage: sandboxImageFromStatus(status.info),
+    sandboxImages: await readSandboxImages(cri, {
+      configured: options.sandboxImage,
+      statusInfo: status.info,
+      images,
+      sandboxes,
+    }),
   };
 }
 
-export async function scanNode(
-  cri: CriClient,
-  node: string,
-  now: () => Date = () => new Date(),
-): Promise<NodeInventory> {
-  const snapshot = await readRuntime(cri);
-  return assembleInventory(node, snapshot, now());
+export interface ScanOptions extends ReadRuntimeOptions {
+  now?: () => Date;
+}
+
+export async function scanNode(cri: CriClient, node: string, options: ScanOptions = {}): Promise<NodeInventory> {
+  const snapshot = await readRuntime(cri, options);
+  return assembleInventory(node, snapshot, (options.now ?? (() => new Date()))());
 }

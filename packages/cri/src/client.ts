@@ -10,6 +10,7 @@ import type {
   CriFilesystemUsage,
   CriImage,
   CriPodSandbox,
+  CriPodSandboxStatus,
   CriStatus,
   CriVersion,
   PodSandboxConfig,
@@ -106,7 +107,7 @@ export class CriClient {
     return this.#call("RuntimeService", "Version", { version: "v1" });
   }
 
-  /** The runtime status; with `verbose`, containerd adds its CRI config (sandbox image and more) under `info.config`. */
+  /** The runtime status; with `verbose`, most runtimes add their config (sandbox image and more) under `info.config`. */
   async status(verbose = false): Promise<CriStatus> {
     const res = await this.#call<{ status: { conditions: CriStatus["conditions"] } | null; info: CriStatus["info"] }>(
       "RuntimeService",
@@ -157,6 +158,16 @@ export class CriClient {
     return res.items;
   }
 
+  /** One sandbox's status; with `verbose`, containerd and CRI-O add its details (its image among them) under `info.info`. */
+  async podSandboxStatus(podSandboxId: string, verbose = false): Promise<CriPodSandboxStatus> {
+    const res = await this.#call<{ status: CriPodSandboxStatus["status"]; info: CriPodSandboxStatus["info"] }>(
+      "RuntimeService",
+      "PodSandboxStatus",
+      { podSandboxId, verbose },
+    );
+    return { status: res.status, info: res.info };
+  }
+
   async runPodSandbox(config: PodSandboxConfig, timeoutMs = 60_000): Promise<string> {
     const res = await this.#call<{ podSandboxId: string }>("RuntimeService", "RunPodSandbox", { config }, timeoutMs);
     return res.podSandboxId;
@@ -202,7 +213,9 @@ export class CriClient {
     const call = client[method];
     if (call === undefined) {
       // A method the loaded proto does not define: a bug here, not the runtime's answer.
-      return Promise.reject(new ImagedriftError("unimplemented", `CRI ${service}/${method} is not in the loaded proto`));
+      return Promise.reject(
+        new ImagedriftError("unimplemented", `CRI ${service}/${method} is not in the loaded proto`),
+      );
     }
     return new Promise((resolve, reject) => {
       call.call(client, request, { deadline: Date.now() + timeoutMs }, (error, response) => {

@@ -49,6 +49,12 @@ export interface CriPodSandbox {
   annotations: Labels;
 }
 
+export interface CriPodSandboxStatus {
+  status: { id: string; metadata: PodSandboxMetadata | null; state: CriPodSandboxState; createdAt: string } | null;
+  /** Verbose info: JSON strings keyed by topic (containerd and CRI-O: "info", with the sandbox's image). */
+  info: Labels;
+}
+
 export interface CriFilesystemUsage {
   timestamp: string;
   fsId: { mountpoint: string } | null;
@@ -65,7 +71,7 @@ export interface CriVersion {
 
 export interface CriStatus {
   conditions: { type: string; status: boolean; reason: string; message: string }[];
-  /** Verbose info: JSON strings keyed by topic (containerd puts its CRI config under "config"). */
+  /** Verbose info: JSON strings keyed by topic (containerd, CRI-O and cri-dockerd put their config under "config"). */
   info: Labels;
 }
 

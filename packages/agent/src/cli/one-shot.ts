@@ -14,6 +14,8 @@ import type { CommandContext } from "../commands/context.js";
 export interface OneShotTarget {
   cri: CriClient;
   node: string;
+  /** `--sandbox-image`. */
+  sandboxImage?: string | undefined;
 }
 
 /** Connects to the local node's runtime; asynchronous so that the CRI client is loaded only by the commands that use it. */
@@ -49,6 +51,7 @@ export async function runOneShot(target: OneShotTarget, spec: CommandSpec, timeo
   const ctx: CommandContext = {
     cri: target.cri,
     node: target.node,
+    sandboxImage: target.sandboxImage,
     log: silentLogger,
     signal: controller.signal,
     deadline: Date.now() + timeout,

@@ -23,16 +23,17 @@ export interface NodeState {
 }
 
 /**
- * Reads the node. Refuses (failed-precondition) when the runtime does not
- * name its sandbox (pause) image: without it the pause image cannot be told
- * apart, and removing it breaks every new pod (containerd#6160).
+ * Reads the node. Refuses (failed-precondition) when nothing names the
+ * sandbox (pause) image: not the runtime's status, its sandboxes, its pinned
+ * images nor --sandbox-image (sandbox-image.ts). Without it the pause image
+ * cannot be told apart, and removing it breaks every new pod (containerd#6160).
  */
 export async function readNodeState(ctx: CommandContext): Promise<NodeState> {
-  const snapshot = await readRuntime(ctx.cri);
-  if (snapshot.sandboxImage === null) {
+  const snapshot = await readRuntime(ctx.cri, { sandboxImage: ctx.sandboxImage });
+  if (snapshot.sandboxImages.length === 0) {
     throw new ImagedriftError(
       "failed-precondition",
-      "the runtime's status names no pod sandbox (pause) image, so it cannot be protected: refusing to remove images",
+      "nothing names the pod sandbox (pause) image (not the runtime's status, its pod sandboxes nor a pinned image), so it cannot be protected: refusing to remove images. Set the agent's --sandbox-image (env IMAGEDRIFT_SANDBOX_IMAGE) to the runtime's pause image, e.g. registry.k8s.io/pause:3.10",
     );
   }
   return { snapshot, inventory: assembleInventory(ctx.node, snapshot, ctx.now()) };

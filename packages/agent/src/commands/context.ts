@@ -5,6 +5,8 @@ import type { CriClient } from "@imagedrift/cri";
 export interface CommandContext {
   cri: CriClient;
   node: string;
+  /** `--sandbox-image`: the pause image, for a runtime that does not name it. */
+  sandboxImage?: string | undefined;
   log: Logger;
   /** Aborted on cancel or timeout: commands stop between items (a CRI call under way finishes). */
   signal: AbortSignal;

@@ -72,6 +72,8 @@ export function changedImages(result: CommandResult): boolean {
 export interface CommandExecutorOptions {
   cri: CriClient;
   node: string;
+  /** `--sandbox-image`. */
+  sandboxImage?: string | undefined;
   log: Logger;
   /** Told after a command changed the node's images (RESCAN_DELAY_MS after its final update), e.g. to rescan. */
   onImagesChanged?: () => void;
@@ -172,7 +174,7 @@ export class CommandExecutor {
 
   async #run(pending: Pending): Promise<void> {
     const { command, controller } = pending;
-    const { cri, node, now = () => new Date() } = this.#options;
+    const { cri, node, sandboxImage, now = () => new Date() } = this.#options;
     const log = this.#options.log.child({ command: command.id, job: command.jobId });
     const result: CommandResult = {};
     const update = (state: CommandUpdate["state"], message: string): CommandUpdate => ({
@@ -195,6 +197,7 @@ export class CommandExecutor {
       const ctx: CommandContext = {
         cri,
         node,
+        sandboxImage,
         log,
         signal: controller.signal,
         deadline: pending.deadline,
