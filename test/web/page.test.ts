@@ -120,10 +120,17 @@ describe("the page on the lab", () => {
     expect(await cell("n1").textContent()).toContain(short(incidents.web.oldDigest));
     expect(await cell("n1").textContent()).toContain("stale");
     expect(await cell("n1").getAttribute("aria-label")).toBe(
-      `n1: ${short(incidents.web.oldDigest)}, digest B of 2, stale`,
+      `n1: ${short(incidents.web.oldDigest)}, digest B, one of 2, stale`,
     );
     expect(await cell("n2").getAttribute("aria-label")).toBe(
-      `n2: ${short(incidents.web.newDigest)}, digest A of 2, the registry's digest, current`,
+      `n2: ${short(incidents.web.newDigest)}, digest A, one of 2, the registry's digest, current`,
+    );
+    // legacy:1.0 was deleted from the registry: its cells say so, and no group is the registry's (no A).
+    const legacy = row(incidents.legacy.ref).locator('[data-col="n1"]');
+    await expect.poll(() => legacy.textContent()).toContain("not in registry");
+    expect(await legacy.getAttribute("class")).toMatch(/\bs-missing\b/);
+    expect(await legacy.getAttribute("aria-label")).toBe(
+      `n1: ${short(incidents.legacy.digest)}, digest B, one of 1, not in registry`,
     );
     // api:stable is not on n2: its cell is empty.
     expect(await row(incidents.api.ref).locator('[data-col="n2"]').getAttribute("aria-label")).toBe("n2: not held");

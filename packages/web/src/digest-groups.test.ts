@@ -41,6 +41,27 @@ describe("buildRow", () => {
     expect(row.holders.has("n5")).toBe(false);
   });
 
+  it("keeps A for the registry's digest: with no node holding it, letters start at B", () => {
+    const row = buildRow(
+      tag(
+        [
+          ["n1", d("a"), "stale"],
+          ["n2", d("c"), "stale"],
+        ],
+        d("b"),
+      ),
+    );
+    expect(row.groups.map((g) => g.index)).toEqual([1, 2]);
+    expect(buildRow(tag([["n1", d("a"), "unknown"]], null)).groups.map((g) => g.index)).toEqual([1]);
+  });
+
+  it("counts a node holding the registry's image for its platform (index moved) as the registry's", () => {
+    const view = tag([["n1", d("a"), "current"]], d("b"));
+    const [holder] = view.nodes;
+    if (holder) holder.platformMatch = true;
+    expect(buildRow(view).groups.map((g) => [g.index, g.matchesRegistry])).toEqual([[0, true]]);
+  });
+
   it("groups images without a repo digest by image id", () => {
     const row = buildRow(
       tag(

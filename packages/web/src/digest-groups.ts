@@ -8,7 +8,12 @@ import type { TagHolder, TagView } from "./api-types.js";
 export interface DigestGroup {
   /** The digest, or `image:<id>` for an image held by tag only (no repo digest). */
   key: string;
-  /** Position in the row: 0 is the registry's digest when a node holds it, then the most held. */
+  /**
+   * Position in the row, and so its letter: 0 (A) is only ever the
+   * registry's digest (or its image for a node's platform); the others
+   * follow from 1 (B), most held first, also when no node holds the
+   * registry's digest or the registry has none.
+   */
   index: number;
   digest: string | null;
   nodes: string[];
@@ -37,7 +42,8 @@ export function buildRow(tag: TagView): RowModel {
         index: 0,
         digest: holder.digest,
         nodes: [],
-        matchesRegistry: holder.digest !== null && holder.digest === tag.registryDigest,
+        matchesRegistry:
+          holder.platformMatch === true || (holder.digest !== null && holder.digest === tag.registryDigest),
       };
       byKey.set(key, group);
     }
@@ -50,8 +56,9 @@ export function buildRow(tag: TagView): RowModel {
       b.nodes.length - a.nodes.length ||
       firstSeen.indexOf(a.key) - firstSeen.indexOf(b.key),
   );
+  const offset = groups[0]?.matchesRegistry ? 0 : 1;
   groups.forEach((group, index) => {
-    group.index = index;
+    group.index = index + offset;
   });
   const groupOfNode = new Map<string, DigestGroup>();
   for (const group of groups) for (const node of group.nodes) groupOfNode.set(node, group);

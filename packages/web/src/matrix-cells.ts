@@ -11,6 +11,18 @@ import { badge, GROUP_STYLES, groupStyle, TAG_BADGES } from "./palette.js";
 
 export const STATUS_TEXT = { current: "✓ current", stale: "✗ stale", unknown: "? unknown" } as const;
 
+/** A holder's state against the registry in words, from its status and, when unknown, what the registry said. */
+export function holderStatus(
+  tag: Pick<TagView, "status">,
+  status: keyof typeof STATUS_TEXT,
+): { text: string; className: string } {
+  if (status === "unknown" && tag.status === "missing-in-registry") {
+    return { text: "⌀ not in registry", className: "s-missing" };
+  }
+  if (status === "unknown" && tag.status === "local-only") return { text: "⌂ never pushed", className: "s-missing" };
+  return { text: STATUS_TEXT[status], className: `s-${status}` };
+}
+
 export function tagBadge(status: TagView["status"]): HTMLElement {
   return badge(TAG_BADGES[status], status);
 }
@@ -62,7 +74,7 @@ export function fillRowHeader(el: HTMLElement, row: RowModel): void {
 export function cellSignature(row: RowModel, node: string): string {
   const holder = row.holders.get(node);
   if (!holder) return "-";
-  return `${holder.digest ?? holder.imageId}|${holder.status}|${row.groupOfNode.get(node)?.index}|${row.groups.length}`;
+  return `${holder.digest ?? holder.imageId}|${holder.status}|${row.tag.status}|${row.groupOfNode.get(node)?.index}|${row.groups.length}`;
 }
 
 export function fillCell(el: HTMLElement, row: RowModel, node: string): void {
@@ -77,20 +89,25 @@ export function fillCell(el: HTMLElement, row: RowModel, node: string): void {
   }
   const style = groupStyle(group.index);
   const digest = holder.digest ? shortDigest(holder.digest) : "no digest";
-  el.className = `cell g${group.index % GROUP_STYLES.length} s-${holder.status}`;
-  const registry = group.matchesRegistry ? ", the registry's digest" : "";
+  const status = holderStatus(row.tag, holder.status);
+  el.className = `cell g${group.index % GROUP_STYLES.length} ${status.className}`;
+  const registry = holder.platformMatch
+    ? ", the registry's image for its platform"
+    : group.matchesRegistry
+      ? ", the registry's digest"
+      : "";
   el.setAttribute(
     "aria-label",
-    `${node}: ${digest}, digest ${style.letter} of ${row.groups.length}${registry}, ${holder.status}`,
+    `${node}: ${digest}, digest ${style.letter}, one of ${row.groups.length}${registry}, ${status.text.slice(2)}`,
   );
-  el.title = `${holder.digest ?? "no repo digest"}\nimage ${holder.imageId}\n${holder.status} against the registry`;
+  el.title = `${holder.digest ?? "no repo digest"}\nimage ${holder.imageId}\n${status.text.slice(2)} (against the registry)`;
   el.replaceChildren(
     h("span", { class: "digest" }, digest),
     h(
       "span",
       { class: "meta" },
       h("span", { class: "mk", "aria-hidden": "true" }, `${style.shape}${style.letter}`),
-      h("span", { class: "st" }, STATUS_TEXT[holder.status]),
+      h("span", { class: "st" }, status.text),
     ),
   );
 }

@@ -5,7 +5,7 @@ import { h, rerender } from "./dom.js";
 import type { Panel } from "./drawer.js";
 import { findingItem } from "./findings-panel.js";
 import { formatAge, formatTime, shortDigest } from "./format.js";
-import { STATUS_TEXT, tagBadge } from "./matrix-cells.js";
+import { holderStatus, tagBadge } from "./matrix-cells.js";
 import { GROUP_STYLES, groupStyle } from "./palette.js";
 
 const REFRESHABLE = new Set(["stale", "inconsistent"]);
@@ -53,6 +53,7 @@ export function tagPanel(reference: string, app: AppContext): Panel {
         );
       }
       const style = groupStyle(group.index);
+      const status = holderStatus(tag, holder.status);
       return h(
         "tr",
         {},
@@ -63,9 +64,9 @@ export function tagPanel(reference: string, app: AppContext): Panel {
           h("span", { "aria-hidden": "true" }, `${style.shape}${style.letter} `),
           holder.digest ? shortDigest(holder.digest) : "no digest",
         ),
-        h("td", { class: `st-${holder.status}` }, STATUS_TEXT[holder.status]),
+        h("td", { class: `st-${status.className.slice(2)}` }, status.text),
         h("td", { class: "mono", title: holder.imageId }, shortDigest(holder.imageId)),
-        h("td", {}, group.matchesRegistry ? "registry's" : ""),
+        h("td", {}, holder.platformMatch ? "registry's, for its platform" : group.matchesRegistry ? "registry's" : ""),
       );
     });
     return [
