@@ -1,4 +1,5 @@
 export { type BoundedMemo, boundedMemo } from "./bounded-memo.js";
+export * from "./byte-size.js";
 export * from "./config.js";
 export * from "./drift-types.js";
 export * from "./duration.js";

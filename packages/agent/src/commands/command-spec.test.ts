@@ -1,7 +1,7 @@
 import { ImagedriftError } from "@imagedrift/core";
 import { describe, expect, it } from "vitest";
 import { parseCommandSpec } from "./command-spec.js";
-import { formatBytes, shortDigest } from "./context.js";
+import { shortDigest } from "./context.js";
 import { changedImages } from "./executor.js";
 
 const ID = `sha256:${"a".repeat(64)}`;
@@ -97,12 +97,6 @@ describe("command helpers", () => {
   it("shortDigest keeps the algorithm and 12 hex digits", () => {
     expect(shortDigest(DIGEST)).toBe(`sha256:${"b".repeat(12)}`);
     expect(shortDigest(null)).toBe("no digest");
-  });
-
-  it("formatBytes", () => {
-    expect(formatBytes(0)).toBe("0 B");
-    expect(formatBytes(999)).toBe("999 B");
-    expect(formatBytes(12_345_678)).toBe("12.3 MB");
   });
 
   it("changedImages: a real pull or removal changed the node; a dry run or already-present image did not", () => {

@@ -35,15 +35,3 @@ export function shortDigest(digest: string | null): string {
   const colon = digest.indexOf(":");
   return digest.slice(0, colon + 13);
 }
-
-/** `12.3 MB`. */
-export function formatBytes(bytes: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}

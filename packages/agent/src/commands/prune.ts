@@ -9,13 +9,14 @@ import { statfs } from "node:fs/promises";
 import {
   type CommandSpec,
   createPruneJudge,
+  formatBytes,
   type PruneRulesInput,
   planPrune,
   type Recoverability,
   type UnrecoverableRule,
 } from "@imagedrift/core";
 import { readNodeState, removeChecked } from "./checked-removal.js";
-import { type CommandContext, type CommandOutcome, formatBytes } from "./context.js";
+import type { CommandContext, CommandOutcome } from "./context.js";
 
 export type PruneSpec = Extract<CommandSpec, { type: "prune" }>;
 

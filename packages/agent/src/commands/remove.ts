@@ -4,9 +4,9 @@
  * neither pinned nor the sandbox image, and a registry can give it back (or
  * the spec allows unrecoverable images).
  */
-import { type CommandSpec, protectionReason, unrecoverableCheck } from "@imagedrift/core";
+import { type CommandSpec, formatBytes, protectionReason, unrecoverableCheck } from "@imagedrift/core";
 import { readNodeState, removeChecked } from "./checked-removal.js";
-import { type CommandContext, type CommandOutcome, formatBytes } from "./context.js";
+import type { CommandContext, CommandOutcome } from "./context.js";
 import { recoverabilityOf } from "./prune.js";
 
 export type RemoveSpec = Extract<CommandSpec, { type: "remove" }>;

@@ -1,11 +1,12 @@
 /** `imagedrift images NODE`: one node's image cache, with what uses each image. */
+
+import { formatBytes } from "@imagedrift/core";
 import { Option } from "commander";
 import type { ImageContainerItem, NodeImageItem } from "../api-types.js";
 import type { CollectorClient } from "../client.js";
 import { digestOfRepoDigest, shortDigest } from "../format/digest.js";
 import { renderOutput } from "../format/output.js";
 import { familiarRef, listSome } from "../format/reference.js";
-import { formatBytes } from "../format/size.js";
 import type { Style } from "../format/style.js";
 import { type Column, renderTable } from "../format/table.js";
 import { type CommandResult, type DefineCommand, helpEpilogue, type ViewOptions } from "./command.js";

@@ -1,8 +1,9 @@
 /** `imagedrift nodes`: every node the collector knows, with its cache size and last report. */
+
+import { formatBytes } from "@imagedrift/core";
 import type { NodeItem } from "../api-types.js";
 import type { CollectorClient } from "../client.js";
 import { renderOutput } from "../format/output.js";
-import { formatBytes } from "../format/size.js";
 import type { Style } from "../format/style.js";
 import { type Column, renderTable } from "../format/table.js";
 import { formatAgo } from "../format/time.js";

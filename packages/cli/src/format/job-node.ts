@@ -4,10 +4,11 @@
  * 127.0.0.1:5000/shop/web:latest sha256:0123456789ab (verified)`) and the
  * RESULT column of the summary table.
  */
+
+import { formatBytes } from "@imagedrift/core";
 import type { JobNodeItem, NodeJobState, PulledImage, RemovedImage } from "../api-types.js";
 import { shortDigest } from "./digest.js";
 import { familiarRef, listSome } from "./reference.js";
-import { formatBytes } from "./size.js";
 import type { Style } from "./style.js";
 
 /** Beyond this many pulled images a node's result is counted rather than listed. */

@@ -2,13 +2,12 @@
  * Jobs for people: the per-node summary a followed job ends with, the list of
  * `imagedrift jobs`, and the detail of `imagedrift job ID`.
  */
-import { formatDuration } from "@imagedrift/core";
+import { formatBytes, formatDuration } from "@imagedrift/core";
 import { FINISHED_NODE_STATES, type JobItem, type JobNodeItem, type JobState } from "../api-types.js";
 import type { ViewOptions } from "../commands/command.js";
 import { shortDigest } from "./digest.js";
 import { messageBeyondResult, nodeResult, nodeStateCell, removedBytes } from "./job-node.js";
 import { familiarRef, listSome } from "./reference.js";
-import { formatBytes } from "./size.js";
 import type { Style } from "./style.js";
 import { type Column, renderTable, renderTableLines } from "./table.js";
 import { formatAgo } from "./time.js";

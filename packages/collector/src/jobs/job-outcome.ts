@@ -7,6 +7,7 @@ import {
   type CommandResult,
   type CommandSpec,
   type ErrorCode,
+  formatBytes,
   formatImageRef,
   type JobNode,
   type JobState,
@@ -29,17 +30,6 @@ function normalised(ref: string): string {
 }
 
 const shortId = (id: string) => id.replace(/^sha256:/, "").slice(0, 12);
-
-export function formatBytes(bytes: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
 
 /** Results of several steps (pull, then remove) as one. */
 export function mergeResults(results: readonly CommandResult[]): CommandResult {

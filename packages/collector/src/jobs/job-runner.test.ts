@@ -346,7 +346,7 @@ describe("JobRunner", () => {
     ]);
     expect(done?.nodes[0]).toMatchObject({
       state: "succeeded",
-      message: `pulled ${APP}; digests verified; removed aaaaaaaaaaaa (1.0 kB)`,
+      message: `pulled ${APP}; digests verified; removed aaaaaaaaaaaa (1000 B)`,
       removed: [{ id: d("a") }],
       reclaimedBytes: 1000,
     });
