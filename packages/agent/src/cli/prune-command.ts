@@ -114,7 +114,7 @@ export function addPruneCommand(program: Command, target: OneShotTargetFactory):
     .action(async (options: PruneOptions, command: Command) => {
       const policy = pruneFlagsPolicy(options);
       const timeout = durationFlag("--timeout", options.timeout);
-      const { cri, node } = await target(command);
+      const local = await target(command);
       const spec: CommandSpec = {
         type: "prune",
         policy,
@@ -125,9 +125,9 @@ export function addPruneCommand(program: Command, target: OneShotTargetFactory):
         allowUnrecoverable: options.allowUnrecoverable === true,
       };
       try {
-        process.exitCode = await runOneShot({ cri, node }, spec, timeout);
+        process.exitCode = await runOneShot(local, spec, timeout);
       } finally {
-        cri.close();
+        local.cri.close();
       }
     });
 }
