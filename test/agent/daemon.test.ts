@@ -4,6 +4,7 @@
  * started again (the CRI channel must reconnect by itself), and a clean exit
  * on SIGTERM.
  */
+import { statSync } from "node:fs";
 import { CriClient } from "@imagedrift/cri";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ContainerdNode, isAlive, type Lab, startLab, waitFor } from "../lab/index.js";
@@ -83,6 +84,7 @@ describe("imagedrift-agent daemon against real containerd", () => {
   });
 
   it("turns unready while containerd is down, stays alive, counts UNAVAILABLE, and is ready again once it is back", async () => {
+    const socketBefore = statSync(node.socket).ino;
     await node.stop();
     const stopped = performance.now();
     await waitFor(async () => (await agent.request("/readyz")).status === 503, {
@@ -116,6 +118,9 @@ describe("imagedrift-agent daemon against real containerd", () => {
 
     await node.start();
     const restarted = performance.now();
+    // A restart makes a new socket file: a container that bind-mounted the old file would never see it, which
+    // is why the DaemonSet mounts the socket's directory. The agent dials the path again and finds the new one.
+    expect(statSync(node.socket).ino).not.toBe(socketBefore);
     await waitFor(async () => (await agent.request("/readyz")).status === 200, {
       what: "/readyz to answer 200 after containerd restarted (the CRI channel must reconnect)",
       timeoutMs: 15_000,

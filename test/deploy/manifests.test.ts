@@ -4,6 +4,7 @@
  * the defaults in code, and the security settings, RBAC and wiring between
  * objects (Services, Secret, ServiceMonitors, PriorityClass) hold together.
  */
+import { basename, dirname } from "node:path";
 import { parseAgentConfig } from "@imagedrift/agent";
 import { parseCollectorConfig } from "@imagedrift/collector";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -110,14 +111,14 @@ describe("deploy/ (kustomize base)", () => {
       expect(agentContainer.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "metrics" });
     });
 
-    it("mounts the runtime socket read-write at the path --cri-endpoint names", () => {
+    it("mounts the runtime socket's directory (a restart's new socket shows), read-only, where --cri-endpoint names it", () => {
       const pod = agent.spec.template.spec;
       const volume = pod.volumes?.find((v) => v.name === "cri-socket");
-      expect(volume?.hostPath).toEqual({ path: SOCKET, type: "Socket" });
+      expect(volume?.hostPath).toEqual({ path: dirname(SOCKET), type: "Directory" });
       const mount = agentContainer.volumeMounts?.find((m) => m.name === "cri-socket");
-      expect(mount?.mountPath).toBe(SOCKET);
-      expect(mount?.readOnly ?? false).toBe(false);
-      expect(agentConfigOf(agentContainer).criEndpoint).toBe(`unix://${mount?.mountPath}`);
+      expect(mount?.mountPath).toBe(dirname(SOCKET));
+      expect(mount?.readOnly).toBe(true);
+      expect(agentConfigOf(agentContainer).criEndpoint).toBe(`unix://${mount?.mountPath}/${basename(SOCKET)}`);
       expect(pod.volumes?.filter((v) => v.hostPath)).toHaveLength(1);
     });
 

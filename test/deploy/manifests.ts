@@ -62,6 +62,7 @@ export interface PodSpec {
   containers: Container[];
   volumes?: Volume[];
   nodeName?: string;
+  nodeSelector?: Record<string, string>;
   serviceAccountName?: string;
   automountServiceAccountToken?: boolean;
   enableServiceLinks?: boolean;

@@ -3,7 +3,7 @@
  * operator to write (images, token from an uncommitted file), both rendered by
  * the real kubectl against the base.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,15 +19,66 @@ describe("overlays", () => {
     base = await kustomize("deploy");
   });
 
+  /** Each runtime's preset: the socket as its project documents it (deploy/README.md has the sources). */
+  const PRESETS: Record<string, string> = {
+    containerd: "/run/containerd/containerd.sock",
+    k3s: K3S_SOCKET,
+    rke2: K3S_SOCKET,
+    microk8s: "/var/snap/microk8s/common/run/containerd.sock",
+    k0s: "/run/k0s/containerd.sock",
+    "cri-o": "/run/crio/crio.sock",
+    talos: "/run/containerd/containerd.sock",
+    bottlerocket: "/run/containerd/containerd.sock",
+  };
+
+  it.each(Object.entries(PRESETS))(
+    "deploy/overlays/%s mounts the directory of %s read-only where --cri-endpoint names it, and nothing else differs",
+    async (name, socket) => {
+      const rendered = await kustomize(`deploy/overlays/${name}`);
+      const ds = find<Workload>(rendered, "DaemonSet", "imagedrift-agent");
+      const container = onlyContainer(ds);
+      const dir = socket.slice(0, socket.lastIndexOf("/"));
+      expect(ds.spec.template.spec.volumes?.find((v) => v.name === "cri-socket")?.hostPath).toEqual({
+        path: dir,
+        type: "Directory",
+      });
+      expect(container.volumeMounts?.find((m) => m.name === "cri-socket")).toMatchObject({
+        mountPath: dir,
+        readOnly: true,
+      });
+      expect(agentConfigOf(container).criEndpoint).toBe(`unix://${socket}`);
+      expect(ds.spec.template.spec.nodeSelector).toEqual({ "kubernetes.io/os": "linux" });
+      const back = JSON.parse(
+        JSON.stringify(rendered)
+          .replaceAll(`unix://${socket}`, `unix://${SOCKET}`)
+          .replaceAll(`"${dir}"`, '"/run/containerd"'),
+      ) as K8sObject[];
+      expect(back).toEqual(base);
+    },
+  );
+
+  it("has a preset for every overlay directory and every preset in deploy/README.md's table", () => {
+    const dirs = readdirSync(join(REPO, "deploy/overlays")).sort();
+    expect(dirs).toEqual(Object.keys(PRESETS).sort());
+    const readme = readFileSync(join(REPO, "deploy/README.md"), "utf8");
+    for (const [name, socket] of Object.entries(PRESETS)) {
+      expect(readme).toContain(`| \`overlays/${name}\` | \`${socket}\` |`);
+    }
+  });
+
   describe("deploy/overlays/k3s", () => {
     it("differs from the base only in the socket path: hostPath, mount and --cri-endpoint", async () => {
       const k3s = await kustomize("deploy/overlays/k3s");
       const ds = find<Workload>(k3s, "DaemonSet", "imagedrift-agent");
       const container = onlyContainer(ds);
-      expect(ds.spec.template.spec.volumes?.find((v) => v.name === "cri-socket")?.hostPath?.path).toBe(K3S_SOCKET);
-      expect(container.volumeMounts?.find((m) => m.name === "cri-socket")?.mountPath).toBe(K3S_SOCKET);
+      expect(ds.spec.template.spec.volumes?.find((v) => v.name === "cri-socket")?.hostPath?.path).toBe(
+        "/run/k3s/containerd",
+      );
+      expect(container.volumeMounts?.find((m) => m.name === "cri-socket")?.mountPath).toBe("/run/k3s/containerd");
       expect(agentConfigOf(container).criEndpoint).toBe(`unix://${K3S_SOCKET}`);
-      const back = JSON.parse(JSON.stringify(k3s).replaceAll(K3S_SOCKET, SOCKET)) as K8sObject[];
+      const back = JSON.parse(
+        JSON.stringify(k3s).replaceAll(K3S_SOCKET, SOCKET).replaceAll('"/run/k3s/containerd"', '"/run/containerd"'),
+      ) as K8sObject[];
       expect(back).toEqual(base);
     });
   });
