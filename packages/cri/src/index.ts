@@ -7,5 +7,12 @@ export {
   MAX_RECEIVE_BYTES,
 } from "./client.js";
 export { FINAL_PULL_CODES, pullFailureCode } from "./pull-failure.js";
+export {
+  eventFilter,
+  type RuntimeEvent,
+  RuntimeEvents,
+  type RuntimeEventsOptions,
+  type RuntimeEventsState,
+} from "./runtime-events.js";
 export { fromGrpcError, grpcStatusName } from "./status.js";
 export type * from "./types.js";
