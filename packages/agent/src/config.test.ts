@@ -8,9 +8,24 @@ describe("parseAgentConfig", () => {
       nodeName: "n1",
       listen: { host: "", port: 9101 },
       interval: 60_000,
+      events: "auto",
+      eventsInterval: 600_000,
       nodeLabels: {},
       logLevel: "info",
     });
+  });
+
+  it("takes --events auto|off and --events-interval, naming a bad value", () => {
+    expect(parseAgentConfig({ nodeName: "n1", events: "off", eventsInterval: "30m" })).toMatchObject({
+      events: "off",
+      eventsInterval: 1_800_000,
+    });
+    expect(() => parseAgentConfig({ nodeName: "n1", events: "sometimes" })).toThrow(
+      /--events: must be one of auto, off/,
+    );
+    expect(() => parseAgentConfig({ nodeName: "n1", eventsInterval: "10ms" })).toThrow(
+      /--events-interval: "10ms" is too short/,
+    );
   });
 
   it("accepts every flag", () => {

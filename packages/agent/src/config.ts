@@ -22,6 +22,8 @@ export interface AgentOptions {
   collector?: string;
   listen?: string;
   interval?: string;
+  events?: string;
+  eventsInterval?: string;
   tokenFile?: string;
   nodeLabels?: string;
   tlsCa?: string;
@@ -36,8 +38,12 @@ export interface AgentConfig {
   nodeName: string;
   collector?: string;
   listen: ListenAddress;
-  /** Milliseconds. */
+  /** Milliseconds: the rescan period while polling. */
   interval: number;
+  /** `auto`: follow containerd's event stream when the runtime has one; `off`: poll only. */
+  events: EventsMode;
+  /** Milliseconds: the rescan period while the event stream is open (a safety net). */
+  eventsInterval: number;
   tokenFile?: string;
   nodeLabels: Record<string, string>;
   tlsCa?: string;
@@ -47,7 +53,17 @@ export interface AgentConfig {
   logLevel: LogLevel;
 }
 
-const DEFAULTS = { criEndpoint: DEFAULT_CRI_ENDPOINT, listen: ":9101", interval: "60s", logLevel: "info" } as const;
+export type EventsMode = "auto" | "off";
+
+const DEFAULTS = {
+  criEndpoint: DEFAULT_CRI_ENDPOINT,
+  listen: ":9101",
+  interval: "60s",
+  events: "auto",
+  eventsInterval: "10m",
+  logLevel: "info",
+} as const;
+const EVENTS_MODES: readonly string[] = ["auto", "off"] satisfies EventsMode[];
 const LOG_LEVELS: readonly string[] = ["debug", "info", "warn", "error"] satisfies LogLevel[];
 const MIN_INTERVAL_MS = 1000;
 const NODE_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -79,6 +95,10 @@ const parsers = {
     const ms = parseDuration(value);
     if (ms < MIN_INTERVAL_MS) problem(`"${value}" is too short (at least ${MIN_INTERVAL_MS / 1000}s)`);
     return ms;
+  },
+  events: (value, problem) => {
+    if (!EVENTS_MODES.includes(value)) problem(`must be one of ${EVENTS_MODES.join(", ")}`);
+    return value as EventsMode;
   },
   nodeLabels: (value, problem) => {
     const labels: Record<string, string> = {};
@@ -132,6 +152,8 @@ export function parseAgentConfig(options: AgentOptions): AgentConfig {
   const collector = flag("collector", parsers.collector);
   const listen = flag("listen", parsers.listen);
   const interval = flag("interval", parsers.interval);
+  const events = flag("events", parsers.events);
+  const eventsInterval = flag("eventsInterval", parsers.interval);
   const tokenFile = flag("tokenFile", text);
   const nodeLabels = flag("nodeLabels", parsers.nodeLabels) ?? {};
   const tlsCa = flag("tlsCa", text);
@@ -150,6 +172,8 @@ export function parseAgentConfig(options: AgentOptions): AgentConfig {
     nodeName === undefined ||
     listen === undefined ||
     interval === undefined ||
+    events === undefined ||
+    eventsInterval === undefined ||
     logLevel === undefined
   ) {
     throw configError(issues);
@@ -160,6 +184,8 @@ export function parseAgentConfig(options: AgentOptions): AgentConfig {
     ...(collector === undefined ? {} : { collector }),
     listen,
     interval,
+    events,
+    eventsInterval,
     ...(tokenFile === undefined ? {} : { tokenFile }),
     nodeLabels,
     ...(tlsCa === undefined ? {} : { tlsCa }),

@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
-import { createLogger, type LogLevel } from "@imagedrift/core";
+import { createLogger, formatDuration, type LogLevel } from "@imagedrift/core";
 import { CriClient } from "@imagedrift/cri";
 import { readTokenFile } from "@imagedrift/protocol";
 import { CommandExecutor } from "./commands/executor.js";
 import type { AgentConfig } from "./config.js";
+import { EventWatch } from "./event-watch.js";
 import { startAgentHttp } from "./http-server.js";
 import { AgentMetrics } from "./metrics.js";
 import { CollectorReporter } from "./reporter.js";
@@ -62,11 +63,29 @@ export async function runDaemon(cfg: AgentConfig, version: string): Promise<void
     log,
     onInventory: (inventory) => reporter?.publish(inventory),
   });
+  metrics.recordScanMode("polling");
+  const watch =
+    cfg.events === "auto"
+      ? new EventWatch({
+          endpoint: cfg.criEndpoint,
+          log,
+          onChange: () => void loop.rescan(),
+          onMode: (mode) => {
+            metrics.recordScanMode(mode);
+            loop.setInterval(mode === "events" ? cfg.eventsInterval : cfg.interval);
+          },
+          onEvent: (event) => metrics.recordRuntimeEvent(event.topic),
+        })
+      : undefined;
   const http = await startAgentHttp({
     ...cfg.listen,
     registry: metrics.registry,
     live: loop.live,
     ready: loop.ready,
+    readyDetail: () =>
+      watch?.mode === "events"
+        ? `mode: events (rescans on runtime events; full rescan every ${formatDuration(loop.intervalMs)})`
+        : `mode: polling (every ${formatDuration(loop.intervalMs)}${cfg.events === "off" ? ", --events off" : ""})`,
   });
   loop.start();
   reporter?.start();
@@ -74,12 +93,14 @@ export async function runDaemon(cfg: AgentConfig, version: string): Promise<void
     endpoint: cfg.criEndpoint,
     listen: `${cfg.listen.host}:${http.port}`,
     intervalMs: cfg.interval,
+    events: cfg.events,
     collector: cfg.collector ?? null,
   });
 
   const shutdown = async (signal: string) => {
     log.info("stopping", { signal });
     executor.shutdown();
+    watch?.close();
     reporter?.stop();
     await loop.stop();
     await new Promise((resolve) => http.server.close(resolve));

@@ -11,6 +11,8 @@ export interface AgentHttpOptions {
   registry: Registry;
   live: Probe;
   ready: Probe;
+  /** Said after /readyz's verdict, e.g. how the agent learns of changes (`mode: events`). */
+  readyDetail?: () => string;
 }
 
 /** The agent's only HTTP surface: metrics and health. Nothing here acts on the node. */
@@ -21,9 +23,10 @@ export async function startAgentHttp(options: AgentHttpOptions): Promise<{ serve
       res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain" }).end("method not allowed\n");
       return;
     }
-    const probe = (check: Probe) => {
+    const probe = (check: Probe, detail?: () => string) => {
       const problem = check();
-      res.writeHead(problem ? 503 : 200, { "content-type": "text/plain" }).end(problem ? `${problem}\n` : "ok\n");
+      const extra = detail ? `; ${detail()}` : "";
+      res.writeHead(problem ? 503 : 200, { "content-type": "text/plain" }).end(`${problem ?? "ok"}${extra}\n`);
     };
     switch (path) {
       case "/metrics":
@@ -36,7 +39,7 @@ export async function startAgentHttp(options: AgentHttpOptions): Promise<{ serve
         probe(options.live);
         return;
       case "/readyz":
-        probe(options.ready);
+        probe(options.ready, options.readyDetail);
         return;
       default:
         res

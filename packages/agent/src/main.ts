@@ -53,7 +53,27 @@ const program = new Command("imagedrift-agent")
       "IMAGEDRIFT_LISTEN",
     ),
   )
-  .addOption(option("--interval <duration>", "full rescan period, e.g. 30s or 5m (default 60s)", "IMAGEDRIFT_INTERVAL"))
+  .addOption(
+    option(
+      "--interval <duration>",
+      "full rescan period while polling, e.g. 30s or 5m (default 60s)",
+      "IMAGEDRIFT_INTERVAL",
+    ),
+  )
+  .addOption(
+    option(
+      "--events <mode>",
+      "auto: rescan within a moment of each image, container or task event from containerd's event stream (on the same socket), and poll only every --events-interval while it is open; off: poll every --interval. Runtimes without the stream (CRI-O, cri-dockerd) are polled (default auto)",
+      "IMAGEDRIFT_EVENTS",
+    ),
+  )
+  .addOption(
+    option(
+      "--events-interval <duration>",
+      "full rescan period while the event stream is open, a safety net (default 10m)",
+      "IMAGEDRIFT_EVENTS_INTERVAL",
+    ),
+  )
   .addOption(option("--token-file <path>", "file holding the token shared with the collector", "IMAGEDRIFT_TOKEN_FILE"))
   .addOption(
     option(

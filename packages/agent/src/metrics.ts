@@ -44,6 +44,19 @@ export class AgentMetrics {
     registers: [this.registry],
   });
 
+  readonly #scanMode = new Gauge({
+    name: "imagedrift_agent_scan_mode",
+    help: "1 for how the agent learns of changes now: events (containerd's event stream, rescans within a moment) or polling (every --interval).",
+    labelNames: ["mode"],
+    registers: [this.registry],
+  });
+  readonly #runtimeEvents = new Counter({
+    name: "imagedrift_agent_runtime_events_total",
+    help: "Events received from the runtime's event stream, by topic (/images/create, /tasks/exit, ...).",
+    labelNames: ["topic"],
+    registers: [this.registry],
+  });
+
   readonly #collectorConnected = new Gauge({
     name: "imagedrift_agent_collector_connected",
     help: "1 while the agent holds its stream to the collector.",
@@ -64,6 +77,15 @@ export class AgentMetrics {
     this.#imageBytes.set(inventory.images.reduce((sum, image) => sum + image.size, 0));
     this.#imageFsUsed.set(inventory.imageFs.usedBytes);
     this.#lastScan.set(Date.parse(inventory.scannedAt) / 1000);
+  }
+
+  recordScanMode(mode: "events" | "polling"): void {
+    this.#scanMode.set({ mode: "events" }, mode === "events" ? 1 : 0);
+    this.#scanMode.set({ mode: "polling" }, mode === "polling" ? 1 : 0);
+  }
+
+  recordRuntimeEvent(topic: string): void {
+    this.#runtimeEvents.inc({ topic });
   }
 
   recordCollectorConnection(connected: boolean): void {

@@ -22,7 +22,10 @@ export interface ScanLoopOptions {
  */
 export class ScanLoop {
   readonly #options: ScanLoopOptions;
+  #intervalMs: number;
   #timer: NodeJS.Timeout | undefined;
+  /** When (ms) the scheduled scan is due. */
+  #dueAt = 0;
   #running: Promise<void> | undefined;
   /** The scan promised by rescan() after the one under way. */
   #again: Promise<void> | undefined;
@@ -35,6 +38,24 @@ export class ScanLoop {
 
   constructor(options: ScanLoopOptions) {
     this.#options = options;
+    this.#intervalMs = options.intervalMs;
+  }
+
+  get intervalMs(): number {
+    return this.#intervalMs;
+  }
+
+  /**
+   * Changes the period (longer while the runtime's event stream is open,
+   * back to the polling period when it is not); a scheduled scan that is
+   * now too far away is brought forward.
+   */
+  setInterval(ms: number): void {
+    this.#intervalMs = ms;
+    if (this.#timer !== undefined && this.#dueAt > Date.now() + ms) {
+      clearTimeout(this.#timer);
+      this.#schedule(ms);
+    }
   }
 
   get latest(): NodeInventory | null {
@@ -84,7 +105,7 @@ export class ScanLoop {
   readonly live = (): string | null => {
     if (this.#failingSince === null) return null;
     const failing = Date.now() - this.#failingSince;
-    const limit = Math.max(5 * this.#options.intervalMs, 60_000);
+    const limit = Math.max(5 * this.#intervalMs, 60_000);
     return failing > limit
       ? `unhealthy: every scan for ${Math.round(failing / 1000)}s failed: ${this.#lastError}`
       : null;
@@ -93,14 +114,16 @@ export class ScanLoop {
   readonly ready = (): string | null => {
     if (this.#lastError) return `not ready: ${this.#lastError}`;
     const age = Date.now() - this.#lastSuccessAt;
-    if (age > 3 * this.#options.intervalMs) return `not ready: last successful scan was ${Math.round(age / 1000)}s ago`;
+    if (age > 3 * this.#intervalMs) return `not ready: last successful scan was ${Math.round(age / 1000)}s ago`;
     return null;
   };
 
   #schedule(delayMs: number): void {
     if (this.#stopped) return;
+    this.#dueAt = Date.now() + delayMs;
     this.#timer = setTimeout(() => {
-      void this.scan().then(() => this.#schedule(this.#options.intervalMs));
+      this.#timer = undefined;
+      void this.scan().then(() => this.#schedule(this.#intervalMs));
     }, delayMs);
   }
 
