@@ -14,7 +14,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DriftService } from "../../packages/collector/dist/drift-service.js";
+import { DriftService } from "../../packages/collector/dist/drift/index.js";
 import { CollectorMetrics } from "../../packages/collector/dist/metrics.js";
 import { FindingStore, NodeStore, openDatabase, TagStore } from "../../packages/collector/dist/store/index.js";
 import { computeFindings, silentLogger } from "../../packages/core/dist/index.js";
@@ -45,7 +45,6 @@ try {
   for (let i = 0; i < count; i++) {
     const inventory = nodeInventory(i, table, at);
     drift.hello(inventory.node, {
-      node: inventory.node,
       agentVersion: "bench",
       intervalMs: 60_000,
       inventoryHash: "",

@@ -5,7 +5,7 @@ import { createLogger, type ErrorCode, ImagedriftError, type LogLevel, toImagedr
 import { readTokenFile } from "@imagedrift/protocol";
 import { Command, Option } from "commander";
 import { type CollectorOptions, parseCollectorConfig } from "./config.js";
-import { DriftService } from "./drift-service.js";
+import { DriftService } from "./drift/index.js";
 import { AgentGateway } from "./gateway/agent-gateway.js";
 import { createHttpServer } from "./http/server.js";
 import { clusterFacts, commandPreparer, JobRunner, JobStore } from "./jobs/index.js";

@@ -221,6 +221,15 @@ export function tagOf(ref: ImageRef): string | null {
 }
 
 /**
+ * The tag a reference asks a registry for (`host/repository:tag`): null when
+ * it is invalid or pinned by digest (`app:1@sha256:…` asks for the digest, not the tag).
+ */
+export function tagOfReference(reference: string): string | null {
+  const ref = tryParseImageRef(reference);
+  return ref === null || ref.digest !== null ? null : tagOf(ref);
+}
+
+/**
  * The short form people type: docker.io and a `library/` prefix (of a
  * single-level name) dropped, e.g. `nginx:latest`, `myuser/app:1`,
  * `nginx@sha256:…`. Other registries keep the normalised form.

@@ -12,7 +12,7 @@
  */
 import type { ClusterSnapshot, FindingDraft, FindingPod } from "./drift-types.js";
 import { compareText, countOf, familiarRef, listOf, shortDigest, sortedUnique } from "./finding-text.js";
-import { tagOf, tryParseImageRef } from "./image-ref.js";
+import { tagOfReference } from "./image-ref.js";
 import { restartCommand } from "./running-stale.js";
 import { describeWorkload, runningDigest, type WorkloadRef, workloadKey } from "./workload-pods.js";
 
@@ -92,8 +92,7 @@ export function mixedReplicasFindings(snapshot: ClusterSnapshot): FindingDraft[]
     if (pod.phase !== "Running" || pod.owner.kind === "Pod" || pod.node === "") continue;
     for (const container of pod.containers) {
       if (container.imageId === "" && container.containerId === "") continue; // never started
-      const ref = tryParseImageRef(container.image);
-      const reference = ref === null || ref.digest !== null ? null : tagOf(ref);
+      const reference = tagOfReference(container.image);
       if (reference === null) continue;
       const key = `${workloadKey(pod.owner)}/${container.name}:${reference}`;
       const group = groups.get(key) ?? { owner: pod.owner, container: container.name, reference, pods: [] };

@@ -15,9 +15,9 @@ import {
   type TagResolution,
 } from "@imagedrift/core";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { CollectorMetrics } from "../metrics.js";
+import { FindingStore, NodeStore, openDatabase, TagStore } from "../store/index.js";
 import { DriftService } from "./drift-service.js";
-import { CollectorMetrics } from "./metrics.js";
-import { FindingStore, NodeStore, openDatabase, TagStore } from "./store/index.js";
 
 const INTERVAL_MS = 60_000;
 const HOST = "registry.example.com";
@@ -167,7 +167,7 @@ describe("DriftService's incremental recompute", () => {
           case 0:
           case 1:
           case 2: {
-            drift.hello(node, { node, agentVersion: "0.1.0", intervalMs: INTERVAL_MS, inventoryHash: "", labels: {} });
+            drift.hello(node, { agentVersion: "0.1.0", intervalMs: INTERVAL_MS, inventoryHash: "", labels: {} });
             drift.inventory(randomInventory(node, pick, clock.now), `h-${step}`);
             lastReport.set(node, clock.now.getTime());
             break;
@@ -215,7 +215,7 @@ describe("DriftService: when a recompute runs", () => {
     expect(await recomputes()).toBe(1); // the first, in the constructor
     const report = (i: number) => {
       const node = `node-${i % 20}`;
-      drift.hello(node, { node, agentVersion: "t", intervalMs: INTERVAL_MS, inventoryHash: "", labels: {} });
+      drift.hello(node, { agentVersion: "t", intervalMs: INTERVAL_MS, inventoryHash: "", labels: {} });
       drift.inventory(randomInventory(node, pick, clock.now), digest(`inventory ${i}`));
     };
     // One inventory, then quiet: recomputed 10 ms later.

@@ -1,6 +1,6 @@
 import { computeTagView, type TagHolding } from "@imagedrift/core";
 import { describe, expect, it } from "vitest";
-import type { ImageHoldings } from "./store/index.js";
+import type { ImageHoldings } from "../store/index.js";
 import { TagIndex } from "./tag-index.js";
 
 const holding = (n: number): TagHolding => ({

@@ -24,7 +24,7 @@ import {
 import type { Database } from "better-sqlite3";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DriftService } from "../drift-service.js";
+import { DriftService } from "../drift/index.js";
 import { FuzzRuns, tableRows } from "../fuzz-runs.fake.js";
 import { clusterFacts, commandPreparer, JobRunner, JobStore } from "../jobs/index.js";
 import { CollectorMetrics } from "../metrics.js";

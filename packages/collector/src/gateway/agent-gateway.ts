@@ -13,6 +13,7 @@ import {
   type Hello,
   NODE_METADATA_KEY,
 } from "@imagedrift/protocol";
+import type { AgentHello } from "../drift/index.js";
 import { sameSecret } from "../same-secret.js";
 import { InventoryAdmission } from "./inventory-admission.js";
 
@@ -23,7 +24,7 @@ type AgentCall = grpc.ServerDuplexStream<Received, CollectorMessage>;
 /** What the collector does with what agents say. */
 export interface AgentHandlers {
   /** Returns whether the collector wants the inventory (it does not hold the one with the hello's hash). */
-  hello(node: string, hello: Hello): boolean;
+  hello(node: string, hello: AgentHello): boolean;
   inventory(node: string, inventory: NodeInventory, hash: string): void;
   /** Returns whether the collector wants the inventory again (the hash is not the one it holds). */
   heartbeat(node: string, hash: string): boolean;
@@ -87,6 +88,16 @@ function helloProblem(hello: Hello): string | null {
     if (!LABEL_VALUE.test(value)) return `hello.labels[${quote(key)}]: ${quote(value)} is not a label value`;
   }
   return null;
+}
+
+/** The domain's hello from a checked wire hello (helloProblem): protocol types end here. */
+function agentHelloOf(hello: Hello): AgentHello {
+  return {
+    agentVersion: hello.agentVersion,
+    intervalMs: Number(hello.intervalMs),
+    labels: hello.labels ?? {},
+    inventoryHash: hello.inventoryHash,
+  };
 }
 
 /** Checks what the schema cannot see: the hash's form and ids that must be unique within one inventory. */
@@ -314,7 +325,8 @@ export class AgentGateway {
       }
       stream.register();
       const wanted =
-        this.#handlers.hello(node, message.hello) && this.#admit(node, message.hello.inventoryHash, askInventory);
+        this.#handlers.hello(node, agentHelloOf(message.hello)) &&
+        this.#admit(node, message.hello.inventoryHash, askInventory);
       session.send({ body: "welcome", welcome: { collectorVersion: this.#version, inventoryWanted: wanted } });
       return true;
     }

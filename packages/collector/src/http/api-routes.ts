@@ -2,7 +2,7 @@ import { promisify } from "node:util";
 import { brotliCompress, gzip, constants as zlib } from "node:zlib";
 import { FINDING_KINDS, ImagedriftError, type NodeImage, SEVERITIES, TAG_STATUSES } from "@imagedrift/core";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { DriftService } from "../drift-service.js";
+import type { DriftService } from "../drift/index.js";
 import type { NodeStore } from "../store/index.js";
 import { findingsPage, pageLimit, TAG_VIEWS, tagsPage } from "./pages.js";
 

@@ -1,6 +1,6 @@
 import { silentLogger } from "@imagedrift/core";
 import type { Database } from "better-sqlite3";
-import { DriftService } from "../drift-service.js";
+import { DriftService } from "../drift/index.js";
 import { FakeAgentSessions } from "../jobs/agent-sessions.fake.js";
 import { clusterFacts } from "../jobs/cluster-facts.js";
 import { commandPreparer } from "../jobs/command-preparer.js";

@@ -14,7 +14,7 @@ import {
   type TagSummary,
   type TagView,
 } from "@imagedrift/core";
-import type { DriftService } from "../drift-service.js";
+import type { DriftService } from "../drift/index.js";
 import { comparePlaces, type FindingPlace, findingPlace } from "../store/index.js";
 
 /** A page ends once its items name this many nodes and pods. */

@@ -1,6 +1,6 @@
 import { silentLogger } from "@imagedrift/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { DriftService } from "../drift-service.js";
+import { DriftService } from "../drift/index.js";
 import { CollectorMetrics } from "../metrics.js";
 import { FindingStore, NodeStore, openDatabase, TagStore } from "../store/index.js";
 import { RateLimiter } from "./rate-limit.js";

@@ -1,5 +1,5 @@
 import type { NodeInventory, TagResolution, TagView } from "@imagedrift/core";
-import type { DriftService } from "../drift-service.js";
+import type { DriftService } from "../drift/index.js";
 import type { NodeStore, TagStore } from "../store/index.js";
 import type { KnownNode } from "./node-selection.js";
 

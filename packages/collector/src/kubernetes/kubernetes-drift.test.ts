@@ -7,7 +7,7 @@
 import { type NodeInventory, silentLogger, type WorkloadPod } from "@imagedrift/core";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { DriftService, type KubernetesFacts } from "../drift-service.js";
+import { DriftService, type KubernetesFacts } from "../drift/index.js";
 import { clusterFacts } from "../jobs/cluster-facts.js";
 import { selectNodes } from "../jobs/node-selection.js";
 import { CollectorMetrics } from "../metrics.js";
@@ -43,7 +43,7 @@ function inventory(node: string, at: Date): NodeInventory {
 
 /** An agent's hello and first inventory, `agoMs` before now. */
 function report(drift: DriftService, node: string, labels: Record<string, string> = {}): void {
-  drift.hello(node, { node, agentVersion: "0.1.0", intervalMs: INTERVAL_MS, inventoryHash: "", labels });
+  drift.hello(node, { agentVersion: "0.1.0", intervalMs: INTERVAL_MS, inventoryHash: "", labels });
   drift.inventory(inventory(node, new Date()), `hash-${node}`);
 }
 

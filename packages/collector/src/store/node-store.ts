@@ -1,6 +1,5 @@
 import type { NodeImage, NodeInventory, NodeState, TagHolding } from "@imagedrift/core";
 import type { Database } from "better-sqlite3";
-import { wantedTagsOf } from "../wanted-tags.js";
 import { type ImageHoldings, ImageInterner, type SharedImage } from "./image-interner.js";
 import {
   decodeContainers,
@@ -30,7 +29,7 @@ export interface NodeRecord {
   imageBytes: number;
 }
 
-export interface AgentHello {
+export interface HelloRecord {
   agentVersion: string;
   intervalMs: number;
   labels: Record<string, string>;
@@ -90,7 +89,7 @@ export class NodeStore {
   }
 
   /** Records an agent's hello; returns the inventory hash the collector holds for it. */
-  hello(node: string, hello: AgentHello, now: Date): string | null {
+  hello(node: string, hello: HelloRecord, now: Date): string | null {
     const at = now.toISOString();
     this.#s.hello.run({ name: node, ...hello, labels: JSON.stringify(hello.labels), now: at });
     this.#touched.delete(node);
@@ -176,11 +175,6 @@ export class NodeStore {
   holdingsOf(row: number): ImageHoldings {
     const image = this.#interner.imageOfRow(row);
     return image === undefined ? [] : this.#interner.holdings(image);
-  }
-
-  /** The tags the node's containers want (wantedTagsOf). */
-  wantedTags(node: string): Set<string> {
-    return wantedTagsOf(this.#inventories.get(node));
   }
 
   /** Image id → ISO time last seen in use on the node, or first seen there for an image never used. */

@@ -1,0 +1,131 @@
+import { type Logger, type TagResolution, toImagedriftError } from "@imagedrift/core";
+import type { TagStore } from "../store/index.js";
+import type { TagResolverLike } from "./drift-inputs.js";
+import { storeWrite } from "./store-retries.js";
+import type { TagIndex } from "./tag-index.js";
+
+export interface ResolutionQueueOptions {
+  resolver: TagResolverLike;
+  tags: TagStore;
+  /** Which node holds what: whether a tag's holders need the registry's per-platform images. */
+  index: TagIndex;
+  log: Logger;
+  now: () => Date;
+  /**
+   * New answers were stored; `changed` are the tags whose answer changed
+   * (not only its time), whose findings must be recomputed.
+   */
+  stored: (changed: readonly string[]) => void;
+}
+
+/**
+ * The registry's last answer for every tag (in TagStore, in memory and
+ * SQLite), and the queue of tags waiting for the resolver.
+ *
+ * Tags are resolved in batches, one at a time: tags asked for while a batch
+ * is under way join the next (a herd of first inventories asks for the same
+ * tags thousands of times). Only answers that differ from the last are stored.
+ */
+export class ResolutionQueue {
+  readonly #o: ResolutionQueueOptions;
+  readonly #resolutions: Map<string, TagResolution>;
+  #resolving: Promise<void> | undefined;
+  /** The batch that has not started yet, and the tags it will ask for. */
+  #nextBatch: Promise<void> | undefined;
+  readonly #queued = new Set<string>();
+
+  constructor(options: ResolutionQueueOptions) {
+    this.#o = options;
+    this.#resolutions = options.tags.all();
+  }
+
+  /** Every tag's last answer, by tag: the live map. */
+  get resolutions(): ReadonlyMap<string, TagResolution> {
+    return this.#resolutions;
+  }
+
+  /** Resolves after the batch under way and the one queued behind it, if any. */
+  idle(): Promise<void> {
+    return this.#resolving ?? Promise.resolve();
+  }
+
+  /** Queues the tags for the next batch; resolves once that batch is done. */
+  resolve(tags: Iterable<string>): Promise<void> {
+    for (const tag of tags) this.#queued.add(tag);
+    if (this.#nextBatch === undefined) {
+      this.#nextBatch = this.idle().then(() => {
+        this.#nextBatch = undefined;
+        const batch = [...this.#queued];
+        this.#queued.clear();
+        return this.#resolveBatch(batch);
+      });
+      this.#resolving = this.#nextBatch;
+    }
+    return this.#nextBatch;
+  }
+
+  /**
+   * Whether a tag a node now holds needs the resolver: never resolved, or a
+   * node holds it at another digest than the registry's and what that digest
+   * gives per platform is not known yet (see #withPlatforms).
+   */
+  needsAsking(tag: string): boolean {
+    const resolution = this.#resolutions.get(tag);
+    if (resolution === undefined) return true;
+    return (
+      resolution.state === "found" &&
+      resolution.platformImages === undefined &&
+      this.#o.resolver.platformImages !== undefined &&
+      this.#o.index.holdsOtherThan(tag, resolution.digest)
+    );
+  }
+
+  /**
+   * Adds to each found resolution that some node holds at another digest the
+   * image ids the registry's digest gives per platform, so that a node whose
+   * platform image did not change (the index moved for another platform, or
+   * for new attestations) reads current. The resolver reads each digest once.
+   */
+  async #withPlatforms(resolved: ReadonlyMap<string, TagResolution>): Promise<ReadonlyMap<string, TagResolution>> {
+    const resolver = this.#o.resolver;
+    if (resolver.platformImages === undefined) return resolved;
+    const withImages = new Map(resolved);
+    await Promise.all(
+      [...resolved].map(async ([tag, resolution]) => {
+        if (resolution.state !== "found" || !this.#o.index.holdsOtherThan(tag, resolution.digest)) return;
+        const images = await resolver.platformImages?.(tag, resolution.digest);
+        if (images !== null && images !== undefined) withImages.set(tag, { ...resolution, platformImages: images });
+      }),
+    );
+    return withImages;
+  }
+
+  async #resolveBatch(tags: string[]): Promise<void> {
+    try {
+      const resolved = await this.#withPlatforms(await this.#o.resolver.resolve(tags, this.#o.now()));
+      const news = new Map([...resolved].filter(([tag, r]) => !sameResolution(this.#resolutions.get(tag), r, true)));
+      if (news.size === 0) return;
+      storeWrite("storing tag resolutions", () => this.#o.tags.save(news));
+      const changed: string[] = [];
+      for (const [tag, resolution] of news) {
+        const old = this.#resolutions.get(tag);
+        this.#resolutions.set(tag, resolution);
+        if (!sameResolution(old, resolution, false)) changed.push(tag);
+      }
+      this.#o.stored(changed);
+    } catch (thrown) {
+      this.#o.log.error("tag resolution failed", { error: toImagedriftError(thrown) });
+    }
+  }
+}
+
+/** Whether two answers say the same; with `timed`, also at the same time. */
+function sameResolution(a: TagResolution | undefined, b: TagResolution, timed: boolean): boolean {
+  if (a === undefined || a.state !== b.state) return false;
+  if (timed && a.state !== "pending" && b.state !== "pending" && a.resolvedAt !== b.resolvedAt) return false;
+  if (a.state === "found" && b.state === "found") {
+    return a.digest === b.digest && (a.platformImages?.join() ?? null) === (b.platformImages?.join() ?? null);
+  }
+  if (a.state === "error" && b.state === "error") return a.error === b.error;
+  return true;
+}
