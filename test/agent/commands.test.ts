@@ -166,9 +166,20 @@ describe("agent commands against real containerd", () => {
       expect(expectedGone.length).toBeGreaterThanOrEqual(4);
     });
 
+    it("asks no registry, so without --allow-unrecoverable it keeps every image as a possible only copy", async () => {
+      const before = await lab.ctr(node, "images", "ls");
+      const run = await oneShot("prune", "--policy", "unused");
+      expect(run.code, run.stderr).toBe(0);
+      expect(await lab.ctr(node, "images", "ls")).toBe(before);
+      const out = summary(run.stdout);
+      expect(out.removed).toEqual([]);
+      const reasons = Object.fromEntries((out.skipped ?? []).map((s) => [s.id, s.reason]));
+      for (const id of expectedGone) expect(reasons[id]).toMatch(/^(maybe the )?only copy/);
+    });
+
     it("--dry-run removes nothing and shows what would go and the bytes", async () => {
       const before = await lab.ctr(node, "images", "ls");
-      const run = await oneShot("prune", "--policy", "unused", "--dry-run");
+      const run = await oneShot("prune", "--policy", "unused", "--dry-run", "--allow-unrecoverable");
       expect(run.code, run.stderr).toBe(0);
       expect(await lab.ctr(node, "images", "ls")).toBe(before);
       const out = summary(run.stdout);
@@ -182,7 +193,7 @@ describe("agent commands against real containerd", () => {
 
     it("--policy unused removes exactly the unused images; created, running and exited containers' images and the pause image stay", async () => {
       const containersBefore = (await cri.listContainers()).map((c) => c.id).sort();
-      const run = await oneShot("prune", "--policy", "unused");
+      const run = await oneShot("prune", "--policy", "unused", "--allow-unrecoverable");
       expect(run.code, run.stderr).toBe(0);
       const out = summary(run.stdout);
       expect(out.state).toBe("succeeded");
@@ -198,7 +209,7 @@ describe("agent commands against real containerd", () => {
     it("with no pod left, the pause image still stays and the former containers' images go", async () => {
       await removePod(node, pod);
       const pause = (await cri.imageStatus(lab.sandboxImage))?.id;
-      const run = await oneShot("prune", "--policy", "unused");
+      const run = await oneShot("prune", "--policy", "unused", "--allow-unrecoverable");
       expect(run.code, run.stderr).toBe(0);
       expect(await ids()).toEqual([pause]);
       expect(summary(run.stdout).skipped).toEqual([
@@ -218,7 +229,13 @@ describe("agent commands against real containerd", () => {
       });
       const usedId = pod.containers[0]?.imageRef ?? "";
       const absent = `sha256:${"e".repeat(64)}`;
-      const run = await stub.run({ type: "remove", imageIds: [usedId, freeId, absent], dryRun: false });
+      // The collector says which images a registry can give back; both can come back here.
+      const run = await stub.run({
+        type: "remove",
+        imageIds: [usedId, freeId, absent],
+        dryRun: false,
+        recoverable: [usedId, freeId],
+      });
       expect(run.final.state, run.final.message).toBe("succeeded");
       expect(run.result.removed).toEqual([{ id: freeId, repoTags: [lab.ref("rm/free:1")], bytes: expect.any(Number) }]);
       expect(run.result.skipped).toEqual(
