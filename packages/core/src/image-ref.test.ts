@@ -11,6 +11,7 @@ import {
   registryApiHost,
   repositoryOf,
   tagOf,
+  tagOfReference,
   tryParseImageRef,
 } from "./image-ref.js";
 
@@ -392,6 +393,16 @@ describe("derived forms", () => {
     expect(formatImageRef({ host: "docker.io", repository: "library/nginx", tag: null, digest: null })).toBe(
       "docker.io/library/nginx:latest",
     );
+  });
+});
+
+describe("tagOfReference", () => {
+  it("gives the tag a reference asks a registry for; null when pinned by digest or invalid", () => {
+    expect(tagOfReference("nginx")).toBe("docker.io/library/nginx:latest");
+    expect(tagOfReference("reg.example:5000/team/app:1.2")).toBe("reg.example:5000/team/app:1.2");
+    expect(tagOfReference(`app:1@sha256:${"a".repeat(64)}`)).toBeNull();
+    expect(tagOfReference("UPPER/case")).toBeNull();
+    expect(tagOfReference("")).toBeNull();
   });
 });
 
