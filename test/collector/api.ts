@@ -1,25 +1,5 @@
 /** Small typed reads of the collector's REST API for end-to-end tests. */
-import type { Finding, TagView } from "@imagedrift/core";
-
-export interface NodeItem {
-  name: string;
-  runtime: { name: string; version: string };
-  lastReportAt: string;
-  state: "reporting" | "missing";
-  imageCount: number;
-  imageBytes: number;
-  imageFs: { usedBytes: number };
-}
-
-export interface ImageItem {
-  id: string;
-  repoTags: string[];
-  repoDigests: string[];
-  size: number;
-  pinned: boolean;
-  inUse: boolean;
-  containers: { id: string; pod: string; namespace: string; container: string; state: string }[];
-}
+import type { FindingItem, NodeImageItem, NodeItem, Page, TagView } from "@imagedrift/core";
 
 /** Every item of a list, following `nextCursor` through the pages of a paginated one (tags, findings). */
 export async function getItems<T>(url: string, path: string): Promise<T[]> {
@@ -30,7 +10,7 @@ export async function getItems<T>(url: string, path: string): Promise<T[]> {
       cursor === null ? path : `${path}${path.includes("?") ? "&" : "?"}cursor=${encodeURIComponent(cursor)}`;
     const response = await fetch(`${url}${page}`);
     if (!response.ok) throw new Error(`GET ${page}: ${response.status} ${await response.text()}`);
-    const body = (await response.json()) as { items: T[]; nextCursor?: string | null };
+    const body = (await response.json()) as Partial<Page<T>> & Pick<Page<T>, "items">;
     items.push(...body.items);
     cursor = body.nextCursor ?? null;
   } while (cursor !== null);
@@ -39,8 +19,8 @@ export async function getItems<T>(url: string, path: string): Promise<T[]> {
 
 export const nodes = (url: string) => getItems<NodeItem>(url, "/api/v1/nodes");
 export const tags = (url: string) => getItems<TagView>(url, "/api/v1/tags");
-export const findings = (url: string) => getItems<Finding & { id: string }>(url, "/api/v1/findings");
-export const images = (url: string, node: string) => getItems<ImageItem>(url, `/api/v1/nodes/${node}/images`);
+export const findings = (url: string) => getItems<FindingItem>(url, "/api/v1/findings");
+export const images = (url: string, node: string) => getItems<NodeImageItem>(url, `/api/v1/nodes/${node}/images`);
 
 export async function tag(url: string, reference: string): Promise<TagView | undefined> {
   return (await tags(url)).find((t) => t.reference === reference);

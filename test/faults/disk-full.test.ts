@@ -13,8 +13,9 @@ import { closeSync, openSync, rmSync, writeSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
+import type { NodeImageItem } from "@imagedrift/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ImageItem, images, nodes } from "../collector/api.js";
+import { images, nodes } from "../collector/api.js";
 import { sendSignal } from "../lab/process.js";
 import { waitFor } from "../lab/wait.js";
 import { type Collector, startCollector } from "../scenario/processes.js";
@@ -57,7 +58,7 @@ function fill(file: string): number {
 }
 
 /** A node's images in id order (a restarted collector lists them in the database's order). */
-const byId = (items: ImageItem[]) => [...items].sort((a, b) => a.id.localeCompare(b.id));
+const byId = (items: NodeImageItem[]) => [...items].sort((a, b) => a.id.localeCompare(b.id));
 
 /** Every agent's latest inventory is the one stored. */
 function allStored(): boolean {
@@ -94,7 +95,7 @@ afterAll(async () => {
 });
 
 describe("the disk under SQLite full", () => {
-  let before: ImageItem[];
+  let before: NodeImageItem[];
   let filler: string;
   let filled = 0;
   let full = 0;

@@ -13,8 +13,9 @@
 import { mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
+import type { NodeImageItem } from "@imagedrift/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findings, type ImageItem, images, nodes } from "../collector/api.js";
+import { findings, images, nodes } from "../collector/api.js";
 import { type Lab, startLab } from "../lab/index.js";
 import { waitFor } from "../lab/wait.js";
 import { seedIncidents } from "../scenario/incidents.js";
@@ -27,7 +28,7 @@ let collector: Collector;
 const agents = new Map<string, Agent>();
 
 /** What a node's images look like through the REST API, comparable. */
-const imageSet = (items: readonly ImageItem[]) =>
+const imageSet = (items: readonly NodeImageItem[]) =>
   items.map((i) => `${i.id} ${[...i.repoTags].sort().join(",")} ${[...i.repoDigests].sort().join(",")}`).sort();
 
 /** Every finding but agent-missing, as `kind reference id firstSeenAt`: a close and reopen changes firstSeenAt. */

@@ -4,7 +4,7 @@
  * worker-1 and worker-2 reporting, worker-3 missing; nginx current
  * everywhere, the team app stale on worker-2, a cache image unresolved.
  */
-import { type FindingItem, type NodeImageItem, type NodeItem, summaryOfTag, type TagView } from "./api-types.js";
+import { type FindingItem, type NodeImageItem, type NodeItem, summaryOfTag, type TagView } from "@imagedrift/core";
 import type { CannedResponse } from "./collector.fake.js";
 
 export const NOW = new Date("2025-06-01T12:00:00Z");
@@ -100,6 +100,7 @@ export const TAGS: TagView[] = [
 
 export const FINDINGS: FindingItem[] = [
   {
+    id: `stale-tag:${APP}`,
     kind: "stale-tag",
     severity: "warning",
     reference: APP,
@@ -110,8 +111,10 @@ export const FINDINGS: FindingItem[] = [
     lastSeenAt: ago(10),
     message: "worker-2 holds an old digest of registry.example.com/team/app:2.4.1",
     remedy: "imagedrift refresh registry.example.com/team/app:2.4.1",
+    pods: [],
   },
   {
+    id: "agent-missing:worker-3",
     kind: "agent-missing",
     severity: "info",
     reference: "worker-3",
@@ -122,6 +125,7 @@ export const FINDINGS: FindingItem[] = [
     lastSeenAt: ago(10),
     message: "worker-3 has not reported for 3h",
     remedy: "kubectl -n imagedrift get pods -o wide --field-selector spec.nodeName=worker-3",
+    pods: [],
   },
 ];
 

@@ -7,10 +7,11 @@
  * job), 5xx → `internal` with the server's own message.
  * The token only ever goes into the Authorization header.
  */
-import { formatDuration, ImagedriftError } from "@imagedrift/core";
 import {
   type FindingItem,
   type FindingKind,
+  formatDuration,
+  ImagedriftError,
   type JobCreated,
   type JobItem,
   type JobRequest,
@@ -22,7 +23,7 @@ import {
   type TagStatus,
   type TagSummary,
   type TagView,
-} from "./api-types.js";
+} from "@imagedrift/core";
 import { describeNetworkFailure, isTimeout } from "./network-errors.js";
 import { SERVER_ENV, TOKEN_ENV } from "./settings.js";
 

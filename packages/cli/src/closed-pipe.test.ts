@@ -6,9 +6,9 @@
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { TagView } from "@imagedrift/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NGINX, TAGS } from "./api-fixtures.fake.js";
-import type { TagView } from "./api-types.js";
 import { FakeCollector } from "./collector.fake.js";
 
 const BIN = fileURLToPath(new URL("../bin/imagedrift.js", import.meta.url));

@@ -1,4 +1,3 @@
-export type * from "./api-types.js";
 export { CollectorClient, type CollectorClientOptions } from "./client.js";
 export { type CliIo, run } from "./run.js";
 export * from "./verify.js";

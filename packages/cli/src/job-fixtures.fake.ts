@@ -4,8 +4,8 @@
  * partial, one that succeeds, a prune dry run, and a list of jobs.
  */
 
+import type { JobItem, JobNodeItem, JobRequest, JobState } from "@imagedrift/core";
 import { digest, NOW } from "./api-fixtures.fake.js";
-import type { JobItem, JobNodeItem, JobRequest, JobState } from "./api-types.js";
 import type { CannedRoute } from "./collector.fake.js";
 
 export const JOB_ID = "7f3a9c1e-5b2d-4c3a-9e8f-0a1b2c3d4e5f";

@@ -6,8 +6,13 @@
  * Aborting the signal (Ctrl-C) stops following at once; the job goes on.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { type ErrorCode, ImagedriftError, toImagedriftError } from "@imagedrift/core";
-import { FINISHED_JOB_STATES, type JobItem } from "./api-types.js";
+import {
+  type ErrorCode,
+  FINISHED_JOB_STATES,
+  ImagedriftError,
+  type JobItem,
+  toImagedriftError,
+} from "@imagedrift/core";
 
 export const DEFAULT_POLL_INTERVAL_MS = 500;
 /** Failed polls in a row before giving up: with pauses of 1, 2, 4, 8 intervals, 7.5s at 500ms. */

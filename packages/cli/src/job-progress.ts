@@ -5,8 +5,9 @@
  * doing, and a permanent line above it as each node finishes. Otherwise
  * plain lines, one per node state change, never an escape code.
  */
+
+import { FINISHED_NODE_STATES, type JobItem, type JobNodeItem, type NodeJobState } from "@imagedrift/core";
 import { MultiBar, type SingleBar } from "cli-progress";
-import { FINISHED_NODE_STATES, type JobItem, type JobNodeItem, type NodeJobState } from "./api-types.js";
 import type { LiveIo } from "./commands/command.js";
 import { nodeLine } from "./format/job-node.js";
 import { isDryRun, jobTarget } from "./format/job-table.js";

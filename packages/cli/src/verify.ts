@@ -8,8 +8,9 @@
  * close the gate only when asked (`--fail-on-running-stale`, after a rollout):
  * before one, new images on nodes and old ones in pods is the expected state.
  */
+
+import type { FindingItem, FindingPod, NodeItem, TagStatus, TagView } from "@imagedrift/core";
 import { describeRegistryAnswer, holdsDigest, ImagedriftError, parseImageRef, tagOf } from "@imagedrift/core";
-import type { FindingItem, FindingPodItem, NodeItem, TagStatus, TagView } from "./api-types.js";
 import { shortDigest } from "./format/digest.js";
 import { type DigestPrefix, parseDigestFlag, resolveDigestPrefix } from "./verify-digest.js";
 
@@ -26,7 +27,7 @@ export interface VerifyTarget {
 }
 
 /** A container that runs another digest of a verified tag than the expected one (from the running-stale findings). */
-export type StaleContainer = FindingPodItem;
+export type StaleContainer = FindingPod;
 
 export interface NodeVerdict {
   node: string;

@@ -1,3 +1,5 @@
+export * from "./api-fields.js";
+export * from "./api-types.js";
 export { type BoundedMemo, boundedMemo } from "./bounded-memo.js";
 export * from "./byte-size.js";
 export * from "./config.js";

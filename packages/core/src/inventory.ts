@@ -1,6 +1,7 @@
 /** What one node's container runtime holds, as reported by its agent (SPEC §4, §7). */
 
-export type ContainerState = "created" | "running" | "exited" | "unknown";
+export const CONTAINER_STATES = ["created", "running", "exited", "unknown"] as const;
+export type ContainerState = (typeof CONTAINER_STATES)[number];
 
 /** A container that refers to an image, named the way kubelet names it. */
 export interface ImageContainer {

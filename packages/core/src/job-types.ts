@@ -6,14 +6,24 @@
  */
 import type { ErrorCode } from "./errors.js";
 
-export type JobType = "prepull" | "refresh" | "prune";
-export type JobState = "pending" | "running" | "succeeded" | "failed" | "partial" | "cancelled";
-export type NodeJobState = "pending" | "running" | "succeeded" | "failed" | "cancelled" | "skipped";
+export const JOB_TYPES = ["prepull", "refresh", "prune"] as const;
+export type JobType = (typeof JOB_TYPES)[number];
+export const JOB_STATES = ["pending", "running", "succeeded", "failed", "partial", "cancelled"] as const;
+export type JobState = (typeof JOB_STATES)[number];
+export const NODE_JOB_STATES = ["pending", "running", "succeeded", "failed", "cancelled", "skipped"] as const;
+export type NodeJobState = (typeof NODE_JOB_STATES)[number];
+
+/** A job in one of these states will not change again. */
+export const FINISHED_JOB_STATES: readonly JobState[] = ["succeeded", "failed", "partial", "cancelled"];
+/** A node in one of these states is done with its share of the job. */
+export const FINISHED_NODE_STATES: readonly NodeJobState[] = ["succeeded", "failed", "cancelled", "skipped"];
+
+export const PRUNE_MODES = ["dangling", "unused", "stale"] as const;
 
 /** Prune policy (SPEC §9). Patterns are globs over normalised references (`*` within a path segment, `**` across). */
 export interface PrunePolicy {
   /** dangling: images with no tag; unused: images no container uses; stale: images whose tag moved away in the registry. */
-  mode: "dangling" | "unused" | "stale";
+  mode: (typeof PRUNE_MODES)[number];
   include?: string[];
   exclude?: string[];
   /** Never removed, whatever the mode (the keep-list). */

@@ -1,55 +1,22 @@
 /**
- * What the page reads and writes: the REST API of SPEC §7, the page's only
- * data source. Tag, finding and job shapes are core's; node shapes are the
- * API's own (the collector adds fields beyond the contract, all optional here).
+ * What the page reads and writes: the collector's REST API, the page's only
+ * data source. The shapes live once, in core (api-types.ts); the page takes
+ * them as types only, so none of core's code is bundled for the browser
+ * beyond what a module imports on purpose.
  */
 export type {
-  Finding,
+  ContainerItem,
+  FindingItem,
   Job,
   JobNode,
   JobRequest,
   JobState,
   JobType,
+  NodeImageItem,
+  NodeItem,
   NodeJobState,
   PrunePolicy,
   TagHolder,
   TagStatus,
   TagView,
 } from "@imagedrift/core";
-
-import type { Finding } from "@imagedrift/core";
-
-export interface NodeItem {
-  name: string;
-  runtime: { name: string; version: string };
-  lastReportAt: string;
-  state: "reporting" | "missing";
-  imageCount: number;
-  imageBytes: number;
-  imageFs: { usedBytes: number; mountpoint?: string };
-  agentVersion?: string;
-  labels?: Record<string, string>;
-  connected?: boolean;
-}
-
-export interface ContainerItem {
-  id: string;
-  pod: string;
-  namespace: string;
-  container: string;
-  state: string;
-}
-
-export interface NodeImage {
-  id: string;
-  repoTags: string[];
-  repoDigests: string[];
-  size: number;
-  pinned: boolean;
-  sandbox?: boolean;
-  inUse: boolean;
-  containers: ContainerItem[];
-}
-
-/** A finding as listed: the store's key is exposed as `id`. */
-export type FindingItem = Omit<Finding, "key"> & { id: string };

@@ -1,4 +1,4 @@
-import type { FindingItem, Job, JobRequest, NodeImage, NodeItem, TagView } from "./api-types.js";
+import type { FindingItem, Job, JobRequest, NodeImageItem, NodeItem, TagView } from "./api-types.js";
 
 /** An API error, with the `{error: {code, message}}` body of SPEC §7 when the collector sent one. */
 export class ApiError extends Error {
@@ -83,7 +83,7 @@ export function createApi(options: ApiOptions) {
     nodes: () => list<NodeItem>("api/v1/nodes"),
     tags: () => list<TagView>("api/v1/tags"),
     findings: () => list<FindingItem>("api/v1/findings"),
-    nodeImages: (node: string) => list<NodeImage>(`api/v1/nodes/${enc(node)}/images`),
+    nodeImages: (node: string) => list<NodeImageItem>(`api/v1/nodes/${enc(node)}/images`),
     jobs: (limit = 10) => list<Job>(`api/v1/jobs?limit=${limit}`),
     job: async (id: string) => JSON.parse(await call("GET", `api/v1/jobs/${enc(id)}`)) as Job,
     startJob: async (request: JobRequest) => JSON.parse(await call("POST", "api/v1/jobs", request)) as Job,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { NodeImage, TagView } from "./api-types.js";
+import type { NodeImageItem, TagView } from "./api-types.js";
 import { filterTags } from "./filters.js";
 import { buildNamespaceIndex, repositoryOf } from "./namespaces.js";
 
@@ -41,8 +41,14 @@ describe("filterTags", () => {
 
 describe("buildNamespaceIndex", () => {
   it("finds a container's tag by repoTags, or by the repo digest once the tag moved on", () => {
-    const container = (namespace: string) => ({ id: "c", pod: "p", namespace, container: "c", state: "running" });
-    const image = (repoTags: string[], repoDigests: string[], namespaces: string[]): NodeImage => ({
+    const container = (namespace: string) => ({
+      id: "c",
+      pod: "p",
+      namespace,
+      container: "c",
+      state: "running" as const,
+    });
+    const image = (repoTags: string[], repoDigests: string[], namespaces: string[]): NodeImageItem => ({
       id: d("9"),
       repoTags,
       repoDigests,

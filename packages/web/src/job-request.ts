@@ -1,5 +1,6 @@
 /** From the job form's values to the body of POST /api/v1/jobs (SPEC §7), and a job's results in words. Pure. */
-import type { JobNode, JobRequest, JobType, PrunePolicy } from "./api-types.js";
+import { FINISHED_JOB_STATES, FINISHED_NODE_STATES } from "@imagedrift/core";
+import type { Job, JobNode, JobRequest, JobType, PrunePolicy } from "./api-types.js";
 import { formatBytes } from "./format.js";
 
 export interface JobFormValues {
@@ -32,11 +33,13 @@ export function jobRequest(values: JobFormValues): JobRequest | { error: string 
   return request;
 }
 
-export const FINISHED_JOB_STATES: ReadonlySet<string> = new Set(["succeeded", "failed", "partial", "cancelled"]);
-const FINISHED_NODE_STATES: ReadonlySet<string> = new Set(["succeeded", "failed", "cancelled", "skipped"]);
+/** Whether the job will not change again. */
+export function jobFinished(job: Pick<Job, "state">): boolean {
+  return FINISHED_JOB_STATES.includes(job.state);
+}
 
 export function nodeFinished(node: JobNode): boolean {
-  return FINISHED_NODE_STATES.has(node.state);
+  return FINISHED_NODE_STATES.includes(node.state);
 }
 
 /** What a node's share of a job did: `pulled 1, already present 1` or `would remove 3 images`. */

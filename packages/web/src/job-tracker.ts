@@ -1,7 +1,7 @@
 /** Follows one job: GET /api/v1/jobs/{id} about every second until it finishes. */
 import type { Api } from "./api.js";
 import type { Job } from "./api-types.js";
-import { FINISHED_JOB_STATES } from "./job-request.js";
+import { jobFinished } from "./job-request.js";
 
 export class JobTracker {
   job: Job | null = null;
@@ -15,7 +15,7 @@ export class JobTracker {
   ) {}
 
   get running(): boolean {
-    return this.job !== null && !FINISHED_JOB_STATES.has(this.job.state);
+    return this.job !== null && !jobFinished(this.job);
   }
 
   follow(job: Job): void {

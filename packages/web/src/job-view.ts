@@ -2,7 +2,7 @@
 import type { Job, JobNode } from "./api-types.js";
 import { h } from "./dom.js";
 import { formatBytes, formatTime, shortDigest } from "./format.js";
-import { FINISHED_JOB_STATES, nodeFinished, nodeResult, reclaimed } from "./job-request.js";
+import { jobFinished, nodeFinished, nodeResult, reclaimed } from "./job-request.js";
 import { badge, JOB_STATE_BADGES } from "./palette.js";
 
 export function jobStateBadge(state: string): HTMLElement {
@@ -40,7 +40,7 @@ export function jobView(job: Job, cancel: (() => void) | null): Node[] {
   const done = job.nodes.filter(nodeFinished).length;
   const total = job.nodes.length;
   const totalBytes = job.nodes.reduce((sum, n) => sum + (n.reclaimedBytes ?? 0), 0);
-  const finished = FINISHED_JOB_STATES.has(job.state);
+  const finished = jobFinished(job);
   const cancelButton =
     cancel && !finished
       ? h("button", { type: "button", class: "danger", "data-key": "cancel-job" }, "Cancel job")

@@ -4,7 +4,7 @@
  * a few nodes at a time, and again at most every 30 s while a namespace is chosen.
  */
 import type { Api } from "./api.js";
-import type { NodeImage } from "./api-types.js";
+import type { NodeImageItem } from "./api-types.js";
 import type { Snapshot } from "./app-context.js";
 import { buildNamespaceIndex, type NamespaceIndex } from "./namespaces.js";
 
@@ -38,7 +38,7 @@ export class NamespaceLoader {
 
   private async fetchAll(): Promise<void> {
     const { nodes, tags } = this.snapshot();
-    const byNode = new Map<string, NodeImage[]>();
+    const byNode = new Map<string, NodeImageItem[]>();
     const queue = nodes.map((n) => n.name);
     const worker = async () => {
       for (let name = queue.shift(); name !== undefined; name = queue.shift()) {

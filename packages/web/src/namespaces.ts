@@ -4,7 +4,7 @@
  * by tag (`repoTags`) or, when the tag has moved on (the image is dangling on
  * that node), by the repo digest the node recorded for the tag. Pure.
  */
-import type { NodeImage, TagView } from "./api-types.js";
+import type { NodeImageItem, TagView } from "./api-types.js";
 
 export interface NamespaceIndex {
   namespaces: string[];
@@ -18,7 +18,7 @@ export function repositoryOf(reference: string): string {
 }
 
 export function buildNamespaceIndex(
-  imagesByNode: ReadonlyMap<string, readonly NodeImage[]>,
+  imagesByNode: ReadonlyMap<string, readonly NodeImageItem[]>,
   tags: readonly TagView[],
 ): NamespaceIndex {
   const known = new Set(tags.map((t) => t.reference));

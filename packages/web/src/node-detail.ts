@@ -1,22 +1,22 @@
 /** A node's panel: its cache (images, sizes, disk used), what is in use and by which pods. */
-import type { NodeImage } from "./api-types.js";
+import type { NodeImageItem } from "./api-types.js";
 import type { AppContext } from "./app-context.js";
 import { h, rerender } from "./dom.js";
 import type { Panel } from "./drawer.js";
 import { formatAge, formatBytes, formatTime, shortDigest } from "./format.js";
 
-function imageName(image: NodeImage): string {
+function imageName(image: NodeImageItem): string {
   if (image.repoTags.length > 0) return image.repoTags.join(", ");
   const digest = image.repoDigests[0];
   return digest ? `<none> ${digest.replace(/@sha256:([0-9a-f]{12}).*/, "@$1")}` : `<none> ${shortDigest(image.id)}`;
 }
 
 /** In use first, then biggest first: what matters for disk and for drift. */
-function byUseThenSize(a: NodeImage, b: NodeImage): number {
+function byUseThenSize(a: NodeImageItem, b: NodeImageItem): number {
   return Number(b.inUse) - Number(a.inUse) || b.size - a.size;
 }
 
-function imagesTable(images: readonly NodeImage[]): HTMLElement {
+function imagesTable(images: readonly NodeImageItem[]): HTMLElement {
   const rows = [...images].sort(byUseThenSize).map((image) =>
     h(
       "tr",
@@ -62,7 +62,7 @@ function imagesTable(images: readonly NodeImage[]): HTMLElement {
 
 export function nodePanel(name: string, app: AppContext): Panel {
   let body: HTMLElement;
-  let images: NodeImage[] | null = null;
+  let images: NodeImageItem[] | null = null;
   let imagesError: string | null = null;
   let drawn = "";
   let live = true;

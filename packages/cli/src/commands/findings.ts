@@ -1,7 +1,7 @@
 /** `imagedrift findings`: what the collector concluded (SPEC §6), most severe first, each with its remedy. */
 import type { Severity } from "@imagedrift/core";
+import { FINDING_KINDS, type FindingItem, type FindingKind, SEVERITIES } from "@imagedrift/core";
 import { Option } from "commander";
-import { FINDING_KINDS, type FindingItem, type FindingKind, SEVERITIES } from "../api-types.js";
 import type { CollectorClient } from "../client.js";
 import { renderOutput } from "../format/output.js";
 import { familiarRef, listSome } from "../format/reference.js";

@@ -1,8 +1,8 @@
 /** `imagedrift images NODE`: one node's image cache, with what uses each image. */
 
+import type { ContainerItem, NodeImageItem } from "@imagedrift/core";
 import { formatBytes } from "@imagedrift/core";
 import { Option } from "commander";
-import type { ImageContainerItem, NodeImageItem } from "../api-types.js";
 import type { CollectorClient } from "../client.js";
 import { digestOfRepoDigest, shortDigest } from "../format/digest.js";
 import { renderOutput } from "../format/output.js";
@@ -28,7 +28,7 @@ function usage(image: NodeImageItem, style: Style): string {
   return parts.join(", ");
 }
 
-function containerLabel(container: ImageContainerItem): string {
+function containerLabel(container: ContainerItem): string {
   const who = container.pod === "" ? shortDigest(container.id) : `${container.namespace}/${container.pod}`;
   return container.state === "running" ? who : `${who} (${container.state})`;
 }

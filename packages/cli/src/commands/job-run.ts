@@ -5,9 +5,10 @@
  * on stdout, exit 0 when it succeeded and 1 when it failed, was partial or
  * was cancelled. Ctrl-C stops following, never cancels.
  */
+
+import type { JobCreated, JobItem, JobRequest } from "@imagedrift/core";
 import { ImagedriftError } from "@imagedrift/core";
 import type { Command } from "commander";
-import type { JobCreated, JobItem, JobRequest } from "../api-types.js";
 import type { CollectorClient } from "../client.js";
 import { jobSummary } from "../format/job-table.js";
 import { renderOutput } from "../format/output.js";

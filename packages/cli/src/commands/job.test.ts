@@ -1,6 +1,6 @@
+import type { JobItem } from "@imagedrift/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import type { JobItem } from "../api-types.js";
 import { runCli } from "../cli-harness.fake.js";
 import { errorBody, FakeCollector } from "../collector.fake.js";
 import { JOB_ID, JOB_PATH, job, PARTIAL_PREPULL, PRUNE_DRY_RUN, SUCCEEDED_PREPULL } from "../job-fixtures.fake.js";

@@ -1,6 +1,7 @@
 /** `imagedrift jobs`: the collector's jobs, newest as the collector orders them. */
+
+import { JOB_STATES, type JobItem, type JobState } from "@imagedrift/core";
 import { Option } from "commander";
-import { JOB_STATES, type JobItem, type JobState } from "../api-types.js";
 import type { CollectorClient } from "../client.js";
 import { jobsTable } from "../format/job-table.js";
 import { renderOutput } from "../format/output.js";

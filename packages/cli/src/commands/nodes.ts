@@ -1,7 +1,7 @@
 /** `imagedrift nodes`: every node the collector knows, with its cache size and last report. */
 
+import type { NodeItem } from "@imagedrift/core";
 import { formatBytes } from "@imagedrift/core";
-import type { NodeItem } from "../api-types.js";
 import type { CollectorClient } from "../client.js";
 import { renderOutput } from "../format/output.js";
 import type { Style } from "../format/style.js";

@@ -1,6 +1,7 @@
 /** `imagedrift prepull REF...`: make images present on a set of nodes, and follow the job. */
+
+import type { JobRequest } from "@imagedrift/core";
 import { normalizeImageRef } from "@imagedrift/core";
-import type { JobRequest } from "../api-types.js";
 import type { DefineCommand } from "./command.js";
 import { helpEpilogue } from "./command.js";
 import { addJobOptions, JOB_HELP_NOTES, type JobFlags, jobTargeting, startJob } from "./job-run.js";

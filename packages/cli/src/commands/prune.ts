@@ -1,6 +1,7 @@
 /** `imagedrift prune --policy …`: remove images from node caches by policy, and follow the job. */
+
+import { type JobRequest, PRUNE_MODES, type PrunePolicy } from "@imagedrift/core";
 import { Option } from "commander";
-import { type JobRequest, PRUNE_MODES, type PrunePolicy } from "../api-types.js";
 import type { DefineCommand } from "./command.js";
 import { helpEpilogue } from "./command.js";
 import { durationFlag, percentFlag, repeatable } from "./flags.js";

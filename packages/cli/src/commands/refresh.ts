@@ -1,7 +1,8 @@
 /** `imagedrift refresh [REF...]`: pull stale or inconsistent tags again where nodes hold another digest. */
+
+import type { JobRequest } from "@imagedrift/core";
 import { ImagedriftError, parseImageRef, tagOf } from "@imagedrift/core";
 import { Option } from "commander";
-import type { JobRequest } from "../api-types.js";
 import type { DefineCommand } from "./command.js";
 import { helpEpilogue } from "./command.js";
 import {

@@ -1,7 +1,12 @@
 /** `imagedrift tags`: every tag the nodes hold, the digests behind it, and the registry's answer. */
-import { describeRegistryAnswer, registryAnswerOf } from "@imagedrift/core";
+import {
+  describeRegistryAnswer,
+  registryAnswerOf,
+  TAG_STATUSES,
+  type TagStatus,
+  type TagSummary,
+} from "@imagedrift/core";
 import { Option } from "commander";
-import { TAG_STATUSES, type TagStatus, type TagSummary } from "../api-types.js";
 import type { CollectorClient } from "../client.js";
 import { shortDigest } from "../format/digest.js";
 import { renderData } from "../format/output.js";

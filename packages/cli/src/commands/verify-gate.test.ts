@@ -3,9 +3,10 @@
  * listed (and fail it with --fail-on-running-stale), a tag's registry state is
  * worded as `tags` words it, and --digest takes a prefix as tables print it.
  */
+
+import { type FindingItem, summaryOfTag, type TagView } from "@imagedrift/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cannedRoutes, digest, NGINX, NOW, TAGS } from "../api-fixtures.fake.js";
-import { type FindingItem, summaryOfTag, type TagView } from "../api-types.js";
 import { runCli } from "../cli-harness.fake.js";
 import { FakeCollector } from "../collector.fake.js";
 
@@ -66,6 +67,7 @@ const pod = (node: string, name: string) => ({
 });
 
 const runningStale: FindingItem = {
+  id: `running-stale:${API}`,
   kind: "running-stale",
   severity: "critical",
   reference: API,

@@ -1,6 +1,6 @@
+import type { JobNodeItem, PulledImage } from "@imagedrift/core";
 import { describe, expect, it } from "vitest";
 import { digest, NOW } from "../api-fixtures.fake.js";
-import type { JobNodeItem, PulledImage } from "../api-types.js";
 import { job } from "../job-fixtures.fake.js";
 import { messageBeyondResult, nodeLine, nodeResult, pulledText } from "./job-node.js";
 import { jobSummary } from "./job-table.js";

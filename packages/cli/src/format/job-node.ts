@@ -5,8 +5,8 @@
  * RESULT column of the summary table.
  */
 
+import type { JobNodeItem, NodeJobState, PulledImage, RemovedImage } from "@imagedrift/core";
 import { formatBytes } from "@imagedrift/core";
-import type { JobNodeItem, NodeJobState, PulledImage, RemovedImage } from "../api-types.js";
 import { shortDigest } from "./digest.js";
 import { familiarRef, listSome } from "./reference.js";
 import type { Style } from "./style.js";

@@ -2,8 +2,14 @@
  * Jobs for people: the per-node summary a followed job ends with, the list of
  * `imagedrift jobs`, and the detail of `imagedrift job ID`.
  */
-import { formatBytes, formatDuration } from "@imagedrift/core";
-import { FINISHED_NODE_STATES, type JobItem, type JobNodeItem, type JobState } from "../api-types.js";
+import {
+  FINISHED_NODE_STATES,
+  formatBytes,
+  formatDuration,
+  type JobItem,
+  type JobNodeItem,
+  type JobState,
+} from "@imagedrift/core";
 import type { ViewOptions } from "../commands/command.js";
 import { shortDigest } from "./digest.js";
 import { messageBeyondResult, nodeResult, nodeStateCell, removedBytes } from "./job-node.js";

@@ -1,10 +1,20 @@
 import { promisify } from "node:util";
 import { brotliCompress, gzip, constants as zlib } from "node:zlib";
-import { FINDING_KINDS, ImagedriftError, type NodeImage, SEVERITIES, TAG_STATUSES } from "@imagedrift/core";
+import {
+  FINDING_KINDS,
+  ImagedriftError,
+  type ItemList,
+  type NodeImage,
+  type NodeImageItem,
+  type NodeItem,
+  SEVERITIES,
+  TAG_STATUSES,
+  TAG_VIEWS,
+} from "@imagedrift/core";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { DriftService } from "../drift/index.js";
 import type { NodeStore } from "../store/index.js";
-import { findingsPage, pageLimit, TAG_VIEWS, tagsPage } from "./pages.js";
+import { findingsPage, pageLimit, tagsPage } from "./pages.js";
 
 export interface ApiDeps {
   drift: DriftService;
@@ -19,7 +29,7 @@ function oneOf<T extends string>(name: string, value: unknown, allowed: readonly
   throw new ImagedriftError("invalid-argument", `${name}=${JSON.stringify(value)} is not one of ${allowed.join(", ")}`);
 }
 
-function imageItem(image: NodeImage) {
+function imageItem(image: NodeImage): NodeImageItem {
   return {
     id: image.id,
     repoTags: image.repoTags,
@@ -136,7 +146,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const tagsCache = new ResponseCache();
   const findingsCache = new ResponseCache();
 
-  app.get("/api/v1/nodes", async () => {
+  app.get("/api/v1/nodes", async (): Promise<ItemList<NodeItem>> => {
     const missing = deps.drift.missingNodes;
     const connected = new Set(deps.connectedNodes());
     return {
@@ -157,13 +167,16 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     };
   });
 
-  app.get<{ Params: { name: string } }>("/api/v1/nodes/:name/images", async (request) => {
-    const inventory = deps.drift.nodeInventory(request.params.name);
-    if (!inventory) {
-      throw new ImagedriftError("not-found", `node "${request.params.name}" is not known to the collector`);
-    }
-    return { items: inventory.images.map(imageItem) };
-  });
+  app.get<{ Params: { name: string } }>(
+    "/api/v1/nodes/:name/images",
+    async (request): Promise<ItemList<NodeImageItem>> => {
+      const inventory = deps.drift.nodeInventory(request.params.name);
+      if (!inventory) {
+        throw new ImagedriftError("not-found", `node "${request.params.name}" is not known to the collector`);
+      }
+      return { items: inventory.images.map(imageItem) };
+    },
+  );
 
   app.get<{ Querystring: { status?: string; view?: string; limit?: string; cursor?: string } }>(
     "/api/v1/tags",

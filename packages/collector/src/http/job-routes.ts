@@ -1,9 +1,14 @@
-import { ImagedriftError, type JobState, tryParseImageRef } from "@imagedrift/core";
+import {
+  ImagedriftError,
+  type ItemList,
+  JOB_STATES,
+  type Job,
+  type JobState,
+  tryParseImageRef,
+} from "@imagedrift/core";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { parseJobRequest } from "../jobs/job-request.js";
 import type { JobsApi } from "../jobs/job-runner.js";
-
-export const JOB_STATES: readonly JobState[] = ["pending", "running", "succeeded", "failed", "partial", "cancelled"];
 
 /**
  * Who asked, for the audit log: "token" when the request presented a token
@@ -60,17 +65,21 @@ export function registerJobRoutes(
       .send(job);
   });
 
-  app.get<{ Querystring: { state?: string; limit?: string } }>("/api/v1/jobs", async (request) => ({
-    items: jobs.list({ state: stateFilter(request.query.state), limit: limitOf(request.query.limit) }),
-  }));
+  app.get<{ Querystring: { state?: string; limit?: string } }>(
+    "/api/v1/jobs",
+    async (request): Promise<ItemList<Job>> => ({
+      items: jobs.list({ state: stateFilter(request.query.state), limit: limitOf(request.query.limit) }),
+    }),
+  );
 
-  app.get<{ Params: { id: string } }>("/api/v1/jobs/:id", async (request) => {
+  app.get<{ Params: { id: string } }>("/api/v1/jobs/:id", async (request): Promise<Job> => {
     const job = jobs.get(request.params.id);
     if (!job) throw new ImagedriftError("not-found", `job ${JSON.stringify(request.params.id)} does not exist`);
     return job;
   });
 
-  app.delete<{ Params: { id: string } }>("/api/v1/jobs/:id", async (request) =>
-    jobs.cancel(request.params.id, actorOf(request)),
+  app.delete<{ Params: { id: string } }>(
+    "/api/v1/jobs/:id",
+    async (request): Promise<Job> => jobs.cancel(request.params.id, actorOf(request)),
   );
 }

@@ -1,11 +1,7 @@
-import { FINDING_KINDS, SEVERITIES, TAG_STATUSES } from "@imagedrift/core";
-import { JOB_TYPES } from "../jobs/job-request.js";
-import { JOB_STATES } from "./job-routes.js";
-import { TAG_VIEWS } from "./pages.js";
+import { FINDING_KINDS, JOB_STATES, SEVERITIES, TAG_STATUSES, TAG_VIEWS } from "@imagedrift/core";
+import { schemas } from "./openapi-schemas.js";
 
 const str = { type: "string" } as const;
-const nullableStr = { type: ["string", "null"] } as const;
-const strings = { type: "array", items: str } as const;
 const list = (ref: string) => ({
   type: "object",
   required: ["items"],
@@ -21,7 +17,6 @@ const job = (description: string) => ({
 });
 const errorResponse = { $ref: "#/components/responses/Error" } as const;
 const jobId = { name: "id", in: "path", required: true, schema: str } as const;
-const int = { type: "integer" } as const;
 const errors = {
   "400": { $ref: "#/components/responses/Error" },
   "401": { $ref: "#/components/responses/Error" },
@@ -33,17 +28,6 @@ const query = (name: string, values: readonly string[], description: string) => 
   description,
   schema: { type: "string", enum: values },
 });
-/** What Tag and TagSummary share. */
-const TAG_FIELDS = ["reference", "registryDigest", "resolvedAt", "resolveError", "status"];
-const tagProperties = {
-  reference: str,
-  registryDigest: nullableStr,
-  resolvedAt: nullableStr,
-  resolveError: nullableStr,
-  status: { type: "string", enum: TAG_STATUSES },
-} as const;
-const nodeTagStatus = { type: "string", enum: ["current", "stale", "unknown"] } as const;
-
 /** A paginated list: {items, nextCursor}. */
 const pageOf = (ref: string, description: string) => ({
   description,
@@ -88,215 +72,7 @@ export const openApiDocument = {
         content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
       },
     },
-    schemas: {
-      Error: {
-        type: "object",
-        required: ["error"],
-        properties: {
-          error: { type: "object", required: ["code", "message"], properties: { code: str, message: str } },
-        },
-      },
-      Node: {
-        type: "object",
-        required: ["name", "runtime", "lastReportAt", "state", "imageCount", "imageBytes", "imageFs"],
-        properties: {
-          name: str,
-          runtime: { type: "object", properties: { name: str, version: str } },
-          lastReportAt: { type: "string", format: "date-time" },
-          state: { type: "string", enum: ["reporting", "missing"] },
-          imageCount: { type: "integer" },
-          imageBytes: { type: "integer" },
-          imageFs: { type: "object", properties: { usedBytes: { type: "integer" }, mountpoint: str } },
-          agentVersion: str,
-          labels: { type: "object", additionalProperties: str },
-          connected: { type: "boolean" },
-        },
-      },
-      NodeImage: {
-        type: "object",
-        required: ["id", "repoTags", "repoDigests", "size", "pinned", "inUse", "containers"],
-        properties: {
-          id: str,
-          repoTags: strings,
-          repoDigests: strings,
-          size: { type: "integer" },
-          pinned: { type: "boolean" },
-          sandbox: { type: "boolean" },
-          inUse: { type: "boolean" },
-          containers: {
-            type: "array",
-            items: {
-              type: "object",
-              properties: {
-                id: str,
-                pod: str,
-                namespace: str,
-                container: str,
-                state: { type: "string", enum: ["created", "running", "exited", "unknown"] },
-              },
-            },
-          },
-        },
-      },
-      Tag: {
-        type: "object",
-        required: [...TAG_FIELDS, "nodes"],
-        properties: {
-          ...tagProperties,
-          nodes: {
-            type: "array",
-            items: {
-              type: "object",
-              properties: {
-                node: str,
-                digest: nullableStr,
-                imageId: str,
-                status: nodeTagStatus,
-              },
-            },
-          },
-        },
-      },
-      TagSummary: {
-        type: "object",
-        description: "GET /api/v1/tags?view=summary: a tag without its per-node list",
-        required: [...TAG_FIELDS, "nodeCount", "digests"],
-        properties: {
-          ...tagProperties,
-          nodeCount: int,
-          digests: {
-            type: "array",
-            description: "how many nodes hold each digest (null: no repo digest), most held first",
-            items: {
-              type: "object",
-              properties: {
-                digest: nullableStr,
-                nodes: int,
-                status: nodeTagStatus,
-              },
-            },
-          },
-        },
-      },
-      JobRequest: {
-        type: "object",
-        required: ["type"],
-        additionalProperties: false,
-        properties: {
-          type: { type: "string", enum: JOB_TYPES },
-          images: {
-            ...strings,
-            description: "references (prepull: required; refresh: default every stale or inconsistent tag)",
-          },
-          nodes: { ...strings, description: "node names; default every known node" },
-          nodeSelector: {
-            type: "object",
-            additionalProperties: str,
-            description: "labels from the agents' --node-labels",
-          },
-          dryRun: { type: "boolean" },
-          concurrency: {
-            type: "integer",
-            minimum: 1,
-            maximum: 1000,
-            default: 2,
-            description: "nodes worked on at once",
-          },
-          policy: {
-            type: "object",
-            required: ["mode"],
-            additionalProperties: false,
-            description: "prune only",
-            properties: {
-              mode: { type: "string", enum: ["dangling", "unused", "stale"] },
-              include: strings,
-              exclude: strings,
-              keep: strings,
-              olderThanMs: { type: "integer", minimum: 0 },
-              targetUsagePercent: { type: "number", minimum: 1, maximum: 99 },
-            },
-          },
-          removeReplaced: {
-            type: "boolean",
-            description: "refresh only: remove the image the tag pointed at before, if unused",
-          },
-          allowUnrecoverable: {
-            type: "boolean",
-            default: false,
-            description:
-              "prune, and refresh with removeReplaced: also remove images no registry is known to give back (never pushed, deleted from the registry, registry unresolved, or a digest the registry no longer serves under a tag). Without it such images are kept, listed in skipped with the reason",
-          },
-          timeoutMs: {
-            type: "integer",
-            minimum: 1000,
-            description: "per node command; default 10m for pulls, 5m for prunes",
-          },
-          retries: { type: "integer", minimum: 0, maximum: 10, default: 2 },
-        },
-      },
-      Job: {
-        type: "object",
-        required: ["id", "type", "state", "createdAt", "finishedAt", "nodes"],
-        properties: {
-          id: str,
-          type: { type: "string", enum: JOB_TYPES },
-          state: { type: "string", enum: JOB_STATES },
-          createdAt: { type: "string", format: "date-time" },
-          startedAt: nullableStr,
-          finishedAt: nullableStr,
-          createdBy: { type: "string", description: '"token" or "anonymous"' },
-          request: { $ref: "#/components/schemas/JobRequest" },
-          nodes: {
-            type: "array",
-            items: {
-              type: "object",
-              required: ["node", "state", "message"],
-              properties: {
-                node: str,
-                state: { type: "string", enum: ["pending", "running", "succeeded", "failed", "cancelled", "skipped"] },
-                message: str,
-                attempts: int,
-                startedAt: nullableStr,
-                finishedAt: nullableStr,
-                pulled: { type: "array", items: { type: "object" } },
-                removed: { type: "array", items: { type: "object" } },
-                skipped: { type: "array", items: { type: "object" } },
-                reclaimedBytes: int,
-              },
-            },
-          },
-        },
-      },
-      Finding: {
-        type: "object",
-        required: [
-          "kind",
-          "severity",
-          "reference",
-          "nodes",
-          "digests",
-          "registryDigest",
-          "firstSeenAt",
-          "lastSeenAt",
-          "message",
-          "remedy",
-        ],
-        properties: {
-          id: str,
-          kind: { type: "string", enum: FINDING_KINDS },
-          severity: { type: "string", enum: SEVERITIES },
-          reference: str,
-          nodes: strings,
-          digests: strings,
-          registryDigest: nullableStr,
-          firstSeenAt: { type: "string", format: "date-time" },
-          lastSeenAt: { type: "string", format: "date-time" },
-          message: str,
-          remedy: str,
-          pods: { type: "array", items: { type: "object" } },
-        },
-      },
-    },
+    schemas,
   },
   paths: {
     "/api/v1/nodes": {

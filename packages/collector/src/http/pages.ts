@@ -8,11 +8,12 @@
 import {
   compareText,
   type Finding,
+  type FindingItem,
   ImagedriftError,
+  type Page,
   summaryOfTag,
+  type TagItem,
   type TagStatus,
-  type TagSummary,
-  type TagView,
 } from "@imagedrift/core";
 import type { DriftService } from "../drift/index.js";
 import { comparePlaces, type FindingPlace, findingPlace } from "../store/index.js";
@@ -46,9 +47,6 @@ function after<T, C>(sorted: readonly T[], cursor: C, compare: (item: T, cursor:
   return low;
 }
 
-/** `view=nodes` (the default): each tag with its holders; `view=summary`: see TagSummary. */
-export const TAG_VIEWS = ["nodes", "summary"] as const;
-
 /**
  * One page of tags (sorted by reference), as views or as summaries; the cursor
  * is the last reference.
@@ -56,11 +54,11 @@ export const TAG_VIEWS = ["nodes", "summary"] as const;
 export function tagsPage(
   drift: DriftService,
   query: { status: TagStatus | undefined; summary: boolean; limit: number; cursor: string | undefined },
-) {
+): Page<TagItem> {
   const { status, summary, limit, cursor } = query;
   const tags = drift.tags;
   const matches = (tag: string) => status === undefined || (drift.tagSummary(tag)?.status ?? status) === status;
-  const items: (TagView | TagSummary)[] = [];
+  const items: TagItem[] = [];
   let names = 0;
   let i = cursor === undefined ? 0 : after(tags, cursor, compareText);
   for (; i < tags.length && items.length < limit && names < PAGE_NAMES; i++) {
@@ -102,9 +100,9 @@ function placeOfCursor(cursor: string): FindingPlace {
  * One page of findings, sorted as FindingStore.list gives them, each with
  * its key as `id`; the cursor names the place of the last one.
  */
-export function findingsPage(sorted: readonly Finding[], limit: number, cursor: string | undefined) {
+export function findingsPage(sorted: readonly Finding[], limit: number, cursor: string | undefined): Page<FindingItem> {
   let i = cursor === undefined ? 0 : after(sorted, placeOfCursor(cursor), (f, c) => comparePlaces(findingPlace(f), c));
-  const items = [];
+  const items: FindingItem[] = [];
   let names = 0;
   for (; i < sorted.length && items.length < limit && names < PAGE_NAMES; i++) {
     const { key: id, ...finding } = sorted[i] as Finding;

@@ -4,7 +4,7 @@ export { type AgentSessions, CommandChannel, type CommandOutcome } from "./comma
 export { type CommandPreparer, commandPreparer } from "./command-preparer.js";
 export { describeSuccess, finalJobState, mergeResults, resultProblem } from "./job-outcome.js";
 export { type JobPlan, type PlanInput, planJob } from "./job-planner.js";
-export { JOB_TYPES, parseJobRequest } from "./job-request.js";
+export { parseJobRequest } from "./job-request.js";
 export { DEFAULT_CONCURRENCY, JobRunner, type JobRunnerOptions, type JobsApi } from "./job-runner.js";
 export { ACTIVE_JOB_STATES, type AuditEntry, JobStore, type NewJob, type NewJobNode } from "./job-store.js";
 export { type KnownNode, NO_LABEL_SOURCE, selectNodes } from "./node-selection.js";

@@ -4,11 +4,10 @@
  * `unknown field "imagez"`), as one invalid-argument error (HTTP 400).
  * References are normalised, and checked, by the planner.
  */
-import { ImagedriftError, type JobRequest, type JobType } from "@imagedrift/core";
+import { ImagedriftError, JOB_TYPES, type JobRequest, PRUNE_MODES } from "@imagedrift/core";
 import { z } from "zod";
 import { formatPath } from "../registry/registries-config.js";
 
-export const JOB_TYPES: readonly JobType[] = ["prepull", "refresh", "prune"];
 export const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 
 const strings = (what: string) =>
@@ -20,8 +19,8 @@ const patterns = z.array(
 );
 
 const policySchema = z.strictObject({
-  mode: z.enum(["dangling", "unused", "stale"], {
-    error: (issue) => (issue.input === undefined ? "required" : "must be one of dangling, unused, stale"),
+  mode: z.enum(PRUNE_MODES, {
+    error: (issue) => (issue.input === undefined ? "required" : `must be one of ${PRUNE_MODES.join(", ")}`),
   }),
   include: patterns.optional(),
   exclude: patterns.optional(),
@@ -36,7 +35,7 @@ const policySchema = z.strictObject({
 
 const requestSchema = z
   .strictObject({
-    type: z.enum(["prepull", "refresh", "prune"], {
+    type: z.enum(JOB_TYPES, {
       error: (issue) => (issue.input === undefined ? "required" : `must be one of ${JOB_TYPES.join(", ")}`),
     }),
     images: strings("image references").max(1000, "at most 1000 images").optional(),
