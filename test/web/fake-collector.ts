@@ -7,8 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { extname } from "node:path";
-import type { TagView } from "@imagedrift/core";
-import type { NodeItem } from "../collector/api.js";
+import type { NodeItem, TagView } from "@imagedrift/core";
 
 export const WEB_DIST = new URL("../../packages/web/dist/", import.meta.url);
 
