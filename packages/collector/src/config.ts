@@ -1,5 +1,6 @@
 import { configError, parseDuration, parseListenAddress, tryCatch } from "@imagedrift/core";
 import { z } from "zod";
+import { DEFAULT_INVENTORY_CONCURRENCY } from "./gateway/inventory-admission.js";
 
 /** Raw option values as flags and env give them (SPEC §5), before validation. */
 export interface CollectorOptions {
@@ -95,17 +96,22 @@ const schema = z
 
 export type CollectorConfig = z.output<typeof schema>;
 
+/** Every option's default, as flags give it: parsed like a flag, and named in --help. */
+export const COLLECTOR_DEFAULTS = {
+  db: "./imagedrift.db",
+  listen: ":8080",
+  grpcListen: ":9100",
+  kubernetes: "auto",
+  resolveInterval: "5m",
+  logLevel: "info",
+  protectReads: false,
+  rateLimit: "50:100",
+  inventoryConcurrency: String(DEFAULT_INVENTORY_CONCURRENCY),
+} as const satisfies CollectorOptions;
+
 export function parseCollectorConfig(options: CollectorOptions): CollectorConfig {
   const result = schema.safeParse({
-    db: "./imagedrift.db",
-    listen: ":8080",
-    grpcListen: ":9100",
-    kubernetes: "auto",
-    resolveInterval: "5m",
-    logLevel: "info",
-    protectReads: false,
-    rateLimit: "50:100",
-    inventoryConcurrency: "32",
+    ...COLLECTOR_DEFAULTS,
     ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined && value !== "")),
   });
   if (!result.success) throw configError(result.error.issues);

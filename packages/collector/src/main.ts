@@ -4,7 +4,7 @@ import * as grpc from "@grpc/grpc-js";
 import { createLogger, type ErrorCode, ImagedriftError, type LogLevel, toImagedriftError } from "@imagedrift/core";
 import { readTokenFile } from "@imagedrift/protocol";
 import { Command, Option } from "commander";
-import { type CollectorOptions, parseCollectorConfig } from "./config.js";
+import { COLLECTOR_DEFAULTS, type CollectorOptions, parseCollectorConfig } from "./config.js";
 import { DriftService } from "./drift/index.js";
 import { AgentGateway } from "./gateway/agent-gateway.js";
 import { createHttpServer } from "./http/server.js";
@@ -30,16 +30,20 @@ const program = new Command("imagedrift-collector")
     "The imagedrift collector: receives every agent's inventory, stores it in SQLite, resolves tags against registries,\ncomputes drift findings, and serves the REST API, the web page and /metrics.",
   )
   .version(version)
-  .addOption(option("--db <path>", "SQLite database file (default ./imagedrift.db)", "IMAGEDRIFT_DB"))
+  .addOption(option("--db <path>", `SQLite database file (default ${COLLECTOR_DEFAULTS.db})`, "IMAGEDRIFT_DB"))
   .addOption(
     option(
       "--listen <[host]:port>",
-      "HTTP address: REST, web page, /metrics, /healthz, /readyz (default :8080)",
+      `HTTP address: REST, web page, /metrics, /healthz, /readyz (default ${COLLECTOR_DEFAULTS.listen})`,
       "IMAGEDRIFT_LISTEN",
     ),
   )
   .addOption(
-    option("--grpc-listen <[host]:port>", "gRPC address agents connect to (default :9100)", "IMAGEDRIFT_GRPC_LISTEN"),
+    option(
+      "--grpc-listen <[host]:port>",
+      `gRPC address agents connect to (default ${COLLECTOR_DEFAULTS.grpcListen})`,
+      "IMAGEDRIFT_GRPC_LISTEN",
+    ),
   )
   .addOption(
     option(
@@ -59,21 +63,21 @@ const program = new Command("imagedrift-collector")
   .addOption(
     option(
       "--rate-limit <rate>",
-      "REST requests per second per client IP: N (burst 2N), N:BURST, or off; over it: 429 with Retry-After (default 50:100)",
+      `REST requests per second per client IP: N (burst 2N), N:BURST, or off; over it: 429 with Retry-After (default ${COLLECTOR_DEFAULTS.rateLimit})`,
       "IMAGEDRIFT_RATE_LIMIT",
     ),
   )
   .addOption(
     option(
       "--inventory-concurrency <n>",
-      "inventories asked of agents at once; after a restart the other agents wait their turn, which bounds memory (default 32)",
+      `inventories asked of agents at once; after a restart the other agents wait their turn, which bounds memory (default ${COLLECTOR_DEFAULTS.inventoryConcurrency})`,
       "IMAGEDRIFT_INVENTORY_CONCURRENCY",
     ),
   )
   .addOption(
     option(
       "--kubernetes <mode>",
-      "auto|on|off: use the Kubernetes API (auto: in a cluster or with KUBECONFIG)",
+      `auto|on|off: use the Kubernetes API (auto: in a cluster or with KUBECONFIG; default ${COLLECTOR_DEFAULTS.kubernetes})`,
       "IMAGEDRIFT_KUBERNETES",
     ),
   )
@@ -87,7 +91,7 @@ const program = new Command("imagedrift-collector")
   .addOption(
     option(
       "--resolve-interval <duration>",
-      "how often each tag is resolved against its registry (default 5m)",
+      `how often each tag is resolved against its registry (default ${COLLECTOR_DEFAULTS.resolveInterval})`,
       "IMAGEDRIFT_RESOLVE_INTERVAL",
     ),
   )
@@ -106,7 +110,13 @@ const program = new Command("imagedrift-collector")
       "IMAGEDRIFT_TLS_CLIENT_CA",
     ),
   )
-  .addOption(option("--log-level <level>", "debug, info, warn or error (default info)", "IMAGEDRIFT_LOG_LEVEL"))
+  .addOption(
+    option(
+      "--log-level <level>",
+      `debug, info, warn or error (default ${COLLECTOR_DEFAULTS.logLevel})`,
+      "IMAGEDRIFT_LOG_LEVEL",
+    ),
+  )
   .showHelpAfterError()
   .action(async (options: CollectorOptions) => {
     const cfg = parseCollectorConfig(options);
@@ -136,13 +146,7 @@ const program = new Command("imagedrift-collector")
       }
       const problem = kubeConfigProblem(kubeConfig);
       if (problem !== null) throw new ImagedriftError("invalid-config", `--kubernetes ${cfg.kubernetes}: ${problem}`);
-      kubernetes = new KubernetesWatcher({
-        kubeConfig,
-        owners: apiOwnerReader(kubeConfig),
-        log,
-        onChange: () => drift.kubernetesChanged(),
-        onNodeDeleted: (node) => drift.removeNode(node, "deleted from the cluster"),
-      });
+      kubernetes = new KubernetesWatcher({ kubeConfig, owners: apiOwnerReader(kubeConfig), log });
     }
     const token = cfg.tokenFile ? readTokenFile(cfg.tokenFile) : null;
     const readToken = cfg.readTokenFile ? readTokenFile(cfg.readTokenFile, "--read-token-file") : null;
@@ -171,25 +175,7 @@ const program = new Command("imagedrift-collector")
       resolveIntervalMs: cfg.resolveInterval,
       kubernetes,
     });
-    const gateway = new AgentGateway({
-      token,
-      version,
-      log,
-      inventoryConcurrency: cfg.inventoryConcurrency,
-      handlers: {
-        hello: (node, hello) => {
-          jobs.agentConnected(node);
-          return drift.hello(node, hello);
-        },
-        inventory: (_node, inventory, hash) => drift.inventory(inventory, hash),
-        heartbeat: (node, hash) => drift.heartbeat(node, hash),
-        commandUpdate: (node, update) => jobs.commandUpdate(node, update),
-        disconnected: (node) => {
-          log.info("agent disconnected", { node });
-          jobs.agentDisconnected(node);
-        },
-      },
-    });
+    const gateway = new AgentGateway({ token, version, log, inventoryConcurrency: cfg.inventoryConcurrency });
     metrics.watchInventoryQueue(() => gateway.inventoryQueue());
     // Jobs: commands go out through the gateway's sessions; credentials are attached only when sending.
     const jobStore = new JobStore(db);
@@ -220,8 +206,22 @@ const program = new Command("imagedrift-collector")
             Boolean(cfg.tlsClientCa),
           )
         : grpc.ServerCredentials.createInsecure();
+    // What agents say goes to the drift domain and the jobs runner, both built by now.
     const grpcPort = await gateway.listen(
       `${cfg.grpcListen.host || "0.0.0.0"}:${cfg.grpcListen.port}`,
+      {
+        hello: (node, hello) => {
+          jobs.agentConnected(node);
+          return drift.hello(node, hello);
+        },
+        inventory: (_node, inventory, hash) => drift.inventory(inventory, hash),
+        heartbeat: (node, hash) => drift.heartbeat(node, hash),
+        commandUpdate: (node, update) => jobs.commandUpdate(node, update),
+        disconnected: (node) => {
+          log.info("agent disconnected", { node });
+          jobs.agentDisconnected(node);
+        },
+      },
       grpcCredentials,
     );
     const http = createHttpServer({
@@ -242,7 +242,10 @@ const program = new Command("imagedrift-collector")
     const httpPort = (http.server.address() as { port: number }).port;
     drift.start();
     jobs.start();
-    kubernetes?.start();
+    kubernetes?.start({
+      onChange: () => drift.kubernetesChanged(),
+      onNodeDeleted: (node) => drift.removeNode(node, "deleted from the cluster"),
+    });
     log.info("collector started", {
       db: cfg.db,
       httpPort,

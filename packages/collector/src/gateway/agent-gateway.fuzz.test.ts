@@ -30,7 +30,7 @@ import { clusterFacts, commandPreparer, JobRunner, JobStore } from "../jobs/inde
 import { CollectorMetrics } from "../metrics.js";
 import { emptyRegistriesConfig } from "../registry/registry-host.js";
 import { FindingStore, NodeStore, openDatabase, TagStore } from "../store/index.js";
-import { AgentGateway } from "./agent-gateway.js";
+import { AgentGateway, type AgentHandlers } from "./agent-gateway.js";
 
 const TOKEN = "agent-token-5d2e";
 const SLOW = { timeout: 60_000 };
@@ -134,20 +134,7 @@ beforeAll(async () => {
     resolveIntervalMs: 60_000,
   });
   // As main.ts wires them.
-  gateway = new AgentGateway({
-    token: TOKEN,
-    log,
-    handlers: {
-      hello: (node, hello) => {
-        runner.agentConnected(node);
-        return drift.hello(node, hello);
-      },
-      inventory: (_node, inv, hash) => drift.inventory(inv, hash),
-      heartbeat: (node, hash) => drift.heartbeat(node, hash),
-      commandUpdate: (node, update) => runner.commandUpdate(node, update),
-      disconnected: (node) => runner.agentDisconnected(node),
-    },
-  });
+  gateway = new AgentGateway({ token: TOKEN, log });
   const store = new JobStore(db);
   const cluster = clusterFacts({ drift, nodes, tags });
   runner = new JobRunner({
@@ -158,7 +145,17 @@ beforeAll(async () => {
     jobsCounter: metrics.jobs,
     log,
   });
-  address = `127.0.0.1:${await gateway.listen("127.0.0.1:0")}`;
+  const handlers: AgentHandlers = {
+    hello: (node, hello) => {
+      runner.agentConnected(node);
+      return drift.hello(node, hello);
+    },
+    inventory: (_node, inv, hash) => drift.inventory(inv, hash),
+    heartbeat: (node, hash) => drift.heartbeat(node, hash),
+    commandUpdate: (node, update) => runner.commandUpdate(node, update),
+    disconnected: (node) => runner.agentDisconnected(node),
+  };
+  address = `127.0.0.1:${await gateway.listen("127.0.0.1:0", handlers)}`;
   const Client = agentGateway();
   client = new Client(address, grpc.credentials.createInsecure(), channelOptions) as unknown as typeof client;
 

@@ -15,7 +15,7 @@ import {
 } from "@imagedrift/protocol";
 import type { AgentHello } from "../drift/index.js";
 import { sameSecret } from "../same-secret.js";
-import { InventoryAdmission } from "./inventory-admission.js";
+import { DEFAULT_INVENTORY_CONCURRENCY, InventoryAdmission } from "./inventory-admission.js";
 
 /** What a stream delivers: a message, or bytes that are no AgentMessage (see `tolerantService`). */
 type Received = AgentMessage | { body: "undecodable"; reason: string };
@@ -134,9 +134,6 @@ function askForInventory(session: AgentSession, reason: string): void {
   session.send({ body: "resendInventory", resendInventory: { reason } });
 }
 
-/** Inventories asked for at once by default (see InventoryAdmission). */
-export const DEFAULT_INVENTORY_CONCURRENCY = 32;
-
 /**
  * Agents ping the collector every 30 s (channelOptions) and reconnect when it
  * does not answer. The collector pings each agent only every 5 minutes, to let
@@ -158,28 +155,32 @@ export class AgentGateway {
   #listener: { net: NetServer; injector: grpc.ConnectionInjector } | undefined;
   readonly #sessions = new Map<string, { session: AgentSession; call: AgentCall }>();
   readonly #token: string | null;
-  readonly #handlers: AgentHandlers;
+  /** Given to listen: no message arrives before it. */
+  #handlers: AgentHandlers | undefined;
   readonly #log: Logger;
   readonly #admission: InventoryAdmission;
   readonly #version: string;
 
   constructor(options: {
     token: string | null;
-    handlers: AgentHandlers;
     log: Logger;
-    /** Inventories asked for at once (default 32): the rest wait their turn. */
+    /** Inventories asked for at once (default DEFAULT_INVENTORY_CONCURRENCY): the rest wait their turn. */
     inventoryConcurrency?: number;
     /** Told to each agent in its welcome; default "unknown". */
     version?: string;
   }) {
     this.#token = options.token;
     this.#version = options.version ?? "unknown";
-    this.#handlers = options.handlers;
     this.#log = options.log;
     this.#admission = new InventoryAdmission({
       limit: options.inventoryConcurrency ?? DEFAULT_INVENTORY_CONCURRENCY,
     });
     this.#server.addService(tolerantService(), { Connect: (call: AgentCall) => this.#connect(call) });
+  }
+
+  #handle(): AgentHandlers {
+    if (this.#handlers === undefined) throw new Error("the gateway is not listening");
+    return this.#handlers;
   }
 
   session(node: string): AgentSession | undefined {
@@ -196,14 +197,21 @@ export class AgentGateway {
   }
 
   /**
-   * Listens on `host:port` (port 0: any free port; returns the port). The
+   * Listens on `host:port` (port 0: any free port; returns the port), handing
+   * what agents say to `handlers` (given here, not to the constructor: the
+   * handlers reach the jobs runner, which needs the gateway's sessions). The
    * socket is ours, handed to grpc-js connection by connection, so that its
    * accept queue is as deep as the kernel allows: when thousands of agents
    * reconnect at once (a collector restart), grpc-js's own listener (Node's
    * default backlog of 511) drops their connection attempts, and each one
    * dropped waits out a TCP retransmit and the agent's backoff.
    */
-  listen(address: string, credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
+  listen(
+    address: string,
+    handlers: AgentHandlers,
+    credentials = grpc.ServerCredentials.createInsecure(),
+  ): Promise<number> {
+    this.#handlers = handlers;
     const at = address.lastIndexOf(":");
     const host = address.slice(0, at).replace(/^\[(.*)\]$/, "$1");
     const port = Number(address.slice(at + 1));
@@ -293,7 +301,7 @@ export class AgentGateway {
       this.#admission.gone(node, stream.askInventory);
       if (this.#sessions.get(node)?.call !== call) return;
       this.#sessions.delete(node);
-      this.#handlers.disconnected(node);
+      this.#handle().disconnected(node);
     };
     call.on("end", () => {
       finish();
@@ -325,7 +333,7 @@ export class AgentGateway {
       }
       stream.register();
       const wanted =
-        this.#handlers.hello(node, agentHelloOf(message.hello)) &&
+        this.#handle().hello(node, agentHelloOf(message.hello)) &&
         this.#admit(node, message.hello.inventoryHash, askInventory);
       session.send({ body: "welcome", welcome: { collectorVersion: this.#version, inventoryWanted: wanted } });
       return true;
@@ -336,7 +344,7 @@ export class AgentGateway {
         try {
           const inventory = fromWireInventory(node, message.inventory);
           checkInventory(node, inventory, message.inventory.hash);
-          this.#handlers.inventory(node, inventory, message.inventory.hash);
+          this.#handle().inventory(node, inventory, message.inventory.hash);
         } finally {
           this.#admission.received(node);
         }
@@ -344,13 +352,13 @@ export class AgentGateway {
       }
       case "heartbeat": {
         const hash = message.heartbeat.inventoryHash;
-        if (this.#handlers.heartbeat(node, hash) && this.#admit(node, hash, askInventory)) {
+        if (this.#handle().heartbeat(node, hash) && this.#admit(node, hash, askInventory)) {
           askForInventory(session, "inventory hash unknown to the collector");
         }
         break;
       }
       case "commandUpdate":
-        this.#handlers.commandUpdate(node, message.commandUpdate);
+        this.#handle().commandUpdate(node, message.commandUpdate);
         break;
     }
     return true;

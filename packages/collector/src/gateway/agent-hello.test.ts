@@ -14,21 +14,17 @@ import { AgentGateway } from "./agent-gateway.js";
 describe("AgentGateway: the hello the domain sees", () => {
   it("is the domain's AgentHello: the interval a number, no wire fields, labels never missing", async () => {
     const hellos: [string, AgentHello][] = [];
-    const gateway = new AgentGateway({
-      token: null,
-      log: silentLogger,
-      handlers: {
-        hello: (node, hello) => {
-          hellos.push([node, hello]);
-          return false;
-        },
-        inventory: () => {},
-        heartbeat: () => false,
-        commandUpdate: () => {},
-        disconnected: () => {},
+    const gateway = new AgentGateway({ token: null, log: silentLogger });
+    const port = await gateway.listen("127.0.0.1:0", {
+      hello: (node, hello) => {
+        hellos.push([node, hello]);
+        return false;
       },
+      inventory: () => {},
+      heartbeat: () => false,
+      commandUpdate: () => {},
+      disconnected: () => {},
     });
-    const port = await gateway.listen("127.0.0.1:0");
     const client = new (agentGateway())(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions);
     const metadata = new grpc.Metadata();
     metadata.set(NODE_METADATA_KEY, "n1");

@@ -8,7 +8,7 @@ import {
   NODE_METADATA_KEY,
 } from "@imagedrift/protocol";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { AgentGateway } from "./agent-gateway.js";
+import { AgentGateway, type AgentHandlers } from "./agent-gateway.js";
 import { InventoryAdmission } from "./inventory-admission.js";
 
 describe("InventoryAdmission", () => {
@@ -92,9 +92,12 @@ const SCANNED = `sha256:${"e".repeat(64)}`;
 type AgentStream = grpc.ClientDuplexStream<AgentMessage, CollectorMessage>;
 
 /** A real gateway on 127.0.0.1 and a protocol client of it. */
-async function gatewayWith(options: ConstructorParameters<typeof AgentGateway>[0]) {
+async function gatewayWith({
+  handlers,
+  ...options
+}: ConstructorParameters<typeof AgentGateway>[0] & { handlers: AgentHandlers }) {
   const gateway = new AgentGateway(options);
-  const port = await gateway.listen("127.0.0.1:0");
+  const port = await gateway.listen("127.0.0.1:0", handlers);
   const client = new (agentGateway())(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions);
   const open = (node: string): AgentStream => {
     const metadata = new grpc.Metadata();

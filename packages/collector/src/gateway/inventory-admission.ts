@@ -1,3 +1,6 @@
+/** Inventories asked for at once unless `--inventory-concurrency` says otherwise. */
+export const DEFAULT_INVENTORY_CONCURRENCY = 32;
+
 /**
  * How many inventories the collector asks agents for at once.
  *

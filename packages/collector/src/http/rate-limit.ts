@@ -7,8 +7,6 @@ export interface RateLimit {
   burst: number;
 }
 
-export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 50, burst: 100 };
-
 interface Bucket {
   tokens: number;
   at: number;

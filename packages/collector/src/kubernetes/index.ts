@@ -7,6 +7,7 @@ export {
 } from "./kube-config.js";
 export {
   DEFAULT_KUBERNETES_BACKOFF,
+  type KubernetesEvents,
   KubernetesWatcher,
   type KubernetesWatcherOptions,
   type NodePresence,

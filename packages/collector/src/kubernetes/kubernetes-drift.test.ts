@@ -71,23 +71,26 @@ async function collector(seed: (api: FakeKubeApi) => void, options: { db?: Datab
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromString(api.kubeconfig());
   const db = options.db ?? openDatabase(":memory:");
-  let drift: DriftService | undefined;
   const watcher = new KubernetesWatcher({
     kubeConfig,
     owners: apiOwnerReader(kubeConfig),
     log: silentLogger,
     backoff: { baseMs: 20, maxMs: 100 },
-    onChange: () => drift?.kubernetesChanged(),
-    onNodeDeleted: (node) => drift?.removeNode(node, "deleted from the cluster"),
   });
   const service = driftService(db, watcher, options.now);
-  drift = service.drift;
+  const { drift } = service;
+  // As main.ts wires them.
+  const start = () =>
+    watcher.start({
+      onChange: () => drift.kubernetesChanged(),
+      onNodeDeleted: (node) => drift.removeNode(node, "deleted from the cluster"),
+    });
   stops.push(async () => {
     await watcher.stop();
     await service.drift.stop();
     await api.close();
   });
-  return { api, watcher, db, ...service };
+  return { api, watcher, start, db, ...service };
 }
 
 const deploymentPod = (name: string, node: string, digest: string, policy = "IfNotPresent") =>
@@ -100,11 +103,11 @@ const deploymentPod = (name: string, node: string, digest: string, policy = "IfN
 
 describe("the drift service with the Kubernetes API", () => {
   it("computes pull-policy-risk and mixed-replicas from the API's pods", async () => {
-    const { api, drift, watcher } = await collector((api) => {
+    const { api, drift, start } = await collector((api) => {
       api.put("replicasets", ownedObject("shop", "web-5d8f", { kind: "Deployment", name: "web" }));
       api.put("pods", deploymentPod("web-5d8f-a", "n1", D1));
     });
-    watcher.start();
+    start();
     await vi.waitFor(() => expect(drift.findings().map((f) => f.kind)).toEqual(["pull-policy-risk"]), WAIT);
     api.put("pods", deploymentPod("web-5d8f-b", "n2", D2));
     await vi.waitFor(
@@ -121,14 +124,14 @@ describe("the drift service with the Kubernetes API", () => {
   });
 
   it("merges the nodes' Kubernetes labels over the agents' --node-labels for job selectors", async () => {
-    const { drift, nodes, tags, watcher } = await collector((api) => {
+    const { drift, nodes, tags, watcher, start } = await collector((api) => {
       api.put("nodes", nodeObject("n1", { "topology.kubernetes.io/zone": "a", pool: "gpu" }));
       api.put("nodes", nodeObject("n2", { "topology.kubernetes.io/zone": "b" }));
     });
     report(drift, "n1", { pool: "agent-said", team: "ml" });
     report(drift, "n2");
     const cluster = clusterFacts({ drift, nodes, tags });
-    watcher.start();
+    start();
     await vi.waitFor(() => expect(watcher.synced()).toBe(true), WAIT);
     const n1 = cluster.knownNodes().find((n) => n.name === "n1");
     expect(n1?.labels).toMatchObject({ "topology.kubernetes.io/zone": "a", pool: "gpu", team: "ml" });
@@ -143,7 +146,7 @@ describe("the drift service with the Kubernetes API", () => {
 
   it("removes a node deleted from the cluster instead of reporting its agent missing", async () => {
     let now = new Date();
-    const { api, drift, nodes, watcher } = await collector(
+    const { api, drift, nodes, watcher, start } = await collector(
       (api) => {
         api.put("nodes", nodeObject("n1"));
         api.put("nodes", nodeObject("n2"));
@@ -152,7 +155,7 @@ describe("the drift service with the Kubernetes API", () => {
     );
     report(drift, "n1");
     report(drift, "n2");
-    watcher.start();
+    start();
     await vi.waitFor(() => expect(watcher.synced()).toBe(true), WAIT);
     api.delete("nodes", null, "n2");
     await vi.waitFor(() => expect(nodes.get("n2")).toBeUndefined(), WAIT);
@@ -175,11 +178,11 @@ describe("the drift service with the Kubernetes API", () => {
     report(before.drift, "kept");
     await before.drift.stop();
     let now = new Date();
-    const { drift, nodes, watcher } = await collector((api) => api.put("nodes", nodeObject("kept")), {
+    const { drift, nodes, watcher, start } = await collector((api) => api.put("nodes", nodeObject("kept")), {
       db,
       now: () => now,
     });
-    watcher.start();
+    start();
     await vi.waitFor(() => expect(watcher.synced()).toBe(true), WAIT);
     drift.recompute();
     expect(nodes.list().map((n) => n.name)).toEqual(["gone", "kept"]); // its agent may still report
@@ -197,13 +200,13 @@ describe("the drift service with the Kubernetes API", () => {
     };
     const t0 = new Date("2026-01-01T10:00:00Z");
     const first = await collector(seed, { db, now: () => t0 });
-    first.watcher.start();
+    first.start();
     await vi.waitFor(() => expect(first.drift.findings().map((f) => f.firstSeenAt)).toEqual([t0.toISOString()]), WAIT);
     await first.watcher.stop();
     await first.drift.stop();
     const t1 = new Date("2026-01-01T11:00:00Z");
     const second = await collector(seed, { db, now: () => t1 });
-    second.watcher.start();
+    second.start();
     await vi.waitFor(() => expect(second.watcher.synced()).toBe(true), WAIT);
     second.drift.recompute();
     const [risk] = second.drift.findings();

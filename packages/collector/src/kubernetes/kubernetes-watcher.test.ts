@@ -42,13 +42,14 @@ async function setup(seed: (api: FakeKubeApi) => void = () => {}): Promise<Setup
     owners: apiOwnerReader(kubeConfig),
     log,
     backoff: { baseMs: 20, maxMs: 100 },
+  });
+  running.push({ api, watcher });
+  watcher.start({
     onChange: () => {
       changes += 1;
     },
     onNodeDeleted: (node) => deletedNodes.push(node),
   });
-  running.push({ api, watcher });
-  watcher.start();
   await vi.waitFor(() => expect(watcher.synced()).toBe(true), WAIT);
   return { api, watcher, logs, changes: () => changes, deletedNodes };
 }

@@ -2,9 +2,9 @@
  * What the collector learns from the Kubernetes API: every pod (all
  * namespaces) with its owner workload, containers, pull policies and the
  * images their status reports, and every node with its labels. Informers
- * (list + watch) keep an in-memory model current; `onChange` fires when
- * something the findings or job selectors read has changed, `onNodeDeleted`
- * when a node leaves the cluster.
+ * (list + watch) keep an in-memory model current; the events given to
+ * `start` say when something the findings or job selectors read has changed,
+ * and when a node leaves the cluster.
  *
  * RBAC: list and watch pods and nodes; get replicasets and jobs (to name a
  * pod's Deployment or CronJob).
@@ -30,6 +30,10 @@ export interface KubernetesWatcherOptions {
   log: Logger;
   backoff?: BackoffPolicy;
   random?: () => number;
+}
+
+/** What the watcher tells as it follows the API (given to `start`: the drift domain it feeds is built after it). */
+export interface KubernetesEvents {
   /** Pods or node labels changed in a way findings or job selectors see (called often: coalesce). */
   onChange?: () => void;
   /** A node was deleted from the cluster (a watch DELETED event, or gone from a relist). */
@@ -51,6 +55,7 @@ function sameAs(previous: KnownPod | undefined, known: KnownPod): boolean {
 
 export class KubernetesWatcher {
   readonly #o: KubernetesWatcherOptions;
+  #events: KubernetesEvents = {};
   readonly #owners: OwnerResolver;
   readonly #pods: ResilientInformer<V1Pod>;
   readonly #nodes: ResilientInformer<V1Node>;
@@ -100,7 +105,8 @@ export class KubernetesWatcher {
     });
   }
 
-  start(): void {
+  start(events: KubernetesEvents = {}): void {
+    this.#events = events;
     this.#nodes.start();
     this.#pods.start();
   }
@@ -145,7 +151,7 @@ export class KubernetesWatcher {
   }
 
   #changed(): void {
-    this.#o.onChange?.();
+    this.#events.onChange?.();
   }
 
   #project(pod: V1Pod): KnownPod {
@@ -217,7 +223,7 @@ export class KubernetesWatcher {
       this.#deletedNodes.delete(old);
     }
     this.#o.log.info("kubernetes: node deleted from the cluster", { node: name });
-    this.#o.onNodeDeleted?.(name);
+    this.#events.onNodeDeleted?.(name);
     this.#changed();
   }
 }
