@@ -74,7 +74,10 @@ describe("imagedrift-agent daemon against real containerd", () => {
 
   it("answers /healthz and /readyz with 200, any other path with 404 and a POST with 405", async () => {
     expect(await agent.request("/healthz")).toEqual({ status: 200, body: "ok\n" });
-    expect(await agent.request("/readyz")).toEqual({ status: 200, body: "ok\n" });
+    expect(await agent.request("/readyz")).toEqual({
+      status: 200,
+      body: "ok; mode: events (rescans on runtime events; full rescan every 10m)\n",
+    });
     expect((await agent.request("/metrics")).status).toBe(200);
     expect((await agent.request("/")).status).toBe(404);
     expect((await agent.request("/debug/pprof")).status).toBe(404);

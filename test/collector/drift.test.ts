@@ -1,6 +1,6 @@
 /**
  * The seeds' incidents on 3 real containerd nodes and a real registry, seen
- * through the real collector and agents (SPEC §5–§7).
+ * through the real collector and agents (docs/ARCHITECTURE.md#the-collector, #findings, #rest-api).
  */
 import { spawnSync } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
@@ -173,7 +173,7 @@ describe("the seeds' incidents", () => {
   });
 });
 
-describe("REST shapes (SPEC §7)", () => {
+describe("REST shapes (docs/ARCHITECTURE.md#rest-api)", () => {
   it("nodes, images with containers, and metrics", async () => {
     const list = await nodes(collector.url);
     expect(list.map((n) => n.name)).toEqual(["n1", "n2", "n3"]);

@@ -1,7 +1,7 @@
 /**
  * deploy/grafana/imagedrift-dashboard.json: a well-formed dashboard whose every
  * query is valid PromQL (promtool checks them as recording rules) and reads
- * only series the programs define; together the panels show every SPEC §8 metric.
+ * only series the programs define; together the panels show every docs/ARCHITECTURE.md#metrics metric.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -35,7 +35,7 @@ const queries = panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.t
 /** Grafana's macros, as a 1m scrape interval would expand them. */
 const expandMacros = (expr: string) => expr.replaceAll("$__rate_interval", "2m").replaceAll("$__range", "6h");
 
-/** SPEC §8, contract. */
+/** docs/ARCHITECTURE.md#metrics, contract. */
 const SPEC_METRICS = [
   "imagedrift_agent_images",
   "imagedrift_agent_image_bytes",
@@ -88,7 +88,7 @@ describe("Grafana dashboard", () => {
     expect(queries.flatMap((q) => seriesProblems(q.expr, catalog).map((p) => `${q.panel}: ${p}`))).toEqual([]);
   });
 
-  it("shows every SPEC §8 metric", () => {
+  it("shows every docs/ARCHITECTURE.md#metrics metric", () => {
     const used = new Set(
       queries.flatMap((q) => seriesIn(q.expr).map((s) => s.series.replace(/_(bucket|sum|count)$/, ""))),
     );

@@ -1,6 +1,6 @@
 /**
  * The Job templates in deploy/jobs/: pinned to a node, with the DaemonSet's
- * socket and security settings, calling the agent's one-shot commands (SPEC §4)
+ * socket and security settings, calling the agent's one-shot commands (docs/ARCHITECTURE.md#the-agent)
  * with flags the agent declares. programs.test.ts runs the same command lines
  * against a real containerd.
  */

@@ -1,5 +1,5 @@
 /**
- * The alert rules (SPEC §8: they ship in deploy/ and pass promtool check rules
+ * The alert rules (docs/ARCHITECTURE.md#metrics: they ship in deploy/ and pass promtool check rules
  * and promtool test rules): promtool itself, one source for the plain rules
  * file and the PrometheusRule, a firing and a quiet promtool test for every
  * alert, and every series they read defined in the programs' metrics.
@@ -77,7 +77,7 @@ describe("alert rules", () => {
     expect(unknown, "tests of alerts that do not exist").toEqual([]);
   });
 
-  it("cover what SPEC §8 and the deploy brief ask to alert on", () => {
+  it("cover what docs/ARCHITECTURE.md#metrics and the deploy brief ask to alert on", () => {
     const exprs = alerts.map((a) => a.expr).join("\n");
     for (const needle of [
       "imagedrift_tag_distinct_digests",

@@ -7,7 +7,7 @@
  *
  * The runtime stays down for 5 intervals. The agent reports nothing it has
  * not scanned, so after 3 silent intervals n1 is `missing` with an
- * `agent-missing` finding (SPEC §6: "has not reported for 3 intervals"), the
+ * `agent-missing` finding (docs/ARCHITECTURE.md#findings: "has not reported for 3 intervals"), the
  * one finding allowed to open, and it must close once n1 reports again.
  */
 import { mkdtemp } from "node:fs/promises";

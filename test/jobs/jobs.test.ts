@@ -1,5 +1,5 @@
 /**
- * Jobs on 3 real containerd nodes (SPEC §9): prepull then verify, refresh of
+ * Jobs on 3 real containerd nodes (docs/ARCHITECTURE.md#jobs): prepull then verify, refresh of
  * the seeds' stale nodes, prune dry-run and unused, waves, cancel, a partial
  * job, and a collector restarted mid-job.
  */

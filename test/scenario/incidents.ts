@@ -1,5 +1,5 @@
 /**
- * The seeds' incidents (SPEC §1), made real on a 3-node lab:
+ * The seeds' incidents (docs/ARCHITECTURE.md#the-problem), made real on a 3-node lab:
  *
  * - `shop/web:latest` is pulled by n1 and n2, pushed again, then pulled by
  *   n2 (its tag moves) and n3: nodes disagree, n1 is stale, and the pods

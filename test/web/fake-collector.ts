@@ -1,7 +1,7 @@
 /**
  * A FAKE collector, for the page's scale test only: a loopback HTTP server
  * that serves canned JSON for a synthetic cluster (N nodes × M tags) in the
- * shapes of SPEC §7, and the built page from packages/web/dist. It claims
+ * shapes of docs/ARCHITECTURE.md#rest-api, and the built page from packages/web/dist. It claims
  * nothing about the real collector; the lab test (page.test.ts) drives that.
  */
 import { readFile } from "node:fs/promises";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseAgentConfig } from "./config.js";
 
 describe("parseAgentConfig", () => {
-  it("applies SPEC §4 defaults", () => {
+  it("applies docs/ARCHITECTURE.md#the-agent defaults", () => {
     expect(parseAgentConfig({ nodeName: "n1" })).toEqual({
       criEndpoint: "unix:///run/containerd/containerd.sock",
       nodeName: "n1",

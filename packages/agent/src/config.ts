@@ -15,7 +15,7 @@ import { DEFAULT_CRI_ENDPOINT } from "./cri-endpoint.js";
 
 export { DEFAULT_CRI_ENDPOINT };
 
-/** Raw option values as flags and env give them (SPEC §4), before validation. */
+/** Raw option values as flags and env give them (docs/ARCHITECTURE.md#the-agent), before validation. */
 export interface AgentOptions {
   criEndpoint?: string;
   nodeName?: string;
@@ -117,7 +117,7 @@ const parsers = {
 } satisfies Partial<Record<keyof AgentOptions, FlagParser<unknown>>>;
 
 /**
- * Validates the options (SPEC §4) and applies the defaults; throws one
+ * Validates the options (docs/ARCHITECTURE.md#the-agent) and applies the defaults; throws one
  * invalid-config error listing every problem, each under its flag. Written
  * out rather than as a zod schema: zod was the largest library the daemon
  * loaded for nothing else (about 3 MiB of heap, 6 MiB resident, for life).

@@ -88,6 +88,10 @@ export async function runDaemon(cfg: AgentConfig, version: string): Promise<void
         : `mode: polling (every ${formatDuration(loop.intervalMs)}${cfg.events === "off" ? ", --events off" : ""})`,
   });
   loop.start();
+  // On the event stream, the image filesystem's usage is still asked every --interval (see checkImageFs).
+  const usageCheck = setInterval(() => {
+    if (watch?.mode === "events") void loop.checkImageFs();
+  }, cfg.interval).unref();
   reporter?.start();
   log.info("agent started", {
     endpoint: cfg.criEndpoint,
@@ -101,6 +105,7 @@ export async function runDaemon(cfg: AgentConfig, version: string): Promise<void
     log.info("stopping", { signal });
     executor.shutdown();
     watch?.close();
+    clearInterval(usageCheck);
     reporter?.stop();
     await loop.stop();
     await new Promise((resolve) => http.server.close(resolve));

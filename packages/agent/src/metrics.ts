@@ -2,7 +2,7 @@ import type { NodeInventory } from "@imagedrift/core";
 import type { CallObserver } from "@imagedrift/cri";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
-/** The agent's metrics (SPEC §8) on a registry of its own. */
+/** The agent's metrics (docs/ARCHITECTURE.md#metrics) on a registry of its own. */
 export class AgentMetrics {
   readonly registry = new Registry();
   readonly #images = new Gauge({

@@ -26,6 +26,8 @@ export class ScanLoop {
   #timer: NodeJS.Timeout | undefined;
   /** When (ms) the scheduled scan is due. */
   #dueAt = 0;
+  /** When (ms) the period last changed: staleness counts from then too, not only from the last scan. */
+  #intervalSince = 0;
   #running: Promise<void> | undefined;
   /** The scan promised by rescan() after the one under way. */
   #again: Promise<void> | undefined;
@@ -52,6 +54,7 @@ export class ScanLoop {
    */
   setInterval(ms: number): void {
     this.#intervalMs = ms;
+    this.#intervalSince = Date.now();
     if (this.#timer !== undefined && this.#dueAt > Date.now() + ms) {
       clearTimeout(this.#timer);
       this.#schedule(ms);
@@ -89,6 +92,22 @@ export class ScanLoop {
     return this.#again;
   }
 
+  /**
+   * Between full scans on the event stream: the image filesystem's usage
+   * changes without an event (the runtime sums it every few seconds), so
+   * it is asked alone (one cheap call) and a change rescans.
+   */
+  async checkImageFs(): Promise<void> {
+    const latest = this.#latest;
+    if (latest === null || this.#running !== undefined) return;
+    try {
+      const [fs] = await this.#options.cri.imageFsInfo();
+      if (Number(fs?.usedBytes?.value ?? 0) !== latest.imageFs.usedBytes) await this.rescan();
+    } catch {
+      // The next full scan says what is wrong.
+    }
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
@@ -113,8 +132,10 @@ export class ScanLoop {
 
   readonly ready = (): string | null => {
     if (this.#lastError) return `not ready: ${this.#lastError}`;
-    const age = Date.now() - this.#lastSuccessAt;
-    if (age > 3 * this.#intervalMs) return `not ready: last successful scan was ${Math.round(age / 1000)}s ago`;
+    const now = Date.now();
+    if (now - Math.max(this.#lastSuccessAt, this.#intervalSince) > 3 * this.#intervalMs) {
+      return `not ready: last successful scan was ${Math.round((now - this.#lastSuccessAt) / 1000)}s ago`;
+    }
     return null;
   };
 

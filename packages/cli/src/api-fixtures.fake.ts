@@ -1,5 +1,5 @@
 /**
- * Canned SPEC §7 response bodies for the CLI's tests (used by the
+ * Canned docs/ARCHITECTURE.md#rest-api response bodies for the CLI's tests (used by the
  * collector.fake.ts test double). One small cluster at a fixed time:
  * worker-1 and worker-2 reporting, worker-3 missing; nginx current
  * everywhere, the team app stale on worker-2, a cache image unresolved.

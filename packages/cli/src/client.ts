@@ -1,5 +1,5 @@
 /**
- * Typed calls of the collector's REST API (SPEC §7), and the one place that
+ * Typed calls of the collector's REST API (docs/ARCHITECTURE.md#rest-api), and the one place that
  * turns HTTP statuses and network failures into ImagedriftError codes:
  * unreachable or too slow → `unavailable` / `deadline-exceeded`, 400 →
  * `invalid-argument`, 401 → `unauthenticated`, 403 → `permission-denied`,

@@ -1,6 +1,6 @@
 /**
  * TEST DOUBLE of the collector's REST API, for the CLI's unit tests only.
- * A real HTTP server on 127.0.0.1, port 0, that answers with canned SPEC §7
+ * A real HTTP server on 127.0.0.1, port 0, that answers with canned docs/ARCHITECTURE.md#rest-api
  * bodies (see api-fixtures.fake.ts, job-fixtures.fake.ts) and records what
  * it was asked, request bodies included. A route may answer a sequence (a
  * job going pending → running → partial, one answer per request, the last

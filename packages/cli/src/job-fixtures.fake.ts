@@ -1,5 +1,5 @@
 /**
- * Canned jobs (SPEC §7 `GET /api/v1/jobs/{id}` bodies) for the CLI's tests,
+ * Canned jobs (docs/ARCHITECTURE.md#rest-api `GET /api/v1/jobs/{id}` bodies) for the CLI's tests,
  * served by collector.fake.ts: a prepull that goes pending → running →
  * partial, one that succeeds, a prune dry run, and a list of jobs.
  */

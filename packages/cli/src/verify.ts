@@ -1,5 +1,5 @@
 /**
- * The deploy gate (SPEC §10 `verify REF...`), pure: references, the
+ * The deploy gate (docs/ARCHITECTURE.md#cli `verify REF...`), pure: references, the
  * collector's tags and nodes in; a verdict per reference × node out. A
  * reference passes only when every selected node holds its tag at the
  * expected digest: `--digest`, else a digest pinned in the reference

@@ -2,7 +2,7 @@ import { configError, parseDuration, parseListenAddress, tryCatch } from "@image
 import { z } from "zod";
 import { DEFAULT_INVENTORY_CONCURRENCY } from "./gateway/inventory-admission.js";
 
-/** Raw option values as flags and env give them (SPEC §5), before validation. */
+/** Raw option values as flags and env give them (docs/ARCHITECTURE.md#the-collector), before validation. */
 export interface CollectorOptions {
   db?: string;
   listen?: string;

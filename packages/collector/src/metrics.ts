@@ -11,7 +11,7 @@ export interface ClusterState {
 }
 
 /**
- * The collector's metrics (SPEC §8) on a registry of its own. Cardinality is
+ * The collector's metrics (docs/ARCHITECTURE.md#metrics) on a registry of its own. Cardinality is
  * bounded by nodes and tags: no per-container or per-pod labels.
  */
 export class CollectorMetrics {

@@ -1,4 +1,4 @@
-/** Types of the drift model: what the collector knows, and what it concludes (SPEC §6, §7). */
+/** Types of the drift model: what the collector knows, and what it concludes (docs/ARCHITECTURE.md#findings, #rest-api). */
 import type { NodeInventory } from "./inventory.js";
 import type { WorkloadPod } from "./workload-pods.js";
 

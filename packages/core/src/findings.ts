@@ -1,5 +1,5 @@
 /**
- * The findings engine (SPEC §6): pure functions from a cluster snapshot to
+ * The findings engine (docs/ARCHITECTURE.md#findings): pure functions from a cluster snapshot to
  * finding drafts. The collector may call tagFindings per changed tag and
  * nodeFindings per changed node, then mergeFindings; computeFindings does all.
  *
@@ -170,7 +170,7 @@ export function mergeFindings(drafts: readonly FindingDraft[], snapshot: Cluster
 }
 
 /**
- * Every finding of the snapshot (SPEC §6), sorted by key; pull-policy-risk and
+ * Every finding of the snapshot (docs/ARCHITECTURE.md#findings), sorted by key; pull-policy-risk and
  * mixed-replicas only with the Kubernetes API's pods (`snapshot.workloads`).
  */
 export function computeFindings(snapshot: ClusterSnapshot): FindingDraft[] {

@@ -1,6 +1,6 @@
 /**
  * Container image references, parsed and normalised the way containerd and
- * Docker do it (the grammar of github.com/distribution/reference, SPEC §3):
+ * Docker do it (the grammar of github.com/distribution/reference, docs/ARCHITECTURE.md#image-references):
  *
  *   reference  := name [ ":" tag ] [ "@" digest ]
  *   name       := [ domain "/" ] path

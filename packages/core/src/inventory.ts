@@ -1,4 +1,4 @@
-/** What one node's container runtime holds, as reported by its agent (SPEC §4, §7). */
+/** What one node's container runtime holds, as reported by its agent (docs/ARCHITECTURE.md#the-agent, #rest-api). */
 
 export const CONTAINER_STATES = ["created", "running", "exited", "unknown"] as const;
 export type ContainerState = (typeof CONTAINER_STATES)[number];

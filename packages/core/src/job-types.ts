@@ -1,5 +1,5 @@
 /**
- * Jobs (SPEC §7, §9): what the REST API accepts, what the collector sends each
+ * Jobs (docs/ARCHITECTURE.md#rest-api, #jobs): what the REST API accepts, what the collector sends each
  * agent (a command: one node's share of a job), and what agents answer.
  * Credentials never appear in these types except `PullItem.auth`, which
  * exists only in flight to the pulling agent and is never stored or returned.
@@ -20,7 +20,7 @@ export const FINISHED_NODE_STATES: readonly NodeJobState[] = ["succeeded", "fail
 
 export const PRUNE_MODES = ["dangling", "unused", "stale"] as const;
 
-/** Prune policy (SPEC §9). Patterns are globs over normalised references (`*` within a path segment, `**` across). */
+/** Prune policy (docs/ARCHITECTURE.md#jobs). Patterns are globs over normalised references (`*` within a path segment, `**` across). */
 export interface PrunePolicy {
   /** dangling: images with no tag; unused: images no container uses; stale: images whose tag moved away in the registry. */
   mode: (typeof PRUNE_MODES)[number];

@@ -1,9 +1,9 @@
 /**
  * `imagedrift lint`: pull-policy and tag risks in Kubernetes manifests,
- * without a cluster (SPEC §10; the manifest side of §6 `pull-policy-risk`).
+ * without a cluster (docs/ARCHITECTURE.md#cli; the manifest side of #findings `pull-policy-risk`).
  * Pure: the CLI parses the YAML and hands the documents over as plain values.
  *
- * Why each rule exists (SPEC §1):
+ * Why each rule exists (docs/ARCHITECTURE.md#the-problem):
  * - `latest-if-not-present`: `app:latest` is re-pushed by every build; with
  *   IfNotPresent a node that holds an older `latest` starts pods with it
  *   ("already present on machine", incident 1), and replicas run whatever

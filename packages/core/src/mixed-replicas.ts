@@ -1,5 +1,5 @@
 /**
- * `mixed-replicas` (SPEC §6, §1 incident 2): pods of one owner workload run
+ * `mixed-replicas` (docs/ARCHITECTURE.md#findings, #the-problem incident 2): pods of one owner workload run
  * different digests of one container image, so replicas serve different
  * builds depending on the node they landed on.
  *

@@ -1,5 +1,5 @@
 /**
- * Prune planning (SPEC §9): which of one node's images a policy removes, and
+ * Prune planning (docs/ARCHITECTURE.md#prunes-safety-rules): which of one node's images a policy removes, and
  * why each other candidate stays. Pure: data in, plan out. The agent applies
  * the plan and asks `createPruneJudge` again about each image, freshly read,
  * right before removing it (containerd's CRI RemoveImage does not refuse

@@ -1,5 +1,5 @@
 /**
- * `pull-policy-risk` (SPEC §6): a container of a running pod uses a mutable
+ * `pull-policy-risk` (docs/ARCHITECTURE.md#findings): a container of a running pod uses a mutable
  * tag with imagePullPolicy IfNotPresent or Never. The runtime side of
  * `imagedrift lint`: each container is judged by lintImage, so a workload gets
  * the rule and severity its manifest gets (latest or no tag + IfNotPresent and

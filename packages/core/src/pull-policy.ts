@@ -1,5 +1,5 @@
 /**
- * Kubernetes image pull policies and how a tag makes them risky (SPEC §1, §6
+ * Kubernetes image pull policies and how a tag makes them risky (docs/ARCHITECTURE.md#the-problem, #findings
  * `pull-policy-risk`). A tag is a mutable pointer: only a digest names one
  * image for good. Whether a node sees a re-pushed tag depends on the pull
  * policy the kubelet applies, which the API server defaults from the tag when

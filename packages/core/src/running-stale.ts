@@ -1,5 +1,5 @@
 /**
- * `running-stale` (SPEC §6): a container runs an image that is no longer what
+ * `running-stale` (docs/ARCHITECTURE.md#findings): a container runs an image that is no longer what
  * its tag points at, on its node or in the registry; the pod needs a restart.
  *
  * A container is stale for a tag it wants (see wantedTags) when:

@@ -1,5 +1,5 @@
 /**
- * The findings about one tag across nodes (SPEC §6): inconsistent-tag,
+ * The findings about one tag across nodes (docs/ARCHITECTURE.md#findings): inconsistent-tag,
  * stale-tag, missing-in-registry and local-only, each built from the tag's
  * view. findings.ts decides which of them apply.
  */

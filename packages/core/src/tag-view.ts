@@ -1,6 +1,6 @@
 /**
  * Which digest of each tag every node holds, compared with the registry
- * (SPEC §5 "Compare like with like", §7 `GET /api/v1/tags`).
+ * (docs/ARCHITECTURE.md#digests-not-ids, #rest-api `GET /api/v1/tags`).
  *
  * A node's digest for a tag is the repo digest containerd recorded for the
  * tag's repository on the same image: the digest of what the tag pointed at

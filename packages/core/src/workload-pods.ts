@@ -1,6 +1,6 @@
 /**
  * What the Kubernetes API says about the cluster's pods, reduced to what the
- * workload findings (SPEC §6 `pull-policy-risk`, `mixed-replicas`) read: each
+ * workload findings (docs/ARCHITECTURE.md#findings `pull-policy-risk`, `mixed-replicas`) read: each
  * pod with the workload that owns it, and each container with its image, its
  * pull policy and the image the kubelet reports it runs (`status.imageID`).
  *

@@ -1,6 +1,6 @@
 import type { FindingItem, Job, JobRequest, NodeImageItem, NodeItem, TagView } from "./api-types.js";
 
-/** An API error, with the `{error: {code, message}}` body of SPEC §7 when the collector sent one. */
+/** An API error, with the `{error: {code, message}}` body of docs/ARCHITECTURE.md#rest-api when the collector sent one. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,

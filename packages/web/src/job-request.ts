@@ -1,4 +1,4 @@
-/** From the job form's values to the body of POST /api/v1/jobs (SPEC §7), and a job's results in words. Pure. */
+/** From the job form's values to the body of POST /api/v1/jobs (docs/ARCHITECTURE.md#rest-api), and a job's results in words. Pure. */
 import { FINISHED_JOB_STATES, FINISHED_NODE_STATES } from "@imagedrift/core";
 import type { Job, JobNode, JobRequest, JobType, PrunePolicy } from "./api-types.js";
 import { formatBytes } from "./format.js";

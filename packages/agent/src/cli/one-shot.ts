@@ -1,5 +1,5 @@
 /**
- * The one-shot `pull` and `prune` commands (SPEC §4): run one command on the
+ * The one-shot `pull` and `prune` commands (docs/ARCHITECTURE.md#the-agent): run one command on the
  * local node with the same code and safety rules as a job from the collector,
  * print `{node, state, message, ...CommandResult}` as JSON on stdout, and give
  * the exit code: 0 done, 1 something failed or was cancelled. Progress lines go

@@ -1,6 +1,6 @@
 /**
  * `imagedrift-agent prune`: remove images from this node by policy, with the
- * safety rules of a prune job (SPEC §9). Two policy options need what only the
+ * safety rules of a prune job (docs/ARCHITECTURE.md#prunes-safety-rules). Two policy options need what only the
  * collector knows and are refused here: `--policy stale` (the registry's view
  * of each tag) and `--older-than` (its history of when each image was last
  * used; a node keeps none). Without that history, `--target-usage-percent`

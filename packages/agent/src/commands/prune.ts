@@ -1,5 +1,5 @@
 /**
- * `prune`: remove images by policy (SPEC §9). Plans with core's planPrune on
+ * `prune`: remove images by policy (docs/ARCHITECTURE.md#prunes-safety-rules). Plans with core's planPrune on
  * a fresh scan of the node, then removes each planned image only after
  * checking it again right before (see checked-removal.ts). A dry run removes
  * nothing and reports what would go and the bytes. Images the collector did

@@ -1,4 +1,4 @@
-/** `imagedrift findings`: what the collector concluded (SPEC §6), most severe first, each with its remedy. */
+/** `imagedrift findings`: what the collector concluded (docs/ARCHITECTURE.md#findings), most severe first, each with its remedy. */
 import type { Severity } from "@imagedrift/core";
 import { FINDING_KINDS, type FindingItem, type FindingKind, SEVERITIES } from "@imagedrift/core";
 import { Option } from "commander";

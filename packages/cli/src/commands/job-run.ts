@@ -1,5 +1,5 @@
 /**
- * What the job commands share: their flags (SPEC §10), the request fields
+ * What the job commands share: their flags (docs/ARCHITECTURE.md#cli), the request fields
  * those flags make, and starting a job then either printing its id
  * (`--no-wait`) or following it to the end: progress on stderr, the summary
  * on stdout, exit 0 when it succeeded and 1 when it failed, was partial or

@@ -1,6 +1,6 @@
 /**
  * `imagedrift lint FILE...|-`: pull-policy and tag risks in Kubernetes
- * manifests, without a cluster or a collector (SPEC §10). Reads files,
+ * manifests, without a cluster or a collector (docs/ARCHITECTURE.md#cli). Reads files,
  * directories (their *.yaml and *.yml, recursively) or stdin, parses
  * multi-document YAML (`helm template` and `kubectl get -o yaml` output
  * included) and hands the documents to core's lintWorkloads; the rules and

@@ -1,4 +1,4 @@
-/** The three output formats of every read command (SPEC §10 `-o table|json|yaml`). */
+/** The three output formats of every read command (docs/ARCHITECTURE.md#cli `-o table|json|yaml`). */
 import { stringify } from "yaml";
 
 export const OUTPUT_FORMATS = ["table", "json", "yaml"] as const;

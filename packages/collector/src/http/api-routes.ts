@@ -141,7 +141,7 @@ async function sendCached(request: FastifyRequest, reply: FastifyReply, body: Ca
   return reply.header("content-encoding", coding).send(encoded);
 }
 
-/** The read endpoints of SPEC §7. */
+/** The read endpoints of docs/ARCHITECTURE.md#rest-api. */
 export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const tagsCache = new ResponseCache();
   const findingsCache = new ResponseCache();

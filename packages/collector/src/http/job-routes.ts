@@ -41,7 +41,7 @@ function limitOf(value: unknown): number {
 }
 
 /**
- * The job endpoints of SPEC §7: submit, list, get, cancel. Mutations are audited by the runner's store.
+ * The job endpoints of docs/ARCHITECTURE.md#rest-api: submit, list, get, cancel. Mutations are audited by the runner's store.
  * `resolveTags` asks the registry for a prepull's tags first, so that the job
  * carries the digest each node's pull is verified against, even for tags no
  * node holds yet.

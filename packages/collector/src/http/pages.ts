@@ -1,5 +1,5 @@
 /**
- * The pages of the long lists of SPEC §7. At 5,000 nodes one tag or one
+ * The pages of the long lists of docs/ARCHITECTURE.md#rest-api. At 5,000 nodes one tag or one
  * finding names 5,000 nodes, so a page ends at `limit` items or sooner, once
  * it names PAGE_NAMES nodes (and pods); `nextCursor` (null on the last page)
  * is the `cursor` of the next. Clients that follow it (the CLI, the web page)

@@ -22,7 +22,7 @@ export interface HttpServerOptions extends ApiDeps {
   ready: () => string | null;
   log: Logger;
   bodyLimitBytes?: number;
-  /** The job endpoints (SPEC §7); absent, they are not served. */
+  /** The job endpoints (docs/ARCHITECTURE.md#rest-api); absent, they are not served. */
   jobs?: JobsApi;
   /** Resolves tags against their registries (at most once per interval each) before a prepull is planned. */
   resolveTags?: (tags: readonly string[]) => Promise<void>;

@@ -1,4 +1,4 @@
-/** Jobs (SPEC §9): planning, running over the agents' streams, storing, credentials in flight only. */
+/** Jobs (docs/ARCHITECTURE.md#jobs): planning, running over the agents' streams, storing, credentials in flight only. */
 export { type ClusterFacts, clusterFacts } from "./cluster-facts.js";
 export { type AgentSessions, CommandChannel, type CommandOutcome } from "./command-channel.js";
 export { type CommandPreparer, commandPreparer } from "./command-preparer.js";

@@ -1,5 +1,5 @@
 /**
- * The body of `POST /api/v1/jobs` (SPEC §7), checked field by field. Every
+ * The body of `POST /api/v1/jobs` (docs/ARCHITECTURE.md#rest-api), checked field by field. Every
  * problem is reported at once, each under its path (`policy.mode: required`,
  * `unknown field "imagez"`), as one invalid-argument error (HTTP 400).
  * References are normalised, and checked, by the planner.

@@ -45,7 +45,7 @@ export interface JobsApi {
 }
 
 /**
- * Runs jobs (SPEC §9): plans each on submit, then fans its nodes out to
+ * Runs jobs (docs/ARCHITECTURE.md#jobs): plans each on submit, then fans its nodes out to
  * their agents, at most `concurrency` nodes at a time (waves), and records
  * every step in SQLite. `start()` resumes the jobs a previous collector left
  * pending or running (the same rows: nothing is duplicated); `stop()` leaves

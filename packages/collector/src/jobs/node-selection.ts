@@ -6,7 +6,7 @@ export interface KnownNode {
   name: string;
   /** From the agent's `--node-labels` (hello). */
   labels: Readonly<Record<string, string>>;
-  /** No report for 3 intervals (SPEC §6 agent-missing). */
+  /** No report for 3 intervals (docs/ARCHITECTURE.md#findings agent-missing). */
   missing: boolean;
   lastReportAt: string;
 }

@@ -1,6 +1,6 @@
 /**
  * What the collector knows that a node's agent does not, handed to it with a
- * prune command (SPEC §9): when each image was last used, which images'
+ * prune command (docs/ARCHITECTURE.md#jobs): when each image was last used, which images'
  * tags moved away in the registry, and what active prepulls want. Pure:
  * computed again right before each attempt is sent, so a retried or resumed
  * prune works from fresh facts.

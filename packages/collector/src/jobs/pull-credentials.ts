@@ -1,6 +1,6 @@
 /**
  * Credentials for private registries travel only to the agent that pulls
- * (SPEC §9): attached to a pull command right before it is sent, picked by
+ * (docs/ARCHITECTURE.md#jobs): attached to a pull command right before it is sent, picked by
  * the registry host of each reference. The plan in SQLite, API responses and
  * logs never see them.
  */

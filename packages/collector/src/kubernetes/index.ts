@@ -1,4 +1,4 @@
-/** The Kubernetes API as a source of facts (SPEC §5 `--kubernetes`, §6 pull-policy-risk and mixed-replicas). */
+/** The Kubernetes API as a source of facts (docs/ARCHITECTURE.md#the-collector `--kubernetes`, #findings pull-policy-risk and mixed-replicas). */
 export {
   type KubernetesEnvironment,
   type KubernetesMode,

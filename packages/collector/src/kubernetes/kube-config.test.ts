@@ -2,7 +2,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { kubeConfigProblem, kubernetesEnabled } from "./kube-config.js";
 
-describe("kubernetesEnabled (SPEC §5 --kubernetes)", () => {
+describe("kubernetesEnabled (docs/ARCHITECTURE.md#the-collector --kubernetes)", () => {
   it.each([
     ["on", {}, true],
     ["off", { serviceHost: "10.0.0.1", kubeconfig: "/k" }, false],

@@ -1,5 +1,5 @@
 /**
- * Whether the collector uses the Kubernetes API (SPEC §5 `--kubernetes
+ * Whether the collector uses the Kubernetes API (docs/ARCHITECTURE.md#the-collector `--kubernetes
  * auto|on|off`), and whether the kubeconfig it loaded can work. main.ts reads
  * the environment and builds the KubeConfig; these functions only judge.
  */

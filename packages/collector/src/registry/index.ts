@@ -1,4 +1,4 @@
-/** Registry resolution for the collector (SPEC §5): config, client, rate limits and the tag resolver. */
+/** Registry resolution for the collector (docs/ARCHITECTURE.md#registry-politeness): config, client, rate limits and the tag resolver. */
 export { type Clock, systemClock } from "./clock.js";
 export { credentialsFromDockerConfig, dockerConfigHost } from "./docker-config.js";
 export {

@@ -1,5 +1,5 @@
 /**
- * The `--registries-config` file (SPEC §5, contract):
+ * The `--registries-config` file (docs/ARCHITECTURE.md#the-collector, contract):
  *
  *   registries:
  *     - host: registry.example.com      # as written in image references

@@ -1,5 +1,5 @@
 /**
- * What a registry says a tag points at (SPEC §5): `HEAD /v2/<repo>/manifests/<tag>`
+ * What a registry says a tag points at (docs/ARCHITECTURE.md#registry-politeness): `HEAD /v2/<repo>/manifests/<tag>`
  * accepting exactly the OCI index, OCI manifest, Docker manifest list and
  * Docker v2 manifest types, answered by `Docker-Content-Digest` (the index
  * digest for a multi-arch image, as containerd records it). When a registry

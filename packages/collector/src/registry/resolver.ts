@@ -1,5 +1,5 @@
 /**
- * Resolving the tags the cluster holds, politely (SPEC §5): each distinct tag
+ * Resolving the tags the cluster holds, politely (docs/ARCHITECTURE.md#registry-politeness): each distinct tag
  * at most once per resolve interval whatever the number of nodes holding it;
  * concurrent asks for one tag share one request; tags are grouped by registry
  * and each group runs as many at a time as the registry's concurrency cap.
