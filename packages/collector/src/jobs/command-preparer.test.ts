@@ -184,8 +184,8 @@ describe("credentials", () => {
     ["nginx:1.27", { identityToken: "refresh-token", serverAddress: "https://registry-1.docker.io" }],
     ["public.example/app:1", undefined],
     ["elsewhere.example/app:1", undefined],
-  ])("%s → %j", (ref, expected) => {
-    expect(pullAuth(registries, ref)).toEqual(expected);
+  ])("%s → %j", async (ref, expected) => {
+    expect(await pullAuth(registries, ref)).toEqual(expected);
   });
 
   it("are attached by host when sending, leaving the planned spec untouched", async () => {

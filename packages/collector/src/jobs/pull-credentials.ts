@@ -5,7 +5,8 @@
  * logs never see them.
  */
 import { type CommandSpec, type PullItem, registryApiHost, tryParseImageRef } from "@imagedrift/core";
-import type { RegistriesConfig } from "../registry/registry-host.js";
+import { hostConfig, type RegistriesConfig } from "../registry/registry-host.js";
+import { currentCredentials, type StaticCredentials } from "../registry/secret.js";
 
 type PullAuth = NonNullable<PullItem["auth"]>;
 
@@ -21,11 +22,23 @@ export function criServerAddress(host: string): string {
   return `https://${registryApiHost(host)}`;
 }
 
-/** The CRI AuthConfig for `ref`'s registry host, or undefined when the config has no credentials for it. */
-export function pullAuth(registries: RegistriesConfig, ref: string): PullAuth | undefined {
+/**
+ * The CRI AuthConfig for `ref`'s registry host, or undefined when it has no
+ * credentials: configured ones, or its cloud identity's current ones (an ECR
+ * password, a Google access token, an ACR refresh token). When the cloud
+ * exchange fails the pull goes without: the registry's refusal then fails it
+ * at once, as for any refused credential.
+ */
+export async function pullAuth(registries: RegistriesConfig, ref: string): Promise<PullAuth | undefined> {
   const host = tryParseImageRef(ref)?.host;
-  const credentials = host === undefined ? undefined : registries.hosts.get(host)?.credentials;
-  if (host === undefined || credentials === undefined) return undefined;
+  if (host === undefined) return undefined;
+  let credentials: StaticCredentials | undefined;
+  try {
+    credentials = await currentCredentials(hostConfig(registries, host).credentials);
+  } catch {
+    return undefined;
+  }
+  if (credentials === undefined) return undefined;
   const username = credentials.username ? { username: credentials.username } : {};
   if (credentials.kind === "basic") {
     return { ...username, password: credentials.password.reveal(), serverAddress: criServerAddress(host) };
@@ -34,13 +47,13 @@ export function pullAuth(registries: RegistriesConfig, ref: string): PullAuth | 
 }
 
 /** The spec with `auth` on each pull item whose host has credentials; other specs unchanged. */
-export function withCredentials(spec: CommandSpec, registries: RegistriesConfig): CommandSpec {
+export async function withCredentials(spec: CommandSpec, registries: RegistriesConfig): Promise<CommandSpec> {
   if (spec.type !== "pull") return spec;
-  return {
-    ...spec,
-    images: spec.images.map((item) => {
-      const auth = pullAuth(registries, item.ref);
+  const images = await Promise.all(
+    spec.images.map(async (item) => {
+      const auth = await pullAuth(registries, item.ref);
       return auth ? { ...item, auth } : item;
     }),
-  };
+  );
+  return { ...spec, images };
 }

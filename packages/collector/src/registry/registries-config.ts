@@ -10,6 +10,7 @@
  *       maxConcurrentRequests: 4        # (imagedrift extension)
  *       auth:
  *         dockerConfigJson: /secrets/pull/.dockerconfigjson   # or: username + passwordFile
+ *         # or: provider: aws | gcp | azure (the collector's cloud identity), region: … (aws)
  *
  * Parsing reads the files it references (through an injected reader, relative
  * paths against the config file's folder) and reports every problem at once,
@@ -20,6 +21,7 @@ import { type ConfigIssue, ImagedriftError, parseImageRef, tryCatch } from "@ima
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { credentialsFromDockerConfig } from "./docker-config.js";
+import type { CloudIdentity } from "./cloud-identity.js";
 import { DEFAULT_MAX_CONCURRENT, DEFAULT_REQUESTS_PER_SECOND } from "./rate-limit.js";
 import { defaultHostConfig, type RegistriesConfig, type RegistryHostConfig } from "./registry-host.js";
 import { type RegistryCredentials, Secret } from "./secret.js";
@@ -33,6 +35,8 @@ export interface RegistriesConfigOptions {
   baseDir?: string;
   /** Names the file in the error message. */
   source?: string;
+  /** The collector's cloud identities, for `auth.provider` and for ECR/Artifact Registry/ACR hosts by name. */
+  cloud?: CloudIdentity | undefined;
 }
 
 const authSchema = z
@@ -40,13 +44,28 @@ const authSchema = z
     dockerConfigJson: z.string().min(1).optional(),
     username: z.string().min(1).optional(),
     passwordFile: z.string().min(1).optional(),
+    provider: z.enum(["aws", "gcp", "azure"], { error: "must be aws, gcp or azure" }).optional(),
+    region: z.string().regex(/^[a-z0-9-]+$/, "not an AWS region name").optional(),
   })
   .superRefine((auth, ctx) => {
+    if (auth.provider !== undefined || auth.region !== undefined) {
+      if (auth.provider === undefined) {
+        ctx.addIssue({ code: "custom", path: ["region"], message: "only with provider: aws" });
+      } else if (auth.dockerConfigJson !== undefined || auth.username !== undefined || auth.passwordFile !== undefined) {
+        ctx.addIssue({ code: "custom", message: "provider takes no dockerConfigJson, username or passwordFile" });
+      } else if (auth.region !== undefined && auth.provider !== "aws") {
+        ctx.addIssue({ code: "custom", path: ["region"], message: "only with provider: aws" });
+      }
+      return;
+    }
     const basic = auth.username !== undefined || auth.passwordFile !== undefined;
     if (auth.dockerConfigJson !== undefined && basic) {
       ctx.addIssue({ code: "custom", message: "either dockerConfigJson or username + passwordFile, not both" });
     } else if (!basic && auth.dockerConfigJson === undefined) {
-      ctx.addIssue({ code: "custom", message: "needs dockerConfigJson, or username and passwordFile" });
+      ctx.addIssue({
+        code: "custom",
+        message: "needs dockerConfigJson, username and passwordFile, or provider (aws, gcp, azure)",
+      });
     } else if (basic && auth.username === undefined) {
       ctx.addIssue({ code: "custom", path: ["username"], message: "required with passwordFile" });
     } else if (basic && auth.passwordFile === undefined) {
@@ -125,18 +144,22 @@ export async function parseRegistriesConfig(text: string, options: RegistriesCon
     const where = options.source ? ` ${options.source}` : "";
     throw new ImagedriftError("invalid-config", `invalid registries config${where}:\n${lines.join("\n")}`);
   }
-  return { hosts };
+  return { hosts, cloud: options.cloud };
 }
 
 /** Reads and parses the file at `path`; relative paths inside it start at its folder. */
-export async function loadRegistriesConfig(path: string, readFile: FileReader): Promise<RegistriesConfig> {
+export async function loadRegistriesConfig(
+  path: string,
+  readFile: FileReader,
+  cloud?: CloudIdentity,
+): Promise<RegistriesConfig> {
   let text: string;
   try {
     text = await readFile(path);
   } catch (error) {
     throw new ImagedriftError("invalid-config", `registries config ${path}: ${fileProblem(error)}`, { cause: error });
   }
-  return parseRegistriesConfig(text, { readFile, baseDir: dirname(resolve(path)), source: path });
+  return parseRegistriesConfig(text, { readFile, baseDir: dirname(resolve(path)), source: path, cloud });
 }
 
 async function hostConfigFromEntry(
@@ -188,6 +211,13 @@ async function hostConfigFromEntry(
   if (!("host" in host) || (mirror && "problem" in mirror)) return { config: undefined, issues };
   const defaults = defaultHostConfig(host.host);
   const insecure = entry.insecure ?? (defaults.insecure && ca === undefined);
+  if (auth?.provider !== undefined) {
+    if (options.cloud === undefined) problem(["auth", "provider"], "no cloud identity in this collector");
+    else {
+      const target = { host: host.host, baseUrl: `${insecure ? "http" : "https"}://${new URL(defaults.baseUrl).host}` };
+      credentials = options.cloud.credentials(auth.provider, { ...target, region: auth.region });
+    }
+  }
   const config: RegistryHostConfig = {
     ...defaults,
     insecure,

@@ -8,6 +8,10 @@
  *   OAuth2 refresh-token POST), cached per scope until `expires_in` (default
  *   60 s) minus a margin, one fetch at a time per scope.
  *
+ * A cloud identity's credentials are taken from its cache on each use (it
+ * renews them before they expire) and dropped when the registry or its token
+ * server refuses them, so the next request exchanges afresh.
+ *
  * Once a challenge is known, later requests carry credentials up front, so a
  * registry answers 401 once per host rather than once per request. Tokens and
  * passwords stay in `Secret`s and in Authorization headers: no message here
@@ -17,7 +21,7 @@ import { ImagedriftError, isLoopbackHost } from "@imagedrift/core";
 import type { Clock } from "./clock.js";
 import type { HttpResponse } from "./http-transport.js";
 import type { RegistryHostConfig } from "./registry-host.js";
-import { basicAuthorization, Secret } from "./secret.js";
+import { basicAuthorization, currentCredentials, Secret } from "./secret.js";
 import type { AuthChallenge } from "./www-authenticate.js";
 
 /** Sends a request to the token server on behalf of the registry (rate limit, timeout and metrics included). */
@@ -75,7 +79,12 @@ export class RegistryAuth {
     this.#challenge = challenge;
     let next: string | undefined;
     if (challenge.scheme === "basic") {
-      next = this.#basic();
+      next = await this.#basic();
+      if (next !== undefined && next === sent && this.#config.credentials?.kind === "cloud") {
+        // Refused: a fresh exchange may help (a token revoked or expired early); send it once.
+        this.#config.credentials.invalidate();
+        next = await this.#basic();
+      }
     } else {
       this.#tokens.delete(scope);
       next = `Bearer ${(await this.#token(challenge, scope)).reveal()}`;
@@ -83,8 +92,8 @@ export class RegistryAuth {
     return next === sent ? undefined : next;
   }
 
-  #basic(): string | undefined {
-    const credentials = this.#config.credentials;
+  async #basic(): Promise<string | undefined> {
+    const credentials = await currentCredentials(this.#config.credentials);
     return credentials?.kind === "basic" ? basicAuthorization(credentials.username, credentials.password) : undefined;
   }
 
@@ -99,7 +108,7 @@ export class RegistryAuth {
   async #fetchToken(challenge: AuthChallenge, scope: string): Promise<Secret> {
     const host = this.#config.host;
     const realm = tokenRealm(challenge, host);
-    const credentials = this.#config.credentials;
+    const credentials = await currentCredentials(this.#config.credentials);
     if (credentials && realm.protocol !== "https:" && !this.#config.insecure && !isLoopbackHost(realm.host)) {
       throw new ImagedriftError(
         "failed-precondition",
@@ -124,6 +133,9 @@ export class RegistryAuth {
       const headers: Record<string, string> = {};
       if (credentials) headers.authorization = basicAuthorization(credentials.username, credentials.password);
       response = await this.#send({ method: "GET", url: realm.href, headers });
+    }
+    if ((response.status === 401 || response.status === 403) && this.#config.credentials?.kind === "cloud") {
+      this.#config.credentials.invalidate();
     }
     return this.#store(scope, tokenFrom(response, `registry ${host}: token server ${realm.host}`, scope));
   }

@@ -23,9 +23,12 @@ export function statusError(config: RegistryHostConfig, res: HttpResponse, codes
   const detail = codes.length > 0 ? ` (${codes.join(", ")})` : "";
   const answered = `registry ${config.host} answered ${res.status}${detail}`;
   if (res.status === 401) {
-    const why = config.credentials
-      ? "the configured credentials were not accepted"
-      : "it needs credentials and none are configured";
+    const why =
+      config.credentials?.kind === "cloud"
+        ? `the credentials of the collector's ${config.credentials.provider} identity were not accepted`
+        : config.credentials
+          ? "the configured credentials were not accepted"
+          : "it needs credentials and none are configured";
     return new ImagedriftError("unauthenticated", `${answered}: ${why}`);
   }
   if (res.status === 403) return new ImagedriftError("permission-denied", `${answered}: access denied`);

@@ -6,6 +6,7 @@
  */
 import { isLoopbackHost, registryApiHost } from "@imagedrift/core";
 import { DEFAULT_MAX_CONCURRENT, DEFAULT_REQUESTS_PER_SECOND } from "./rate-limit.js";
+import type { CloudIdentity } from "./cloud-identity.js";
 import type { RegistryCredentials } from "./secret.js";
 
 export interface RegistryHostConfig {
@@ -30,6 +31,8 @@ export interface RegistryHostConfig {
 export interface RegistriesConfig {
   /** The configured hosts, by normalised host. */
   readonly hosts: ReadonlyMap<string, RegistryHostConfig>;
+  /** Cloud identities for hosts the file does not configure (ECR, Artifact Registry, ACR by name). */
+  readonly cloud?: CloudIdentity | undefined;
 }
 
 /** No `--registries-config`: every host gets the defaults. */
@@ -51,5 +54,10 @@ export function defaultHostConfig(host: string): RegistryHostConfig {
 
 /** The configuration for `host` (normalised), the defaults when it is not configured. */
 export function hostConfig(config: RegistriesConfig, host: string): RegistryHostConfig {
-  return config.hosts.get(host) ?? defaultHostConfig(host);
+  const configured = config.hosts.get(host);
+  if (configured !== undefined) return configured;
+  const defaults = defaultHostConfig(host);
+  const provider = config.cloud?.defaultProvider(host);
+  if (provider === undefined || config.cloud === undefined) return defaults;
+  return { ...defaults, credentials: config.cloud.credentials(provider, { host, baseUrl: defaults.baseUrl }) };
 }

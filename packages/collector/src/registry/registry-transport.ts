@@ -30,6 +30,8 @@ export interface HostState {
   readonly auth: RegistryAuth;
   /** Until when (ms) the registry asked to be left alone with a long Retry-After. */
   blockedUntil: number;
+  /** The registries file's entry this state was made from: another one (a reload) makes a new state. */
+  readonly source: RegistryHostConfig | undefined;
 }
 
 export interface TransportPoolOptions {
@@ -64,9 +66,12 @@ export class TransportPool {
 
   /** The state for a registry host (normalised, as in image references). */
   host(name: string): HostState {
+    const registries = this.#options.registries ?? emptyRegistriesConfig;
+    const source = registries.hosts.get(name);
+    const config = source ?? hostConfig(registries, name);
     const known = this.#hosts.get(name);
-    if (known) return known;
-    const config = hostConfig(this.#options.registries ?? emptyRegistriesConfig, name);
+    // The registries file reloaded (another entry) or a cloud identity appeared: a new state, new tokens.
+    if (known && known.source === source && known.config.credentials === config.credentials) return known;
     const limiter = new RateLimiter({
       requestsPerSecond: config.requestsPerSecond,
       maxConcurrent: config.maxConcurrentRequests,
@@ -75,7 +80,7 @@ export class TransportPool {
     const auth = new RegistryAuth(config, this.#options.clock, (request) =>
       this.send(state, { ...request, maxBodyBytes: MAX_TOKEN_RESPONSE_BYTES }),
     );
-    const state: HostState = { config, limiter, transport: this.transportFor(config), auth, blockedUntil: 0 };
+    const state: HostState = { config, limiter, transport: this.transportFor(config), auth, blockedUntil: 0, source };
     this.#hosts.set(name, state);
     return state;
   }
