@@ -7,6 +7,7 @@
  * UPDATE_DOCS_SCREENSHOT=1 it also replaces docs/screenshot.png.
  */
 import { copyFile, mkdir, mkdtemp } from "node:fs/promises";
+import { shortDigest as short } from "@imagedrift/core";
 import { CriClient } from "@imagedrift/cri";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,7 +21,6 @@ import { type Browser, launchChromium, type PageWatch, watchPage } from "./brows
 const TOKEN = "lab-token-web-5c1e";
 const ARTIFACTS = new URL("../artifacts/", import.meta.url);
 const DOCS_SCREENSHOT = new URL("../../docs/screenshot.png", import.meta.url);
-const short = (digest: string) => digest.replace(/^sha256:/, "").slice(0, 12);
 
 let lab: Lab;
 let incidents: Incidents;
@@ -117,7 +117,7 @@ describe("the page on the lab", () => {
     expect(new Set(groups).size).toBe(2);
     expect(groups[1]).toBe(groups[2]);
     expect(groups[0]).not.toBe(groups[1]);
-    expect(await cell("n1").textContent()).toContain(short(incidents.web.oldDigest));
+    expect(await cell("n1").textContent()).toContain(short(incidents.web.oldDigest).replace(/^sha256:/, ""));
     expect(await cell("n1").textContent()).toContain("stale");
     expect(await cell("n1").getAttribute("aria-label")).toBe(
       `n1: ${short(incidents.web.oldDigest)}, digest B, one of 2, stale`,

@@ -1,4 +1,6 @@
-/** Capped exponential backoff with full jitter: a herd of agents does not reconnect in step. */
+import { backoffMs } from "@imagedrift/core";
+
+/** Core's backoff with its attempt count kept: a herd of agents does not reconnect in step. */
 export class Backoff {
   #attempt = 0;
 
@@ -9,9 +11,8 @@ export class Backoff {
   ) {}
 
   next(): number {
-    const ceiling = Math.min(this.maxMs, this.minMs * 2 ** this.#attempt);
     this.#attempt += 1;
-    return Math.round(this.minMs / 2 + this.random() * (ceiling - this.minMs / 2));
+    return backoffMs({ baseMs: this.minMs, maxMs: this.maxMs, jitter: "half" }, this.#attempt, this.random);
   }
 
   reset(): void {

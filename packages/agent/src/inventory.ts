@@ -1,9 +1,11 @@
 import {
   type ContainerState,
+  compareText,
   formatImageRef,
   type ImageContainer,
   ImagedriftError,
   isDigest,
+  isSha256Digest,
   type NodeImage,
   type NodeInventory,
   type PodSandboxSummary,
@@ -60,17 +62,9 @@ function imageKeys(image: CriImage): string[] {
 
 function lookupKey(image: string): string[] {
   if (image === "") return [];
-  if (/^(sha256:)?[a-f0-9]{64}$/.test(image)) return [image.startsWith("sha256:") ? image : `sha256:${image}`];
+  const id = image.startsWith("sha256:") ? image : `sha256:${image}`;
+  if (isSha256Digest(id)) return [id];
   return withNormalised(image);
-}
-
-/**
- * Code-unit order, as `repoTags` and `repoDigests` are sorted: the same on every machine and in every
- * locale (so is the inventory's hash), unlike localeCompare, which also pages ICU's collation data
- * (about 3 MiB resident) into a daemon that needs it for nothing else.
- */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function describeContainer(container: CriContainer, sandbox: CriPodSandbox | undefined): ImageContainer {

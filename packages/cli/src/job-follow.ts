@@ -7,6 +7,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import {
+  backoffMs,
   type ErrorCode,
   FINISHED_JOB_STATES,
   ImagedriftError,
@@ -63,7 +64,7 @@ export async function followJob(client: JobReader, id: string, options: FollowOp
       if (!TRANSIENT.includes(error.code)) throw error;
       if (failures >= maxFailures) throw lostTrack(id, error, failures);
     }
-    const pause = options.intervalMs * 2 ** Math.max(0, failures - 1);
+    const pause = backoffMs({ baseMs: options.intervalMs, maxMs: Number.POSITIVE_INFINITY, jitter: "none" }, failures);
     await sleep(pause, undefined, { signal }).catch(() => undefined);
   }
   return { finished: false, job: last };

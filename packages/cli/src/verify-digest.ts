@@ -4,8 +4,7 @@
  * without `sha256:`. A prefix is completed from the digests the collector
  * knows for the tag, and refused when it names none or several of them.
  */
-import { ImagedriftError, isDigest } from "@imagedrift/core";
-import { SHORT_DIGEST_HEX } from "./format/digest.js";
+import { ImagedriftError, isDigest, SHORT_DIGEST_HEX } from "@imagedrift/core";
 
 export interface DigestPrefix {
   /** `sha256:` and the hex digits typed, lowercase. */

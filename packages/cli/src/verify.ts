@@ -10,8 +10,14 @@
  */
 
 import type { FindingItem, FindingPod, NodeItem, TagStatus, TagView } from "@imagedrift/core";
-import { describeRegistryAnswer, holdsDigest, ImagedriftError, parseImageRef, tagOf } from "@imagedrift/core";
-import { shortDigest } from "./format/digest.js";
+import {
+  describeRegistryAnswer,
+  holdsDigest,
+  ImagedriftError,
+  parseImageRef,
+  shortDigest,
+  tagOf,
+} from "@imagedrift/core";
 import { type DigestPrefix, parseDigestFlag, resolveDigestPrefix } from "./verify-digest.js";
 
 export interface VerifyTarget {

@@ -26,11 +26,6 @@ function isStrictlyAscending(values: readonly string[]): boolean {
   return true;
 }
 
-/** The first 12 hex digits of a digest or image id: `sha256:0123…` → `0123456789ab`. */
-export function shortDigest(digest: string): string {
-  return digest.slice(digest.indexOf(":") + 1).slice(0, 12);
-}
-
 /** The reference as people type it (`nginx:1.25`); the input itself when it does not parse. */
 export function familiarRef(reference: string): string {
   const ref = parsedReference(reference);

@@ -13,8 +13,9 @@ import {
   snapshot,
 } from "./drift.fake.js";
 import type { FindingDraft, NodeState } from "./drift-types.js";
-import { familiarRef, shortDigest } from "./finding-text.js";
+import { familiarRef } from "./finding-text.js";
 import { computeFindings, isAgentMissing, mergeFindings, nodeFindings, tagFindings } from "./findings.js";
+import { shortDigest } from "./short-digest.js";
 import { computeTagViews } from "./tag-view.js";
 
 const APP = "registry.example.com/team/app:v1";

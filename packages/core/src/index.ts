@@ -1,5 +1,6 @@
 export * from "./api-fields.js";
 export * from "./api-types.js";
+export * from "./backoff.js";
 export { type BoundedMemo, boundedMemo } from "./bounded-memo.js";
 export * from "./byte-size.js";
 export * from "./config.js";
@@ -19,6 +20,7 @@ export * from "./pull-policy-risk.js";
 export * from "./recoverability.js";
 export * from "./registry-answer.js";
 export * from "./registry-match.js";
+export * from "./short-digest.js";
 export * from "./tag-view.js";
 export { heldTagsOf, wantedTags } from "./wanted-tags.js";
 export * from "./workload-pods.js";

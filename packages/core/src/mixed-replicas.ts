@@ -11,9 +11,10 @@
  * but do not make a finding. Only running pods count.
  */
 import type { ClusterSnapshot, FindingDraft, FindingPod } from "./drift-types.js";
-import { compareText, countOf, familiarRef, listOf, shortDigest, sortedUnique } from "./finding-text.js";
+import { compareText, countOf, familiarRef, listOf, sortedUnique } from "./finding-text.js";
 import { tagOfReference } from "./image-ref.js";
 import { restartCommand } from "./running-stale.js";
+import { shortDigest } from "./short-digest.js";
 import { describeWorkload, runningDigest, type WorkloadRef, workloadKey } from "./workload-pods.js";
 
 /** Kinds that `kubectl rollout restart` restarts. */

@@ -31,6 +31,7 @@ import { formatImageRef, repositoryOf, tryParseImageRef } from "./image-ref.js";
 import type { NodeImage, NodeInventory } from "./inventory.js";
 import type { PrunePolicy, SkippedImage } from "./job-types.js";
 import { unrecoverableReason } from "./recoverability.js";
+import { isSha256Digest } from "./short-digest.js";
 
 export interface PruneRulesInput {
   policy: PrunePolicy;
@@ -97,8 +98,6 @@ interface Pattern {
   withTag: boolean;
 }
 
-const IMAGE_ID = /^sha256:[a-f0-9]{64}$/;
-
 function invalid(message: string): ImagedriftError {
   return new ImagedriftError("invalid-argument", message);
 }
@@ -152,7 +151,7 @@ export function imageMatchesPattern(image: NodeImage, pattern: string): boolean 
 function compileProtect(protect: readonly string[]): Set<string> {
   const set = new Set<string>();
   for (const entry of protect) {
-    if (IMAGE_ID.test(entry)) {
+    if (isSha256Digest(entry)) {
       set.add(entry);
       continue;
     }

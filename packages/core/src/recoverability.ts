@@ -21,6 +21,7 @@ import type { TagView } from "./drift-types.js";
 import { parsedRepoDigest } from "./image-names.js";
 import { repositoryOf, tryParseImageRef } from "./image-ref.js";
 import type { NodeImage } from "./inventory.js";
+import { shortDigest } from "./short-digest.js";
 
 /** What the collector tells an agent about one node's images. */
 export interface RecoverabilityFacts {
@@ -31,8 +32,6 @@ export interface RecoverabilityFacts {
 }
 
 export const ONLY_COPY = "only copy: no registry has this image";
-
-const shortDigest = (digest: string) => digest.slice(0, 19);
 
 /** Why an image may be the only copy when nobody told the agent anything about it. */
 export function defaultUnrecoverableReason(image: Pick<NodeImage, "repoDigests">): string {

@@ -15,9 +15,10 @@
  */
 import { comparePods, findingPod, nodeIndex } from "./container-tags.js";
 import type { ClusterSnapshot, FindingDraft, FindingPod } from "./drift-types.js";
-import { compareText, countOf, familiarRef, listOf, shortDigest, sortedUnique } from "./finding-text.js";
+import { compareText, countOf, familiarRef, listOf, sortedUnique } from "./finding-text.js";
 import type { NodeInventory } from "./inventory.js";
 import { registryMatch, shownDigest } from "./registry-match.js";
+import { SHORT_DIGEST_HEX, shortDigest } from "./short-digest.js";
 
 function registryDigestOf(reference: string, snapshot: ClusterSnapshot): string | null {
   const resolution = snapshot.resolutions.get(reference);
@@ -60,7 +61,9 @@ function describeDigest(digest: string | null): string {
 
 function describePod(pod: FindingPod, now: string | null): string {
   const who =
-    pod.pod !== "" ? `${pod.namespace}/${pod.pod} (${pod.container})` : `container ${shortDigest(pod.containerId)}`;
+    pod.pod !== ""
+      ? `${pod.namespace}/${pod.pod} (${pod.container})`
+      : `container ${pod.containerId.slice(0, SHORT_DIGEST_HEX)}`;
   return `${who} on ${pod.node} runs ${describeDigest(pod.digest)}, the tag now points at ${describeDigest(now)}`;
 }
 

@@ -5,7 +5,8 @@
  */
 import { type TagUser, tagUsers } from "./container-tags.js";
 import type { ClusterSnapshot, FindingDraft, FindingKind, Severity, TagHolder, TagView } from "./drift-types.js";
-import { compareText, countOf, familiarRef, listOf, shortDigest, sortedUnique } from "./finding-text.js";
+import { compareText, countOf, familiarRef, listOf, sortedUnique } from "./finding-text.js";
+import { shortDigest } from "./short-digest.js";
 
 interface DraftFields {
   severity: Severity;

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { digest, found, type ImageSpec, snapshot } from "./drift.fake.js";
 import type { ClusterSnapshot, FindingDraft, TagResolution } from "./drift-types.js";
-import { shortDigest } from "./finding-text.js";
 import { computeFindings } from "./findings.js";
 import { lintWorkloads } from "./manifest-lint.js";
 import { mixedReplicasFindings } from "./mixed-replicas.js";
 import { pullPolicyRiskFindings } from "./pull-policy-risk.js";
+import { shortDigest } from "./short-digest.js";
 import type { PodContainer, WorkloadPod, WorkloadRef } from "./workload-pods.js";
 import { runningDigest } from "./workload-pods.js";
 

@@ -6,7 +6,7 @@
  * agent that sends it), only short ones, and at most MAX_ENTRIES of each
  * kind: beyond that the memory starts over.
  */
-import { parseImageRef, parseRepoDigest, toImagedriftError } from "@imagedrift/core";
+import { isSha256Digest, parseImageRef, parseRepoDigest, toImagedriftError } from "@imagedrift/core";
 
 export const MAX_ENTRIES = 50_000;
 /** Longer strings are checked but not kept, so each memory stays a few tens of MiB at worst. */
@@ -74,11 +74,7 @@ const repoDigests = new ValidStrings(8);
 /** `sha256:` and 64 lowercase hex digits. */
 export function isImageId(value: string): boolean {
   if (imageIds.has(value)) return true;
-  if (value.length !== 71 || !value.startsWith("sha256:")) return false;
-  for (let k = 7; k < 71; k++) {
-    const c = value.charCodeAt(k);
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
-  }
+  if (!isSha256Digest(value)) return false;
   imageIds.add(value);
   return true;
 }

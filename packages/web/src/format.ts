@@ -1,11 +1,5 @@
 /** Text for people: short digests, sizes, times. */
 
-/** The 12 hex digits people compare (as `docker images` shows them); null reads "no digest". */
-export function shortDigest(digest: string | null | undefined): string {
-  if (!digest) return "no digest";
-  return digest.replace(/^sha256:/, "").slice(0, 12);
-}
-
 /** Binary (IEC) units, as the imagedrift CLI shows sizes: one number reads the same on the page and in a terminal. */
 export function formatBytes(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return "—";

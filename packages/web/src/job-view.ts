@@ -1,7 +1,9 @@
 /** A job's progress and results: per node state, message, what was pulled or removed, bytes reclaimed. */
+
+import { shortDigest } from "@imagedrift/core";
 import type { Job, JobNode } from "./api-types.js";
 import { h } from "./dom.js";
-import { formatBytes, formatTime, shortDigest } from "./format.js";
+import { formatBytes, formatTime } from "./format.js";
 import { jobFinished, nodeFinished, nodeResult, reclaimed } from "./job-request.js";
 import { badge, JOB_STATE_BADGES } from "./palette.js";
 

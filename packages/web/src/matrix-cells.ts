@@ -3,10 +3,12 @@
  * signature with its element so the grid only redraws what changed (a poll
  * that brings the same data leaves the DOM, focus included, untouched).
  */
+
+import { shortDigest } from "@imagedrift/core";
 import type { NodeItem, TagView } from "./api-types.js";
 import type { RowModel } from "./digest-groups.js";
 import { h } from "./dom.js";
-import { formatBytes, shortDigest, splitReference } from "./format.js";
+import { formatBytes, splitReference } from "./format.js";
 import { badge, GROUP_STYLES, groupStyle, TAG_BADGES } from "./palette.js";
 
 export const STATUS_TEXT = { current: "✓ current", stale: "✗ stale", unknown: "? unknown" } as const;
@@ -102,7 +104,8 @@ export function fillCell(el: HTMLElement, row: RowModel, node: string): void {
   );
   el.title = `${holder.digest ?? "no repo digest"}\nimage ${holder.imageId}\n${status.text.slice(2)} (against the registry)`;
   el.replaceChildren(
-    h("span", { class: "digest" }, digest),
+    // A column is 136px: the cell drops the `sha256:` every digest in the grid shares; its label and title keep it.
+    h("span", { class: "digest" }, digest.replace(/^sha256:/, "")),
     h(
       "span",
       { class: "meta" },

@@ -1,9 +1,11 @@
 /** A node's panel: its cache (images, sizes, disk used), what is in use and by which pods. */
+
+import { shortDigest } from "@imagedrift/core";
 import type { NodeImageItem } from "./api-types.js";
 import type { AppContext } from "./app-context.js";
 import { h, rerender } from "./dom.js";
 import type { Panel } from "./drawer.js";
-import { formatAge, formatBytes, formatTime, shortDigest } from "./format.js";
+import { formatAge, formatBytes, formatTime } from "./format.js";
 
 function imageName(image: NodeImageItem): string {
   if (image.repoTags.length > 0) return image.repoTags.join(", ");

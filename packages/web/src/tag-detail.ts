@@ -1,10 +1,12 @@
 /** A tag's panel: the digest each node holds, the registry's digest and when it was resolved, since when it drifts. */
+
+import { shortDigest } from "@imagedrift/core";
 import type { AppContext } from "./app-context.js";
 import { copyable } from "./copy.js";
 import { h, rerender } from "./dom.js";
 import type { Panel } from "./drawer.js";
 import { findingItem } from "./findings-panel.js";
-import { formatAge, formatTime, shortDigest } from "./format.js";
+import { formatAge, formatTime } from "./format.js";
 import { holderStatus, tagBadge } from "./matrix-cells.js";
 import { GROUP_STYLES, groupStyle } from "./palette.js";
 

@@ -1,7 +1,6 @@
 import { ImagedriftError } from "@imagedrift/core";
 import { describe, expect, it } from "vitest";
 import { parseCommandSpec } from "./command-spec.js";
-import { shortDigest } from "./context.js";
 import { changedImages } from "./executor.js";
 
 const ID = `sha256:${"a".repeat(64)}`;
@@ -94,11 +93,6 @@ describe("parseCommandSpec", () => {
 });
 
 describe("command helpers", () => {
-  it("shortDigest keeps the algorithm and 12 hex digits", () => {
-    expect(shortDigest(DIGEST)).toBe(`sha256:${"b".repeat(12)}`);
-    expect(shortDigest(null)).toBe("no digest");
-  });
-
   it("changedImages: a real pull or removal changed the node; a dry run or already-present image did not", () => {
     const pulled = { ref: REF, imageId: ID, digest: DIGEST, verified: true, alreadyPresent: false };
     expect(changedImages({ pulled: [pulled] })).toBe(true);

@@ -8,12 +8,12 @@ import {
   describeIssues,
   ImagedriftError,
   isDigest,
+  SHA256_DIGEST,
   tryCatch,
   tryParseImageRef,
 } from "@imagedrift/core";
 import { z } from "zod";
 
-const IMAGE_ID = /^sha256:[a-f0-9]{64}$/;
 const TYPES = ["pull", "prune", "remove"] as const;
 
 const reference = z.string().superRefine((value, ctx) => {
@@ -21,7 +21,7 @@ const reference = z.string().superRefine((value, ctx) => {
   if (parsed.value == null) ctx.addIssue({ code: "custom", message: "is not a valid image reference" });
 });
 const digest = z.string().refine(isDigest, "must be a digest (sha256: and 64 lowercase hex digits)");
-const imageId = z.string().regex(IMAGE_ID, "must be an image id (sha256: and 64 lowercase hex digits)");
+const imageId = z.string().regex(SHA256_DIGEST, "must be an image id (sha256: and 64 lowercase hex digits)");
 const pattern = z.string().regex(/^\S+$/, "must be a non-empty pattern without spaces");
 const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "must be an ISO 8601 time");
 

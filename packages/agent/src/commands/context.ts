@@ -28,10 +28,3 @@ export interface CommandOutcome {
   /** One line for the final update. */
   message: string;
 }
-
-/** `sha256:0123456789ab` — enough to tell digests apart in a message. */
-export function shortDigest(digest: string | null): string {
-  if (digest === null) return "no digest";
-  const colon = digest.indexOf(":");
-  return digest.slice(0, colon + 13);
-}

@@ -11,10 +11,11 @@ import {
   type PullItem,
   parseImageRef,
   repositoryOf,
+  shortDigest,
   toImagedriftError,
 } from "@imagedrift/core";
 import { type AuthConfig, type CriImage, pullFailureCode } from "@imagedrift/cri";
-import { type CommandContext, type CommandOutcome, shortDigest } from "./context.js";
+import type { CommandContext, CommandOutcome } from "./context.js";
 
 export type PullSpec = Extract<CommandSpec, { type: "pull" }>;
 
@@ -74,7 +75,7 @@ async function pullOne(ctx: CommandContext, item: PullItem, dryRun: boolean): Pr
     alreadyPresent: false,
   };
   if (result.verified === false) {
-    result.error = `${item.ref} was pulled at ${shortDigest(digest)}, but ${shortDigest(expected)} was expected`;
+    result.error = `${item.ref} was pulled at ${digestText(digest)}, but ${digestText(expected)} was expected`;
   }
   return result;
 }
@@ -133,9 +134,14 @@ export async function runPull(ctx: CommandContext, spec: PullSpec): Promise<Comm
   };
 }
 
+/** A digest in a message: core's short form, or "no digest". */
+function digestText(digest: string | null): string {
+  return digest === null ? "no digest" : shortDigest(digest);
+}
+
 function describe(pulled: PulledImage, dryRun: boolean): string {
   if (pulled.error) return `failed: ${pulled.error}`;
-  if (pulled.alreadyPresent) return `already present at ${shortDigest(pulled.digest)}`;
+  if (pulled.alreadyPresent) return `already present at ${digestText(pulled.digest)}`;
   if (dryRun) return "would be pulled";
-  return `pulled at ${shortDigest(pulled.digest)}${pulled.verified ? " (verified)" : ""}`;
+  return `pulled at ${digestText(pulled.digest)}${pulled.verified ? " (verified)" : ""}`;
 }

@@ -1,10 +1,10 @@
 /** `imagedrift images NODE`: one node's image cache, with what uses each image. */
 
 import type { ContainerItem, NodeImageItem } from "@imagedrift/core";
-import { formatBytes } from "@imagedrift/core";
+import { formatBytes, shortDigest } from "@imagedrift/core";
 import { Option } from "commander";
 import type { CollectorClient } from "../client.js";
-import { digestOfRepoDigest, shortDigest } from "../format/digest.js";
+import { digestOfRepoDigest } from "../format/digest.js";
 import { renderOutput } from "../format/output.js";
 import { familiarRef, listSome } from "../format/reference.js";
 import type { Style } from "../format/style.js";

@@ -2,13 +2,13 @@
 import {
   describeRegistryAnswer,
   registryAnswerOf,
+  shortDigest,
   TAG_STATUSES,
   type TagStatus,
   type TagSummary,
 } from "@imagedrift/core";
 import { Option } from "commander";
 import type { CollectorClient } from "../client.js";
-import { shortDigest } from "../format/digest.js";
 import { renderData } from "../format/output.js";
 import { familiarRef, listSome } from "../format/reference.js";
 import type { Style } from "../format/style.js";

@@ -1,6 +1,7 @@
 /** `imagedrift verify REF...`: the deploy gate. Exit 0 only when every selected node holds every tag at the expected digest. */
+
+import { shortDigest } from "@imagedrift/core";
 import type { CollectorClient } from "../client.js";
-import { shortDigest } from "../format/digest.js";
 import { renderOutput } from "../format/output.js";
 import { familiarRef } from "../format/reference.js";
 import { type Column, renderTableLines } from "../format/table.js";

@@ -6,8 +6,7 @@
  */
 
 import type { JobNodeItem, NodeJobState, PulledImage, RemovedImage } from "@imagedrift/core";
-import { formatBytes } from "@imagedrift/core";
-import { shortDigest } from "./digest.js";
+import { formatBytes, shortDigest } from "@imagedrift/core";
 import { familiarRef, listSome } from "./reference.js";
 import type { Style } from "./style.js";
 

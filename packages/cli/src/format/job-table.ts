@@ -9,9 +9,9 @@ import {
   type JobItem,
   type JobNodeItem,
   type JobState,
+  shortDigest,
 } from "@imagedrift/core";
 import type { ViewOptions } from "../commands/command.js";
-import { shortDigest } from "./digest.js";
 import { messageBeyondResult, nodeResult, nodeStateCell, removedBytes } from "./job-node.js";
 import { familiarRef, listSome } from "./reference.js";
 import type { Style } from "./style.js";

@@ -5,7 +5,7 @@
  * not sent again; a retried or resumed step is safe to repeat (a pull of a
  * present image does nothing, a prune plans again).
  */
-import { type CommandSpec, formatDuration, type Job } from "@imagedrift/core";
+import { type BackoffPolicy, backoffMs, type CommandSpec, formatDuration, type Job } from "@imagedrift/core";
 import type { Clock } from "../registry/clock.js";
 import type { CommandChannel } from "./command-channel.js";
 import type { CommandPreparer } from "./command-preparer.js";
@@ -16,10 +16,7 @@ export const DEFAULT_RETRIES = 2;
 export const DEFAULT_PULL_TIMEOUT_MS = 10 * 60 * 1000;
 export const DEFAULT_PRUNE_TIMEOUT_MS = 5 * 60 * 1000;
 
-export interface BackoffPolicy {
-  baseMs: number;
-  maxMs: number;
-}
+export type { BackoffPolicy };
 
 export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 5_000, maxMs: 60_000 };
 
@@ -35,10 +32,9 @@ export interface NodeTaskDeps {
   pause(node: string, ms: number, signal: AbortSignal): Promise<void>;
 }
 
-/** Delay before retry `n` (1-based): doubling from base, capped, then jittered to 50–100%. */
+/** Delay before retry `n` (1-based): core's backoff, jittered to 50–100% unless the policy says otherwise. */
 export function retryDelay(n: number, policy: BackoffPolicy, random: () => number): number {
-  const capped = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, n - 1));
-  return Math.round(capped * (0.5 + random() / 2));
+  return backoffMs({ jitter: "half", ...policy }, n, random);
 }
 
 function timeoutFor(spec: CommandSpec, requested: number | undefined): number {

@@ -36,12 +36,12 @@ import {
 import type { RegistriesConfig, RegistryHostConfig } from "./registry-host.js";
 import { type HostState, type RequestObserver, type SendRequest, TransportPool } from "./registry-transport.js";
 import {
-  backoffMs,
   DEFAULT_RETRY_POLICY,
   isTransientError,
   isTransientStatus,
   type RetryPolicy,
   retryAfterMs,
+  retryBackoffMs,
 } from "./retry-policy.js";
 import { parseWwwAuthenticate } from "./www-authenticate.js";
 
@@ -243,7 +243,7 @@ export class RegistryClient {
         if (res) return res;
         throw networkError(host.config, failure, attempt);
       }
-      let waitMs = backoffMs(this.#retry, attempt, this.#random);
+      let waitMs = retryBackoffMs(this.#retry, attempt, this.#random);
       const after =
         res && (res.status === 429 || res.status === 503)
           ? retryAfterMs(res.headers.get("retry-after"), this.#clock.now())

@@ -1,6 +1,12 @@
 import { ImagedriftError } from "@imagedrift/core";
 import { describe, expect, it } from "vitest";
-import { backoffMs, DEFAULT_RETRY_POLICY, isTransientError, isTransientStatus, retryAfterMs } from "./retry-policy.js";
+import {
+  DEFAULT_RETRY_POLICY,
+  isTransientError,
+  isTransientStatus,
+  retryAfterMs,
+  retryBackoffMs,
+} from "./retry-policy.js";
 
 describe("retry policy", () => {
   it("reads Retry-After as seconds or as an HTTP date", () => {
@@ -15,11 +21,11 @@ describe("retry policy", () => {
 
   it("backs off exponentially with full jitter, capped", () => {
     const top = () => 1;
-    expect([1, 2, 3, 4, 5, 6, 7].map((a) => backoffMs(DEFAULT_RETRY_POLICY, a, top))).toEqual([
+    expect([1, 2, 3, 4, 5, 6, 7].map((a) => retryBackoffMs(DEFAULT_RETRY_POLICY, a, top))).toEqual([
       250, 500, 1000, 2000, 4000, 4000, 4000,
     ]);
-    expect(backoffMs(DEFAULT_RETRY_POLICY, 3, () => 0.5)).toBe(500);
-    expect(backoffMs(DEFAULT_RETRY_POLICY, 3, () => 0)).toBe(0);
+    expect(retryBackoffMs(DEFAULT_RETRY_POLICY, 3, () => 0.5)).toBe(500);
+    expect(retryBackoffMs(DEFAULT_RETRY_POLICY, 3, () => 0)).toBe(0);
   });
 
   it("retries rate limits, gateway and server errors, the network; not client errors", () => {

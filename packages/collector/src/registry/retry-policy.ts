@@ -4,7 +4,7 @@
  * other transient answers (500, 502, 504) and network errors back off
  * exponentially with full jitter, capped.
  */
-import { ImagedriftError } from "@imagedrift/core";
+import { backoffMs, ImagedriftError } from "@imagedrift/core";
 
 export interface RetryPolicy {
   /** Tries in all, the first included. */
@@ -34,9 +34,8 @@ export function isTransientError(error: unknown): boolean {
 }
 
 /** Full jitter: a uniform pick in [0, min(max, base·2^(attempt−1))]; `attempt` counts from 1. */
-export function backoffMs(policy: RetryPolicy, attempt: number, random: () => number): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-  return Math.round(random() * ceiling);
+export function retryBackoffMs(policy: RetryPolicy, attempt: number, random: () => number): number {
+  return backoffMs({ baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs, jitter: "full" }, attempt, random);
 }
 
 /** `Retry-After` in ms from `now`: delta-seconds or an HTTP date; undefined when absent or unreadable. */
