@@ -161,9 +161,9 @@ type Labels = Record<string, string>;
  * A gauge with one series per node or tag, set to exactly the series given
  * at each scrape, in place: a series already there keeps its labels object
  * and its place in the gauge, a series gone is removed. Resetting instead
- * made every one of 5,000 node series new objects at each scrape, and the
- * last scrape's objects old-generation garbage: 487 -> 528 MiB of RSS in 40 s
- * at 5,000 nodes scraped every 2 s (517 MiB with this).
+ * made every one of thousands of node series new objects at each scrape, and
+ * the last scrape's objects old-generation garbage: RSS crept up scrape after
+ * scrape (bench/README.md, the collector's peak RSS).
  */
 class SeriesGauge {
   readonly #gauge: Gauge;

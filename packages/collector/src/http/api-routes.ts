@@ -64,8 +64,8 @@ const gzipAsync = promisify(gzip);
 
 /**
  * Compresses off the event loop (zlib runs on libuv's thread pool). Brotli at
- * quality 5 makes a 5,000-node findings answer about a third of gzip's size
- * (0.23 MiB against 0.64 MiB of 3.2 MiB) in about the time gzip takes.
+ * quality 5 makes a large findings answer about a third of gzip's size in
+ * about the time gzip takes (bench/README.md, the findings p99 with `br`).
  */
 function compress(coding: Coding, json: Buffer): Promise<Buffer> {
   if (coding === "gzip") return gzipAsync(json, { level: 6 });

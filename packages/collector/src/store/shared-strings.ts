@@ -7,8 +7,8 @@ const MAX_VALUES = 50_000;
  * One string object per distinct value of the fields that repeat across
  * nodes (namespaces, container names, states) and within a node (a
  * container's pod name, namespace and uid are its pod's; its image is the
- * image's id). Decoding makes a new string of each, every time: at 5,000
- * nodes of 20 pods that was about 25 MiB of copies.
+ * image's id). Decoding makes a new string of each, every time: copies that
+ * grow with nodes times pods.
  */
 export class SharedStrings {
   readonly #values = new Map<string, string>();
