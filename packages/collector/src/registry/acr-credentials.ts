@@ -62,7 +62,10 @@ export function azureCredentials(options: AzureOptions): CachedCloudCredentials 
   return new CachedCloudCredentials("azure", exchange, options.clock);
 }
 
-async function entraAccessToken(options: AzureOptions, fetchFn: Fetch): Promise<{ tenant: string; entraToken: string }> {
+async function entraAccessToken(
+  options: AzureOptions,
+  fetchFn: Fetch,
+): Promise<{ tenant: string; entraToken: string }> {
   const { AZURE_FEDERATED_TOKEN_FILE: file, AZURE_CLIENT_ID: client, AZURE_TENANT_ID: tenant } = options.env;
   if (!file || !client || !tenant) {
     throw providerError(
@@ -80,7 +83,10 @@ async function entraAccessToken(options: AzureOptions, fetchFn: Fetch): Promise<
   const step = "the Entra ID token endpoint";
   const body = await requestJson(fetchFn, {
     ...where(step),
-    url: new URL(`${encodeURIComponent(tenant)}/oauth2/v2.0/token`, authority.endsWith("/") ? authority : `${authority}/`).href,
+    url: new URL(
+      `${encodeURIComponent(tenant)}/oauth2/v2.0/token`,
+      authority.endsWith("/") ? authority : `${authority}/`,
+    ).href,
     form: {
       client_id: client,
       grant_type: "client_credentials",

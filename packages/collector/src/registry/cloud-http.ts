@@ -5,8 +5,9 @@
  * code when the server gives one. Bodies sent carry tokens: they never reach
  * a message.
  */
-import type { CloudProvider } from "./secret.js";
+
 import { providerError } from "./cloud-credentials.js";
+import type { CloudProvider } from "./secret.js";
 
 export type Fetch = typeof fetch;
 

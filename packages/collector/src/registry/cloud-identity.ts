@@ -33,7 +33,10 @@ export interface CloudIdentity {
   /** The provider that serves `host` without configuration, when its identity is in the environment. */
   defaultProvider(host: string): CloudProvider | undefined;
   /** The provider's credentials for a registry (`baseUrl`: where its API is; `region`: AWS only). */
-  credentials(provider: CloudProvider, target: { host: string; baseUrl: string; region?: string | undefined }): CloudCredentials;
+  credentials(
+    provider: CloudProvider,
+    target: { host: string; baseUrl: string; region?: string | undefined },
+  ): CloudCredentials;
 }
 
 /** The provider a registry host belongs to by its name. */

@@ -59,7 +59,11 @@ async function loadClient(clock: Clock) {
         throw providerError("aws", 'GetAuthorizationToken gave no token of the form base64("user:password")');
       }
       return {
-        credentials: { kind: "basic", username: decoded.slice(0, colon), password: new Secret(decoded.slice(colon + 1)) },
+        credentials: {
+          kind: "basic",
+          username: decoded.slice(0, colon),
+          password: new Secret(decoded.slice(colon + 1)),
+        },
         expiresAt: data?.expiresAt?.getTime() ?? clock.now() + 12 * 3600_000,
       };
     },

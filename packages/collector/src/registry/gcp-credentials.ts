@@ -82,7 +82,10 @@ interface ExternalAccount {
 async function federatedToken(path: string, options: GcpOptions, fetchFn: Fetch): Promise<AccessToken> {
   const account = await readJson<ExternalAccount>(path, options.readFile, "GOOGLE_APPLICATION_CREDENTIALS");
   if (account.type !== "external_account") {
-    throw providerError("gcp", `${path}: type ${JSON.stringify(account.type)} is not supported (want external_account)`);
+    throw providerError(
+      "gcp",
+      `${path}: type ${JSON.stringify(account.type)} is not supported (want external_account)`,
+    );
   }
   const source = account.credential_source?.file;
   if (typeof source !== "string" || typeof account.token_url !== "string" || typeof account.audience !== "string") {
@@ -99,7 +102,9 @@ async function federatedToken(path: string, options: GcpOptions, fetchFn: Fetch)
       scope: SCOPE,
       requested_token_type: "urn:ietf:params:oauth:token-type:access_token",
       subject_token_type:
-        typeof account.subject_token_type === "string" ? account.subject_token_type : "urn:ietf:params:oauth:token-type:jwt",
+        typeof account.subject_token_type === "string"
+          ? account.subject_token_type
+          : "urn:ietf:params:oauth:token-type:jwt",
       subject_token: subject,
     },
   });
@@ -131,7 +136,8 @@ async function subjectToken(path: string, account: ExternalAccount, readFile: Gc
   } else {
     token = (await readSource(path, readFile, "credential_source.file")).trim();
   }
-  if (typeof token !== "string" || token === "") throw providerError("gcp", `credential_source.file ${path}: no token in it`);
+  if (typeof token !== "string" || token === "")
+    throw providerError("gcp", `credential_source.file ${path}: no token in it`);
   return token;
 }
 

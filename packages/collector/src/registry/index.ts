@@ -1,5 +1,12 @@
 /** Registry resolution for the collector (docs/ARCHITECTURE.md#registry-politeness): config, client, rate limits and the tag resolver. */
 export { type Clock, systemClock } from "./clock.js";
+export {
+  type CloudIdentity,
+  type CloudIdentityOptions,
+  cloudIdentity,
+  providerOfHost,
+  providersInEnvironment,
+} from "./cloud-identity.js";
 export { credentialsFromDockerConfig, dockerConfigHost } from "./docker-config.js";
 export {
   fetchTransport,

@@ -20,8 +20,8 @@ import { dirname, resolve } from "node:path";
 import { type ConfigIssue, ImagedriftError, parseImageRef, tryCatch } from "@imagedrift/core";
 import { parseDocument } from "yaml";
 import { z } from "zod";
-import { credentialsFromDockerConfig } from "./docker-config.js";
 import type { CloudIdentity } from "./cloud-identity.js";
+import { credentialsFromDockerConfig } from "./docker-config.js";
 import { DEFAULT_MAX_CONCURRENT, DEFAULT_REQUESTS_PER_SECOND } from "./rate-limit.js";
 import { defaultHostConfig, type RegistriesConfig, type RegistryHostConfig } from "./registry-host.js";
 import { type RegistryCredentials, Secret } from "./secret.js";
@@ -45,13 +45,20 @@ const authSchema = z
     username: z.string().min(1).optional(),
     passwordFile: z.string().min(1).optional(),
     provider: z.enum(["aws", "gcp", "azure"], { error: "must be aws, gcp or azure" }).optional(),
-    region: z.string().regex(/^[a-z0-9-]+$/, "not an AWS region name").optional(),
+    region: z
+      .string()
+      .regex(/^[a-z0-9-]+$/, "not an AWS region name")
+      .optional(),
   })
   .superRefine((auth, ctx) => {
     if (auth.provider !== undefined || auth.region !== undefined) {
       if (auth.provider === undefined) {
         ctx.addIssue({ code: "custom", path: ["region"], message: "only with provider: aws" });
-      } else if (auth.dockerConfigJson !== undefined || auth.username !== undefined || auth.passwordFile !== undefined) {
+      } else if (
+        auth.dockerConfigJson !== undefined ||
+        auth.username !== undefined ||
+        auth.passwordFile !== undefined
+      ) {
         ctx.addIssue({ code: "custom", message: "provider takes no dockerConfigJson, username or passwordFile" });
       } else if (auth.region !== undefined && auth.provider !== "aws") {
         ctx.addIssue({ code: "custom", path: ["region"], message: "only with provider: aws" });

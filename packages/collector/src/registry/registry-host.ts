@@ -5,8 +5,8 @@
  * as Docker does; every other host over HTTPS unless `insecure`.
  */
 import { isLoopbackHost, registryApiHost } from "@imagedrift/core";
-import { DEFAULT_MAX_CONCURRENT, DEFAULT_REQUESTS_PER_SECOND } from "./rate-limit.js";
 import type { CloudIdentity } from "./cloud-identity.js";
+import { DEFAULT_MAX_CONCURRENT, DEFAULT_REQUESTS_PER_SECOND } from "./rate-limit.js";
 import type { RegistryCredentials } from "./secret.js";
 
 export interface RegistryHostConfig {
