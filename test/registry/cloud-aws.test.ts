@@ -18,6 +18,7 @@ import {
   manifestBody,
   manifestReply,
   type Reply,
+  type Script,
   startFakeServer,
 } from "../../packages/collector/src/registry/fake-registry.fake.js";
 
@@ -42,7 +43,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function serve(script: (r: FakeRequest) => Reply): Promise<FakeServer> {
+async function serve(script: Script): Promise<FakeServer> {
   const server = await startFakeServer(script);
   servers.push(server);
   return server;

@@ -12,9 +12,12 @@ import { clusterFacts, commandPreparer, JobRunner, JobStore } from "./jobs/index
 import type { KubernetesWatcher } from "./kubernetes/index.js";
 import { type KubernetesMode, kubeConfigProblem, kubernetesEnabled } from "./kubernetes/kube-config.js";
 import { CollectorMetrics } from "./metrics.js";
+import { RegistryAuthHealth } from "./registry/auth-health.js";
+import { systemClock } from "./registry/clock.js";
+import { cloudIdentity } from "./registry/cloud-identity.js";
+import { LiveRegistries } from "./registry/live-registries.js";
 import { ManifestPresence } from "./registry/manifest-presence.js";
-import { loadRegistriesConfig } from "./registry/registries-config.js";
-import { emptyRegistriesConfig } from "./registry/registry-host.js";
+import type { RegistriesConfig } from "./registry/registry-host.js";
 import { TagResolver } from "./registry/resolver.js";
 import { FindingStore, NodeStore, openDatabase, TagStore } from "./store/index.js";
 
@@ -151,9 +154,15 @@ const program = new Command("imagedrift-collector")
     const token = cfg.tokenFile ? readTokenFile(cfg.tokenFile) : null;
     const readToken = cfg.readTokenFile ? readTokenFile(cfg.readTokenFile, "--read-token-file") : null;
     if (!token) log.warn("no --token-file: agents and mutating REST calls are not authenticated");
-    const registries = cfg.registriesConfig
-      ? await loadRegistriesConfig(cfg.registriesConfig, (p) => readFile(p, "utf8"))
+    // Cloud identities (ECR, Artifact Registry, ACR) come from the collector's environment, as the SDKs read it.
+    const readText = (p: string) => readFile(p, "utf8");
+    const cloud = cloudIdentity({ env: process.env, readFile: readText, clock: systemClock });
+    const live = cfg.registriesConfig
+      ? await LiveRegistries.load({ path: cfg.registriesConfig, readFile: readText, cloud, log })
       : undefined;
+    live?.start();
+    const registries: RegistriesConfig = live ?? { hosts: new Map(), cloud };
+    const authHealth = new RegistryAuthHealth();
 
     const db = openDatabase(cfg.db);
     const nodes = new NodeStore(db);
@@ -164,6 +173,11 @@ const program = new Command("imagedrift-collector")
       resolveIntervalMs: cfg.resolveInterval,
       log,
       onRequest: (registry, code) => metrics.registryRequests.inc({ registry, code: String(code) }),
+      onAuth: (registry, failure) => {
+        if (failure === null) return authHealth.succeeded(registry);
+        metrics.registryAuthErrors.inc({ registry, reason: failure.reason });
+        authHealth.failed({ registry, ...failure }, new Date().toISOString());
+      },
     });
     const drift = new DriftService({
       nodes,
@@ -190,7 +204,7 @@ const program = new Command("imagedrift-collector")
       sessions: gateway,
       prepare: commandPreparer({
         cluster,
-        registries: registries ?? emptyRegistriesConfig,
+        registries,
         recentJobs: () => [...jobStore.active(), ...jobStore.list({ limit: 50 })],
         askByDigest: (repoDigest) => presence.of(repoDigest),
       }),
@@ -237,6 +251,7 @@ const program = new Command("imagedrift-collector")
       log,
       jobs,
       resolveTags: (tags) => drift.resolveTags(tags),
+      registryAuthProblems: () => authHealth.problems(),
     });
     await http.listen({ host: cfg.listen.host || "0.0.0.0", port: cfg.listen.port });
     const httpPort = (http.server.address() as { port: number }).port;
@@ -257,6 +272,7 @@ const program = new Command("imagedrift-collector")
 
     const shutdown = async (signal: string) => {
       log.info("stopping", { signal });
+      live?.stop();
       await http.close();
       await jobs.stop();
       await kubernetes?.stop();

@@ -77,6 +77,14 @@ export class CollectorMetrics {
     labelNames: ["registry", "code"],
     registers: [this.registry],
   });
+  readonly registryAuthErrors = new Counter({
+    name: "imagedrift_registry_auth_errors_total",
+    help:
+      "Tag resolutions a registry's authentication failed, by registry host and reason: unauthenticated (401), " +
+      "denied (403), provider (the collector's cloud identity could not get credentials).",
+    labelNames: ["registry", "reason"],
+    registers: [this.registry],
+  });
   readonly jobs = new Counter({
     name: "imagedrift_jobs_total",
     help: "Finished jobs by type and final state.",

@@ -1,4 +1,5 @@
 import type { FindingItem, Job, JobRequest, NodeImageItem, NodeItem, TagView } from "./api-types.js";
+import type { AuthProblem } from "./registry-warning.js";
 
 /** An API error, with the `{error: {code, message}}` body of docs/ARCHITECTURE.md#rest-api when the collector sent one. */
 export class ApiError extends Error {
@@ -88,5 +89,7 @@ export function createApi(options: ApiOptions) {
     job: async (id: string) => JSON.parse(await call("GET", `api/v1/jobs/${enc(id)}`)) as Job,
     startJob: async (request: JobRequest) => JSON.parse(await call("POST", "api/v1/jobs", request)) as Job,
     cancelJob: async (id: string) => JSON.parse(await call("DELETE", `api/v1/jobs/${enc(id)}`)) as Job,
+    registryAuthProblems: async () =>
+      (JSON.parse(await call("GET", "api/v1/registries")) as { authProblems: AuthProblem[] }).authProblems,
   };
 }

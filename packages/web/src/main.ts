@@ -16,6 +16,7 @@ import { NamespaceLoader } from "./namespace-loader.js";
 import { nodePanel } from "./node-detail.js";
 import { installPalette } from "./palette.js";
 import { Poller } from "./poller.js";
+import { drawRegistryWarning, registryWarningElement } from "./registry-warning.js";
 import { tagPanel } from "./tag-detail.js";
 import { TokenStore } from "./token.js";
 import { Toolbar } from "./toolbar.js";
@@ -153,8 +154,15 @@ function showProblem(thrown: unknown): void {
 }
 
 let first = true;
+const registryWarning = registryWarningElement(byId("grid").closest("main") ?? byId("grid"));
+
 async function refresh(): Promise<void> {
   try {
+    // An older collector without the endpoint: no warning rather than a failed refresh.
+    void api.registryAuthProblems().then(
+      (problems) => drawRegistryWarning(registryWarning, problems),
+      () => drawRegistryWarning(registryWarning, []),
+    );
     const [nodes, tags, findings] = await Promise.all([api.nodes(), api.tags(), api.findings()]);
     if (first) performance.mark("imagedrift:data");
     const changed = nodes.raw !== raw.nodes || tags.raw !== raw.tags || findings.raw !== raw.findings;

@@ -2,6 +2,7 @@ import { ImagedriftError, type Logger } from "@imagedrift/core";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
 import type { JobsApi } from "../jobs/job-runner.js";
+import type { AuthProblem } from "../registry/auth-health.js";
 import { type ApiDeps, registerApiRoutes } from "./api-routes.js";
 import { checkAccess } from "./auth.js";
 import { answerClientError, sendError, toHttpError } from "./errors.js";
@@ -9,6 +10,7 @@ import { registerJobRoutes } from "./job-routes.js";
 import { openApiDocument } from "./openapi.js";
 import { registerWebPage } from "./page.js";
 import { limitRate, type RateLimit, RateLimiter } from "./rate-limit.js";
+import { registerRegistryRoutes } from "./registry-routes.js";
 
 export interface HttpServerOptions extends ApiDeps {
   token: string | null;
@@ -26,6 +28,8 @@ export interface HttpServerOptions extends ApiDeps {
   jobs?: JobsApi;
   /** Resolves tags against their registries (at most once per interval each) before a prepull is planned. */
   resolveTags?: (tags: readonly string[]) => Promise<void>;
+  /** Registries whose credentials fail now (GET /api/v1/registries); absent, none are reported. */
+  registryAuthProblems?: () => AuthProblem[];
 }
 
 /**
@@ -89,6 +93,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
 
   registerApiRoutes(app, options);
   if (options.jobs) registerJobRoutes(app, options.jobs, options.resolveTags);
+  registerRegistryRoutes(app, options.registryAuthProblems ?? (() => []));
   app.get("/openapi.json", async () => openApiDocument);
   app.get("/healthz", async (_request, reply) => reply.type("text/plain").send("ok\n"));
   app.get("/readyz", async (_request, reply) => {

@@ -11,6 +11,7 @@ import {
   manifestBody,
   manifestReply,
   type Reply,
+  type Script,
   startFakeServer,
 } from "./fake-registry.fake.js";
 import { parseRegistriesConfig } from "./registries-config.js";
@@ -30,7 +31,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function serve(script: (r: FakeRequest) => Reply): Promise<FakeServer> {
+async function serve(script: Script): Promise<FakeServer> {
   const server = await startFakeServer(script);
   servers.push(server);
   return server;

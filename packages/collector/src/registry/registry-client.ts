@@ -23,6 +23,7 @@ import {
   type TagResolution,
   toImagedriftError,
 } from "@imagedrift/core";
+import { type AuthFailureReason, authFailureReason } from "./auth-health.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { HttpResponse } from "./http-transport.js";
 import {
@@ -76,6 +77,8 @@ export interface RegistryClientOptions {
   log?: Logger;
   /** Called once per HTTP answer (its status) or failed exchange (`"error"`), token requests included. */
   onRequest?: RequestObserver;
+  /** Called after each tag's resolution with its registry's auth outcome: a failure's reason, or null when it got through. */
+  onAuth?: (registry: string, failure: { reason: AuthFailureReason; error: string } | null) => void;
   /** Per HTTP request; default 10 s. */
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
@@ -98,8 +101,10 @@ export class RegistryClient {
   readonly #log: Logger;
   readonly #retry: RetryPolicy;
   readonly #pool: TransportPool;
+  readonly #onAuth: RegistryClientOptions["onAuth"];
 
   constructor(options: RegistryClientOptions) {
+    this.#onAuth = options.onAuth;
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#log = options.log ?? silentLogger;
@@ -122,10 +127,13 @@ export class RegistryClient {
       };
       const digest = await this.#resolve(target, signal);
       const resolvedAt = new Date(this.#clock.now()).toISOString();
+      this.#onAuth?.(ref.host, null);
       return digest === null ? { state: "not-found", resolvedAt } : { state: "found", digest, resolvedAt };
     } catch (thrown) {
       const error = toImagedriftError(thrown, "unavailable");
       const resolvedAt = new Date(this.#clock.now()).toISOString();
+      const reason = authFailureReason(error);
+      if (reason !== undefined) this.#onAuth?.(ref.host, { reason, error: error.message });
       return {
         state: "error",
         error: `${name}: ${error.message}`,

@@ -4,6 +4,7 @@
  * error codes, and a hint where one helps. Never a header, token or password.
  */
 import { ImagedriftError } from "@imagedrift/core";
+import { isProviderFailure } from "./cloud-credentials.js";
 import type { HttpResponse } from "./http-transport.js";
 import type { RegistryHostConfig } from "./registry-host.js";
 import { isTransientError } from "./retry-policy.js";
@@ -57,6 +58,8 @@ const unanswered = new WeakSet<ImagedriftError>();
 
 /** The scope of a failure of one tag's resolution (see FailureScope). */
 export function failureScope(error: ImagedriftError): FailureScope {
+  // The cloud identity failed: every tag of the registry would fail the same way.
+  if (isProviderFailure(error)) return "host";
   if (error.code === "resource-exhausted") return "host";
   if (!unanswered.has(error)) return "repository";
   return error.code === "deadline-exceeded" ? "timeout" : "host";
