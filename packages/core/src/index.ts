@@ -21,6 +21,7 @@ export * from "./pull-policy-risk.js";
 export * from "./recoverability.js";
 export * from "./registry-answer.js";
 export * from "./registry-match.js";
+export { isSharedImage, shareImage } from "./shared-image.js";
 export * from "./short-digest.js";
 export * from "./tag-view.js";
 export { heldTagsOf, wantedTags } from "./wanted-tags.js";

@@ -5,15 +5,22 @@
  * spliced, whatever the hand decoder accepts proto-loader accepts with the
  * same value, and whatever proto-loader refuses the hand decoder refuses.
  */
+
+import { fileURLToPath } from "node:url";
+import * as protoLoader from "@grpc/proto-loader";
+import { isSharedImage } from "@imagedrift/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeAgentMessage, WireError } from "./agent-message-decoder.js";
+import { AgentMessageDecoder, FIELD_TYPES, WireError } from "./agent-message-decoder.js";
 import { agentGateway } from "./definition.js";
 import type { AgentMessage } from "./messages.js";
+import { LENGTH, VARINT } from "./wire-reader.js";
 
 const connect = agentGateway().service.Connect as NonNullable<ReturnType<typeof agentGateway>["service"]["Connect"]>;
 const encode = (message: unknown): Buffer => connect.requestSerialize(message);
 const oracle = (bytes: Buffer): AgentMessage => connect.requestDeserialize(bytes);
+const decoder = new AgentMessageDecoder();
+const decodeAgentMessage = (bytes: Buffer): AgentMessage => decoder.decode(bytes);
 
 type Outcome = { value: string } | { error: true };
 function run(decode: (bytes: Buffer) => AgentMessage, bytes: Buffer): Outcome {
@@ -170,10 +177,74 @@ describe("decodeAgentMessage", () => {
     const b = decodeAgentMessage(encode({ body: "inventory", inventory: { hash: "x", images: [img] } }));
     if (a.body !== "inventory" || b.body !== "inventory") throw new Error("not inventories");
     expect(b.inventory.images[0]).toBe(a.inventory.images[0]);
-    expect(Object.isFrozen(a.inventory.images[0])).toBe(true);
+    expect(isSharedImage(a.inventory.images[0] ?? {})).toBe(true);
     const withContainer = { ...img, containers: [{ id: "c1", namespace: "kube-system" }] };
     const c = decodeAgentMessage(encode({ body: "inventory", inventory: { images: [withContainer] } }));
     if (c.body !== "inventory") throw new Error("not an inventory");
-    expect(Object.isFrozen(c.inventory.images[0])).toBe(false);
+    expect(isSharedImage(c.inventory.images[0] ?? {})).toBe(false);
+  });
+
+  it("keeps its memories in the instance: another decoder shares nothing with this one", () => {
+    const img = { id: `sha256:${"c".repeat(64)}`, repoTags: ["reg.example/other:1"], size: "7" };
+    const bytes = encode({ body: "inventory", inventory: { images: [img] } });
+    const first = new AgentMessageDecoder().decode(bytes);
+    const second = new AgentMessageDecoder().decode(bytes);
+    if (first.body !== "inventory" || second.body !== "inventory") throw new Error("not inventories");
+    expect(second.inventory.images[0]).toEqual(first.inventory.images[0]);
+    expect(second.inventory.images[0]).not.toBe(first.inventory.images[0]);
+  });
+});
+
+describe("the decoder's field tables against agent.proto", () => {
+  interface Field {
+    name: string;
+    number: number;
+    type: string;
+    typeName: string;
+  }
+  interface Descriptor {
+    name: string;
+    field: Field[];
+    nestedType: Descriptor[];
+  }
+  const definition = protoLoader.loadSync(
+    fileURLToPath(new URL("../../../proto/imagedrift/v1/agent.proto", import.meta.url)),
+  );
+  const messages = new Map<string, Descriptor>();
+  for (const [name, entry] of Object.entries(definition)) {
+    if (!name.startsWith("imagedrift.v1.") || !("type" in entry)) continue;
+    const type = entry.type as Descriptor;
+    messages.set(name.slice("imagedrift.v1.".length), type);
+    for (const nested of type.nestedType) messages.set(`${type.name}.${nested.name}`, nested);
+  }
+  /** VARINT for numbers and bools, LENGTH for strings, bytes and messages (packed repeats are not used). */
+  const wireOf = (field: Field) =>
+    ["TYPE_STRING", "TYPE_BYTES", "TYPE_MESSAGE"].includes(field.type) ? LENGTH : VARINT;
+  /** AgentMessage and every message it holds, as the decoder reads them. */
+  const reachable = (name: string, seen: Set<string>): Set<string> => {
+    const message = messages.get(name);
+    if (message === undefined || seen.has(name)) return seen;
+    seen.add(name);
+    for (const field of message.field) {
+      if (field.type !== "TYPE_MESSAGE") continue;
+      // proto-loader names a map's entry type relative to its message.
+      const nested = `${name}.${field.typeName}`;
+      const target = messages.has(nested) ? nested : field.typeName.replace(/^\.?imagedrift\.v1\./, "");
+      reachable(target, seen);
+    }
+    return seen;
+  };
+  const sent = [...reachable("AgentMessage", new Set())];
+
+  it("has a table for every message an agent sends, and only for those", () => {
+    expect(sent.length).toBeGreaterThan(5);
+    expect(Object.keys(FIELD_TYPES).sort()).toEqual([...sent].sort());
+  });
+
+  it.each(sent)("%s: every field of the .proto, by number, with its wire type", (name) => {
+    const fields = messages.get(name)?.field ?? [];
+    const expected: (number | undefined)[] = [];
+    for (const field of fields) expected[field.number] = wireOf(field);
+    expect(FIELD_TYPES[name]?.slice(1)).toEqual(expected.slice(1));
   });
 });

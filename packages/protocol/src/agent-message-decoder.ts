@@ -6,7 +6,8 @@
  * then copied each into a plain one, and made a new string of every image
  * id, tag and digest that 5,000 nodes send alike. Here strings that repeat
  * are shared (ByteStrings), and an image without containers that arrives as
- * the same bytes as before is the same frozen object (ImageMemo).
+ * the same bytes as before is the same shared object (ImageMemo). The
+ * caches belong to an AgentMessageDecoder instance, not to the module.
  *
  * Stricter than protobufjs on malformed input: a field of the wrong wire type
  * or a length past its own message is refused, not read as something else.
@@ -18,13 +19,21 @@ import { ByteStrings, LENGTH, signedText, unsignedText, VARINT, WireError, WireR
 
 export { WireError };
 
-const strings = new ByteStrings();
-const memo = new ImageMemo();
+/** A reader of one message, with the caches of the decoder that reads it. */
+class CachingReader extends WireReader {
+  constructor(
+    buf: Buffer,
+    readonly strings: ByteStrings,
+    readonly images: ImageMemo,
+  ) {
+    super(buf);
+  }
+}
 
 type Wire = typeof VARINT | typeof LENGTH;
 
 /** Reads the next tag inside `end`: its field number (0 at the end), after checking its wire type against `types`. */
-function nextField(r: WireReader, end: number, types: readonly Wire[], message: string): number {
+function nextField(r: CachingReader, end: number, types: readonly Wire[], message: string): number {
   for (;;) {
     if (r.pos >= end) return 0;
     const tag = r.varint32(end);
@@ -43,11 +52,11 @@ function nextField(r: WireReader, end: number, types: readonly Wire[], message: 
 }
 
 /** A length-delimited string field. `shared`: one of the values that repeat across nodes. */
-function text(r: WireReader, end: number, shared: boolean): string {
+function text(r: CachingReader, end: number, shared: boolean): string {
   const stop = r.lengthEnd(end);
   const start = r.pos;
   r.pos = stop;
-  return shared ? strings.read(r.buf, start, stop) : r.buf.toString("utf8", start, stop);
+  return shared ? r.strings.read(r.buf, start, stop) : r.buf.toString("utf8", start, stop);
 }
 
 /** Field types by number: s = string, v = varint, and the message fields are length-delimited too. */
@@ -65,7 +74,27 @@ const HEARTBEAT: Wire[] = [V, S];
 const COMMAND_UPDATE: Wire[] = [V, S, S, S, S];
 const AGENT_MESSAGE: Wire[] = [V, S, S, S, S];
 
-function container(r: WireReader, end: number): WireContainer {
+/**
+ * Each message's table by its name in agent.proto (a map's entry as
+ * proto-loader names it), for agent-message-decoder.test.ts, which derives them from the
+ * .proto: a field added there and not here fails it, instead of being
+ * skipped as unknown.
+ */
+export const FIELD_TYPES: Readonly<Record<string, readonly Wire[]>> = {
+  AgentMessage: AGENT_MESSAGE,
+  Hello: HELLO,
+  "Hello.Labels": LABEL,
+  Inventory: INVENTORY,
+  RuntimeInfo: RUNTIME,
+  Image: IMAGE,
+  Container: CONTAINER,
+  PodSandbox: POD,
+  ImageFs: IMAGE_FS,
+  Heartbeat: HEARTBEAT,
+  CommandUpdate: COMMAND_UPDATE,
+};
+
+function container(r: CachingReader, end: number): WireContainer {
   const c: WireContainer = { id: "", pod: "", namespace: "", container: "", state: "", podUid: "", image: "" };
   for (let field = nextField(r, end, CONTAINER, "Container"); field !== 0; ) {
     if (field === 1) c.id = text(r, end, false);
@@ -80,8 +109,8 @@ function container(r: WireReader, end: number): WireContainer {
   return c;
 }
 
-function image(r: WireReader, end: number): WireImage {
-  const known = memo.find(r.buf, r.pos, end);
+function image(r: CachingReader, end: number): WireImage {
+  const known = r.images.find(r.buf, r.pos, end);
   if (known !== undefined) {
     r.pos = end;
     return known;
@@ -109,13 +138,13 @@ function image(r: WireReader, end: number): WireImage {
     field = nextField(r, end, IMAGE, "Image");
   }
   const decoded: WireImage = { repoTags, repoDigests, containers, id, size, pinned, sandbox, inUse };
-  if (containers.length === 0) memo.remember(r.buf, start, end, decoded);
+  if (containers.length === 0) r.images.remember(r.buf, start, end, decoded);
   return decoded;
 }
 
 type WirePod = WireInventory["pods"][number];
 
-function pod(r: WireReader, end: number): WirePod {
+function pod(r: CachingReader, end: number): WirePod {
   const p: WirePod = { id: "", name: "", namespace: "", uid: "", state: "" };
   for (let field = nextField(r, end, POD, "PodSandbox"); field !== 0; ) {
     if (field === 1) p.id = text(r, end, false);
@@ -128,7 +157,7 @@ function pod(r: WireReader, end: number): WirePod {
   return p;
 }
 
-function runtime(r: WireReader, end: number): NonNullable<WireInventory["runtime"]> {
+function runtime(r: CachingReader, end: number): NonNullable<WireInventory["runtime"]> {
   const info = { name: "", version: "", apiVersion: "" };
   for (let field = nextField(r, end, RUNTIME, "RuntimeInfo"); field !== 0; ) {
     if (field === 1) info.name = text(r, end, true);
@@ -139,7 +168,7 @@ function runtime(r: WireReader, end: number): NonNullable<WireInventory["runtime
   return info;
 }
 
-function imageFs(r: WireReader, end: number): NonNullable<WireInventory["imageFs"]> {
+function imageFs(r: CachingReader, end: number): NonNullable<WireInventory["imageFs"]> {
   const fs: NonNullable<WireInventory["imageFs"]> & { _inodesUsed?: "inodesUsed" } = {
     mountpoint: "",
     usedBytes: "0",
@@ -158,7 +187,7 @@ function imageFs(r: WireReader, end: number): NonNullable<WireInventory["imageFs
   return fs;
 }
 
-function inventory(r: WireReader, end: number): WireInventory {
+function inventory(r: CachingReader, end: number): WireInventory {
   const inv: WireInventory = { images: [], pods: [], hash: "", scannedAt: "", runtime: null, imageFs: null };
   for (let field = nextField(r, end, INVENTORY, "Inventory"); field !== 0; ) {
     if (field === 1) inv.hash = text(r, end, false);
@@ -175,7 +204,7 @@ function inventory(r: WireReader, end: number): WireInventory {
   return inv;
 }
 
-function setLabel(labels: Record<string, string>, r: WireReader, end: number): void {
+function setLabel(labels: Record<string, string>, r: CachingReader, end: number): void {
   let key = "";
   let value = "";
   for (let field = nextField(r, end, LABEL, "Hello.labels"); field !== 0; ) {
@@ -186,7 +215,7 @@ function setLabel(labels: Record<string, string>, r: WireReader, end: number): v
   Object.defineProperty(labels, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-function hello(r: WireReader, end: number): Hello {
+function hello(r: CachingReader, end: number): Hello {
   const h: Hello = { labels: {}, node: "", agentVersion: "", intervalMs: "0", inventoryHash: "" };
   for (let field = nextField(r, end, HELLO, "Hello"); field !== 0; ) {
     if (field === 1) h.node = text(r, end, false);
@@ -201,7 +230,7 @@ function hello(r: WireReader, end: number): Hello {
   return h;
 }
 
-function heartbeat(r: WireReader, end: number): { inventoryHash: string } {
+function heartbeat(r: CachingReader, end: number): { inventoryHash: string } {
   const beat = { inventoryHash: "" };
   for (let field = nextField(r, end, HEARTBEAT, "Heartbeat"); field !== 0; ) {
     beat.inventoryHash = text(r, end, false);
@@ -210,7 +239,7 @@ function heartbeat(r: WireReader, end: number): { inventoryHash: string } {
   return beat;
 }
 
-function commandUpdate(r: WireReader, end: number): CommandUpdate {
+function commandUpdate(r: CachingReader, end: number): CommandUpdate {
   const u = { id: "", state: "", message: "", resultJson: "" };
   for (let field = nextField(r, end, COMMAND_UPDATE, "CommandUpdate"); field !== 0; ) {
     const value = text(r, end, false);
@@ -227,13 +256,26 @@ function commandUpdate(r: WireReader, end: number): CommandUpdate {
 const BODIES = ["", "hello", "inventory", "heartbeat", "commandUpdate"] as const;
 
 /**
- * Decodes an AgentMessage. As proto-loader does, a member of the oneof that
- * arrives twice is the last one, every member sent is kept, and `body` names
- * the one declared last; no member at all gives `{}`.
+ * Decodes AgentMessages, remembering across them the strings (ByteStrings)
+ * and images (ImageMemo) that nodes send alike: one decoder serves every
+ * agent of a collector (the gateway makes it), and its caches go with it.
  */
-export function decodeAgentMessage(bytes: Buffer): AgentMessage {
-  const r = new WireReader(bytes);
-  const end = bytes.length;
+export class AgentMessageDecoder {
+  readonly #strings = new ByteStrings();
+  readonly #images = new ImageMemo();
+
+  /**
+   * Decodes an AgentMessage. As proto-loader does, a member of the oneof that
+   * arrives twice is the last one, every member sent is kept, and `body` names
+   * the one declared last; no member at all gives `{}`.
+   */
+  decode(bytes: Buffer): AgentMessage {
+    return agentMessage(new CachingReader(bytes, this.#strings, this.#images));
+  }
+}
+
+function agentMessage(r: CachingReader): AgentMessage {
+  const end = r.buf.length;
   const members: (object | undefined)[] = [];
   for (let field = nextField(r, end, AGENT_MESSAGE, "AgentMessage"); field !== 0; ) {
     const stop = r.lengthEnd(end);

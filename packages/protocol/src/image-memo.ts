@@ -2,6 +2,7 @@
  * Decoded images by their bytes (see agent-message-decoder.ts): the same few
  * hundred images, without containers, arrive from every node.
  */
+import { shareImage } from "@imagedrift/core";
 import { ByteTable, mix } from "./byte-table.js";
 import type { WireImage } from "./messages.js";
 
@@ -24,7 +25,7 @@ function sameAs(remembered: Remembered, buf: Buffer, start: number, end: number)
 
 /**
  * Images without containers by their bytes: the same few hundred arrive from
- * every node. A remembered image is frozen; the table is two-way and small,
+ * every node. A remembered image is shared (shared-image.ts); the table is two-way and small,
  * so a cluster of more distinct images only decodes more of them.
  */
 export class ImageMemo {
@@ -37,10 +38,7 @@ export class ImageMemo {
 
   remember(buf: Buffer, start: number, end: number, image: WireImage): void {
     if (end - start > MAX_MEMO_BYTES) return;
-    Object.freeze(image.repoTags);
-    Object.freeze(image.repoDigests);
-    Object.freeze(image.containers);
-    Object.freeze(image);
+    shareImage(image);
     const bytes = Buffer.allocUnsafeSlow(end - start);
     buf.copy(bytes, 0, start, end);
     this.#table.put(this.#row(buf, start, end), { bytes, image });

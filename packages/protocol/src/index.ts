@@ -1,4 +1,4 @@
-export { decodeAgentMessage, WireError } from "./agent-message-decoder.js";
+export { AgentMessageDecoder, WireError } from "./agent-message-decoder.js";
 export { agentGateway, channelOptions, MAX_MESSAGE_BYTES } from "./definition.js";
 export { fromWireInventory, inventoryHash, toWireInventory } from "./inventory-wire.js";
 export * from "./messages.js";

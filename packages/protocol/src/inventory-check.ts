@@ -17,6 +17,7 @@ import type {
   PodSandboxSummary,
   RuntimeInfo,
 } from "@imagedrift/core";
+import { isSharedImage, shareImage } from "@imagedrift/core";
 import { isImageId, referenceProblem, repoDigestProblem } from "./string-cache.js";
 import {
   invalidType,
@@ -103,33 +104,21 @@ function checkContainer(value: unknown, at: Path, problems: Problems): ImageCont
 }
 
 /**
- * Checked images by the frozen wire image they came from: the decoder gives
- * the same frozen object for an image every node sends alike, and a frozen
- * image found valid stays valid. The result is frozen too (shared by nodes).
+ * Checked images by the shared wire image they came from: the decoder gives
+ * the same object for an image every node sends alike, and a shared image
+ * found valid stays valid. The result is shared too (shared-image.ts).
  */
 const checkedImages = new WeakMap<object, NodeImage>();
 
-/** Whether the image and its lists are frozen (as the decoder's shared images are): what it holds cannot change. */
-function isDeepFrozen(value: unknown): value is Fields {
-  if (typeof value !== "object" || value === null || !Object.isFrozen(value)) return false;
-  const { repoTags, repoDigests, containers } = value as Fields;
-  return Object.isFrozen(repoTags) && Object.isFrozen(repoDigests) && Object.isFrozen(containers);
-}
-
 function checkImage(value: unknown, i: number, problems: Problems): NodeImage {
-  const frozen = isDeepFrozen(value);
-  if (frozen) {
+  const shared = typeof value === "object" && value !== null && isSharedImage(value);
+  if (shared) {
     const known = checkedImages.get(value);
     if (known !== undefined) return known;
   }
   const before = problems.count;
   const image = checkFields(value, i, problems);
-  if (frozen && problems.count === before) {
-    Object.freeze(image.repoTags);
-    Object.freeze(image.repoDigests);
-    Object.freeze(image.containers);
-    checkedImages.set(value, Object.freeze(image));
-  }
+  if (shared && problems.count === before) checkedImages.set(value, shareImage(image));
   return image;
 }
 

@@ -3,12 +3,12 @@ import * as grpc from "@grpc/grpc-js";
 import { ImagedriftError, type Logger, type NodeInventory, toImagedriftError } from "@imagedrift/core";
 import {
   type AgentMessage,
+  AgentMessageDecoder,
   AUTHORIZATION_METADATA_KEY,
   agentGateway,
   type CollectorMessage,
   type CommandUpdate,
   channelOptions,
-  decodeAgentMessage,
   fromWireInventory,
   type Hello,
   NODE_METADATA_KEY,
@@ -53,17 +53,18 @@ const MAX_INTERVAL_MS = 365 * 24 * 3600 * 1000;
 const quote = (value: string) => JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
 
 /**
- * The service with the hand-written decoder (decodeAgentMessage: strings and
+ * The service with the hand-written decoder (AgentMessageDecoder: strings and
  * images that every node sends alike are decoded once), which never throws
  * here: grpc-js answers bytes its decoder refuses with INTERNAL, as if the
  * collector had failed; the gateway answers them with INVALID_ARGUMENT,
  * naming the problem.
  */
 function tolerantService(): grpc.ServiceDefinition {
+  const decoder = new AgentMessageDecoder();
   const connect = agentGateway().service.Connect as grpc.MethodDefinition<AgentMessage, CollectorMessage>;
   const requestDeserialize = (bytes: Buffer): Received => {
     try {
-      return decodeAgentMessage(bytes);
+      return decoder.decode(bytes);
     } catch (thrown) {
       return { body: "undecodable", reason: toImagedriftError(thrown).message };
     }

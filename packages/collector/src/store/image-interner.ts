@@ -1,4 +1,4 @@
-import { type NodeImage, type NodeInventory, type TagHolding, tagHolders } from "@imagedrift/core";
+import { isSharedImage, type NodeImage, type NodeInventory, type TagHolding, tagHolders } from "@imagedrift/core";
 
 /** The tags one image gives and what each holds. */
 export type ImageHoldings = readonly (readonly [string, TagHolding])[];
@@ -71,8 +71,8 @@ export class ImageInterner {
       this.#count += 1;
       this.#sharedOf.set(twin, shared);
     }
-    // A frozen image is one the decoder and check share between nodes: worth remembering.
-    if (image.containers.length > 0 || Object.isFrozen(image)) this.#sharedOf.set(image, shared);
+    // A shared image arrives as the same object from other nodes: worth remembering.
+    if (image.containers.length > 0 || isSharedImage(image)) this.#sharedOf.set(image, shared);
     return shared;
   }
 
