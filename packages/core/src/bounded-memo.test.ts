@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { boundedMemo } from "./bounded-memo.js";
+import { BoundedMap, boundedMemo } from "./bounded-memo.js";
 
 describe("boundedMemo", () => {
   it("computes each key once and returns the same result", () => {
@@ -43,5 +43,16 @@ describe("boundedMemo", () => {
   it("refuses a limit that is not a positive integer", () => {
     expect(() => boundedMemo((k: string) => k, 0)).toThrow(RangeError);
     expect(() => boundedMemo((k: string) => k, 1.5)).toThrow(RangeError);
+  });
+});
+
+describe("BoundedMap", () => {
+  it("holds at most its limit: a new key into a full map starts it over; an old key only updates", () => {
+    const map = new BoundedMap<string, number>(2);
+    map.set("a", 1).set("b", 2);
+    map.set("a", 3);
+    expect([map.size, map.get("a"), map.get("b")]).toEqual([2, 3, 2]);
+    map.set("c", 4);
+    expect([map.size, map.has("a"), map.get("c")]).toEqual([1, false, 4]);
   });
 });

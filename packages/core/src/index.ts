@@ -1,7 +1,7 @@
 export * from "./api-fields.js";
 export * from "./api-types.js";
 export * from "./backoff.js";
-export { type BoundedMemo, boundedMemo } from "./bounded-memo.js";
+export { BoundedMap, type BoundedMemo, boundedMemo } from "./bounded-memo.js";
 export * from "./byte-size.js";
 export * from "./config.js";
 export * from "./drift-types.js";

@@ -6,7 +6,7 @@
  * agent that sends it), only short ones, and at most MAX_ENTRIES of each
  * kind: beyond that the memory starts over.
  */
-import { isSha256Digest, parseImageRef, parseRepoDigest, toImagedriftError } from "@imagedrift/core";
+import { BoundedMap, isSha256Digest, parseImageRef, parseRepoDigest, toImagedriftError } from "@imagedrift/core";
 
 export const MAX_ENTRIES = 50_000;
 /** Longer strings are checked but not kept, so each memory stays a few tens of MiB at worst. */
@@ -23,7 +23,7 @@ const ROWS = 4096;
  * A string the table misses (a collision) is found in the Set.
  */
 export class ValidStrings {
-  readonly #all = new Set<string>();
+  readonly #all = new BoundedMap<string, true>(MAX_ENTRIES);
   readonly #recent = new Array<string | undefined>(2 * ROWS).fill(undefined);
   readonly #tail: number;
 
@@ -42,8 +42,7 @@ export class ValidStrings {
 
   add(value: string): void {
     if (value.length > MAX_KEY_LENGTH) return;
-    if (this.#all.size >= MAX_ENTRIES) this.#all.clear();
-    this.#all.add(value);
+    this.#all.set(value, true);
     this.#promote(2 * rowOf(value, this.#tail), value);
   }
 

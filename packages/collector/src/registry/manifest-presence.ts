@@ -4,7 +4,7 @@
  * are remembered for a while (a digest's content never changes, but it can be
  * deleted), so a prune across many nodes holding the same old image asks once.
  */
-import { type ImageRef, parseImageRef, toImagedriftError, tryCatch } from "@imagedrift/core";
+import { BoundedMap, type ImageRef, parseImageRef, toImagedriftError, tryCatch } from "@imagedrift/core";
 import { type Clock, systemClock } from "./clock.js";
 
 export type Presence = { state: "present" } | { state: "absent" } | { state: "unknown"; error: string };
@@ -19,7 +19,7 @@ export class ManifestPresence {
   readonly #ask: ManifestAsk;
   readonly #ttlMs: number;
   readonly #clock: Clock;
-  readonly #known = new Map<string, { at: number; answer: Promise<Presence> }>();
+  readonly #known = new BoundedMap<string, { at: number; answer: Promise<Presence> }>(LIMIT);
 
   constructor(options: { ask: ManifestAsk; ttlMs: number; clock?: Clock }) {
     this.#ask = options.ask;
@@ -33,7 +33,6 @@ export class ManifestPresence {
     const known = this.#known.get(repoDigest);
     if (known !== undefined && now - known.at < this.#ttlMs) return known.answer;
     const answer = this.#askNow(repoDigest);
-    if (this.#known.size >= LIMIT) this.#known.clear();
     this.#known.set(repoDigest, { at: now, answer });
     return answer;
   }
