@@ -1,6 +1,13 @@
 import { createServer, type Server as NetServer } from "node:net";
 import * as grpc from "@grpc/grpc-js";
-import { ImagedriftError, type Logger, type NodeInventory, toImagedriftError } from "@imagedrift/core";
+import {
+  ImagedriftError,
+  inventoryDuplicates,
+  isSha256Digest,
+  type Logger,
+  type NodeInventory,
+  toImagedriftError,
+} from "@imagedrift/core";
 import {
   type AgentMessage,
   AgentMessageDecoder,
@@ -46,7 +53,6 @@ export interface AgentSession {
 }
 
 const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
-const HASH = /^sha256:[a-f0-9]{64}$/;
 const LABEL_KEY = /^[A-Za-z0-9][-A-Za-z0-9_./]{0,252}$/;
 const LABEL_VALUE = /^[-A-Za-z0-9_.]{0,63}$/;
 const MAX_INTERVAL_MS = 365 * 24 * 3600 * 1000;
@@ -79,7 +85,7 @@ function helloProblem(hello: Hello): string | null {
     return `hello.intervalMs ${quote(String(hello.intervalMs))} is not a whole number of milliseconds from 1s to 365d`;
   }
   if (hello.agentVersion.length > 128) return `hello.agentVersion is longer than 128 characters`;
-  if (hello.inventoryHash !== "" && !HASH.test(hello.inventoryHash)) {
+  if (hello.inventoryHash !== "" && !isSha256Digest(hello.inventoryHash)) {
     return `hello.inventoryHash ${quote(hello.inventoryHash)} is not "" or sha256:<64 hex>`;
   }
   const labels = Object.entries(hello.labels ?? {});
@@ -103,26 +109,8 @@ function agentHelloOf(hello: Hello): AgentHello {
 
 /** Checks what the schema cannot see: the hash's form and ids that must be unique within one inventory. */
 function checkInventory(node: string, inventory: NodeInventory, hash: string): void {
-  const problems: string[] = [];
-  if (!HASH.test(hash)) problems.push(`hash: ${quote(hash)} is not sha256:<64 hex>`);
-  // Plain loops over one Set: this runs for every inventory of every agent.
-  const seen = new Set<string>();
-  for (const image of inventory.images) {
-    if (!seen.has(image.id)) seen.add(image.id);
-    else problems.push(`image ${quote(image.id)} is listed twice`);
-  }
-  seen.clear();
-  for (const image of inventory.images) {
-    for (const container of image.containers) {
-      if (!seen.has(container.id)) seen.add(container.id);
-      else problems.push(`container ${quote(container.id)} is listed twice`);
-    }
-  }
-  seen.clear();
-  for (const pod of inventory.pods) {
-    if (!seen.has(pod.id)) seen.add(pod.id);
-    else problems.push(`pod ${quote(pod.id)} is listed twice`);
-  }
+  const problems = isSha256Digest(hash) ? [] : [`hash: ${quote(hash)} is not sha256:<64 hex>`];
+  problems.push(...inventoryDuplicates(inventory, quote));
   if (problems.length > 0) {
     throw new ImagedriftError(
       "invalid-argument",
