@@ -72,6 +72,8 @@ export interface AgentDaemonOptions {
   dir: string;
   /** How long to wait for /readyz 200. Default 30 s. */
   readyTimeoutMs?: number;
+  /** More flags, e.g. `--events off`. */
+  extraArgs?: string[];
 }
 
 const START_ATTEMPTS = 3;
@@ -100,6 +102,7 @@ export async function startAgentDaemon(options: AgentDaemonOptions): Promise<Age
           `${LOOPBACK}:${port}`,
           "--interval",
           options.interval,
+          ...(options.extraArgs ?? []),
         ],
         logFile,
         env: agentEnv(),

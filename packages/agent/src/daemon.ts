@@ -52,6 +52,7 @@ export async function runDaemon(cfg: AgentConfig, version: string): Promise<void
         log,
         onCollectorMessage: executor.onCollectorMessage,
         onConnectionChange: (connected) => metrics.recordCollectorConnection(connected),
+        inventoryCurrent: () => loop.ready() === null,
       })
     : undefined;
   const loop = new ScanLoop({

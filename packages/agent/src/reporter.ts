@@ -28,6 +28,12 @@ export interface ReporterOptions {
   /** Told when a command arrives from the collector. */
   onCollectorMessage?: (message: CollectorMessage, reply: (message: AgentMessage) => void) => void;
   onConnectionChange?: (connected: boolean) => void;
+  /**
+   * Whether the agent can still vouch for its last inventory (its last scan
+   * succeeded): timed heartbeats are sent only then, so that a node whose
+   * runtime is down still reads missing at the collector.
+   */
+  inventoryCurrent?: () => boolean;
 }
 
 /**
@@ -69,7 +75,8 @@ export class CollectorReporter {
     const { intervalMs } = this.#options;
     this.#heartbeat = setInterval(() => {
       // The collector calls an agent missing after 3 intervals without a word, whatever drives its scans.
-      if (this.#welcomed && this.#latest && Date.now() - this.#lastWriteAt >= intervalMs * 0.9) {
+      const current = this.#options.inventoryCurrent?.() ?? true;
+      if (current && this.#welcomed && this.#latest && Date.now() - this.#lastWriteAt >= intervalMs * 0.9) {
         this.#write({ body: "heartbeat", heartbeat: { inventoryHash: this.#latest.hash } });
       }
     }, intervalMs).unref();

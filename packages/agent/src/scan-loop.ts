@@ -55,6 +55,11 @@ export class ScanLoop {
   setInterval(ms: number): void {
     this.#intervalMs = ms;
     this.#intervalSince = Date.now();
+    this.#bringForward(ms);
+  }
+
+  /** A scheduled scan due later than `ms` from now is moved to `ms` from now. */
+  #bringForward(ms: number): void {
     if (this.#timer !== undefined && this.#dueAt > Date.now() + ms) {
       clearTimeout(this.#timer);
       this.#schedule(ms);
@@ -144,7 +149,13 @@ export class ScanLoop {
     this.#dueAt = Date.now() + delayMs;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      void this.scan().then(() => this.#schedule(this.#intervalMs));
+      // After a failed scan, try again at the polling period even on the event stream: the stream
+      // can be back before the CRI channel is, and its one catch-up rescan may have failed.
+      void this.scan().then(() =>
+        this.#schedule(
+          this.#lastError === null ? this.#intervalMs : Math.min(this.#intervalMs, this.#options.intervalMs),
+        ),
+      );
     }, delayMs);
   }
 
@@ -168,6 +179,8 @@ export class ScanLoop {
       this.#lastError = error.message;
       this.#failingSince ??= Date.now();
       metrics.recordScanError();
+      // A failed scan is tried again at the polling period, also on the event stream (whose period is long).
+      this.#bringForward(this.#options.intervalMs);
     }
   }
 }
