@@ -104,7 +104,9 @@ describe("prepull asks the registry first", () => {
     );
     expect(job.state).toBe("failed");
     expect(job.nodes.map((n) => [n.state, n.attempts])).toEqual([["failed", 0]]);
-    expect(job.nodes[0]?.message).toMatch(/^not pulled: .*answered 401.*: it needs credentials and none are configured/);
+    expect(job.nodes[0]?.message).toMatch(
+      /^not pulled: .*answered 401.*: it needs credentials and none are configured/,
+    );
   });
 
   it("still pulls a tag the registry has", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatBytes } from "./size.js";
+import { formatBytes } from "./byte-size.js";
 
 describe("formatBytes", () => {
   it.each([
