@@ -72,6 +72,7 @@ describe("npm run images", () => {
 
   beforeAll(async () => {
     buildOutput = (await exec("bash", [repoPath("scripts/images/build.sh")], { timeoutMs: 20 * 60_000 })).stdout;
+    console.log(buildOutput.trim()); // sizes and build times, for the CI log
     for (const app of APPS) images.set(app, await mountImage(`localhost/imagedrift-${app}:${version(app)}`));
   }, 25 * 60_000);
 
