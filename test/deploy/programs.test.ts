@@ -207,16 +207,27 @@ describe("the manifests' command lines, run by the built programs", () => {
     expect(await cri.imageStatus(ref)).not.toBeNull();
   });
 
-  it("the prune Job's command, a dry run, lists the unused image and removes nothing", async () => {
+  it("the prune Job's command, a dry run, keeps the unused image as a possible only copy (no registry asked), lists it with --allow-unrecoverable, and removes nothing", async () => {
     const ref = lab.ref("deploy/unused:1");
     await lab.buildAndPush("deploy/unused:1", { salt: "deploy-unused" });
     const id = await cri.pullImage(ref);
     const before = (await cri.listImages()).map((i) => i.id).sort();
-    const result = await run(AGENT_BIN, jobArgs(PRUNE_JOB, node), agentEnv({ NODE_NAME: NODE }));
-    expect(result.code, result.stderr).toBe(0);
-    const summary = JSON.parse(result.stdout) as { state: string; dryRun?: boolean; removed?: { id: string }[] };
-    expect(summary).toMatchObject({ state: "succeeded", dryRun: true });
-    expect(summary.removed?.map((r) => r.id)).toContain(id);
+    type Summary = {
+      state: string;
+      dryRun?: boolean;
+      removed?: { id: string }[];
+      skipped?: { id: string; reason: string }[];
+    };
+    const args = jobArgs(PRUNE_JOB, node);
+    const kept = await run(AGENT_BIN, args, agentEnv({ NODE_NAME: NODE }));
+    expect(kept.code, kept.stderr).toBe(0);
+    const keptSummary = JSON.parse(kept.stdout) as Summary;
+    expect(keptSummary).toMatchObject({ state: "succeeded", dryRun: true });
+    expect(keptSummary.removed?.map((r) => r.id)).not.toContain(id);
+    expect(keptSummary.skipped?.find((s) => s.id === id)?.reason).toMatch(/^maybe the only copy/);
+    const listed = await run(AGENT_BIN, [...args, "--allow-unrecoverable"], agentEnv({ NODE_NAME: NODE }));
+    expect(listed.code, listed.stderr).toBe(0);
+    expect((JSON.parse(listed.stdout) as Summary).removed?.map((r) => r.id)).toContain(id);
     expect((await cri.listImages()).map((i) => i.id).sort()).toEqual(before);
   });
 });

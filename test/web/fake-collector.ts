@@ -78,6 +78,7 @@ export async function startFakeCollector(cluster: SyntheticCluster): Promise<Fak
     ["/api/v1/tags", JSON.stringify({ items: cluster.tags })],
     ["/api/v1/findings", JSON.stringify({ items: [] })],
     ["/api/v1/jobs", JSON.stringify({ items: [] })],
+    ["/api/v1/registries", JSON.stringify({ authProblems: [] })],
   ]);
   const requests: string[] = [];
   const server: Server = createServer((request, response) => {
