@@ -48,7 +48,7 @@ export const TEXT = {
 };
 
 /** Per-node status text inside a cell (on any group background). */
-export const CELL_STATUS = { current: "#0b5a1e", stale: "#8a0000", unknown: "#3d3d3d", missing: "#8a0000" } as const;
+export const CELL_STATUS = { current: "#0b5a1e", stale: "#8a0000", unknown: "#3d3d3d" } as const;
 
 export interface Badge {
   background: string;
