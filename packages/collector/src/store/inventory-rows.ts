@@ -1,6 +1,7 @@
 import type { ContainerState, ImageContainer, NodeImage, PodSandboxSummary } from "@imagedrift/core";
 import type { Database, Statement } from "better-sqlite3";
 import { ImageInterner } from "./image-interner.js";
+import type { ImageTimes } from "./image-times.js";
 
 /**
  * How one node's inventory sits in its `node_inventories` row (JSON): the
@@ -98,4 +99,18 @@ export function decodeContainers(stored: StoredInventory): Map<number, ImageCont
 
 export function decodePods(stored: StoredInventory): PodSandboxSummary[] {
   return stored.pods.map(([id, name, namespace, uid, state]) => ({ id, name, namespace, uid, state }));
+}
+
+/** A node's inventory as its `node_inventories` row stores it: images by their `images` row, with their times. */
+export function encodeInventory(
+  inventory: { images: readonly NodeImage[]; pods: readonly PodSandboxSummary[] },
+  times: ImageTimes,
+): StoredInventory {
+  return {
+    images: Array.from(times.rows),
+    firstSeen: Array.from(times.firstSeen),
+    lastUsed: Array.from(times.lastUsed),
+    containers: encodeContainers(inventory.images),
+    pods: encodePods(inventory.pods),
+  };
 }

@@ -1,5 +1,6 @@
+import type { NodeInventory } from "@imagedrift/core";
 import type { Database, Statement } from "better-sqlite3";
-import type { NodeRecord } from "./node-store.js";
+import type { NodeRecord } from "./node-record.js";
 
 /** The `nodes` row as SQLite returns it, and the statements of the node tables. */
 
@@ -80,5 +81,22 @@ export function statements(db: Database): Record<NodeStatement, Statement> {
     inventories: prepare("SELECT node, data FROM node_inventories"),
     images: prepare("SELECT * FROM images"),
     deleteImage: prepare("DELETE FROM images WHERE id = ?"),
+  };
+}
+
+/** The `updateNode` parameters for a node's new inventory. */
+export function inventoryColumns(
+  inventory: NodeInventory,
+  saved: { node: string; now: string; hash: string; imageCount: number; imageBytes: number },
+): Record<string, string | number | null> {
+  return {
+    ...saved,
+    scannedAt: inventory.scannedAt,
+    runtimeName: inventory.runtime.name,
+    runtimeVersion: inventory.runtime.version,
+    runtimeApiVersion: inventory.runtime.apiVersion,
+    mountpoint: inventory.imageFs.mountpoint,
+    usedBytes: inventory.imageFs.usedBytes,
+    inodesUsed: inventory.imageFs.inodesUsed,
   };
 }

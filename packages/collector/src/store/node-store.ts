@@ -1,59 +1,28 @@
-import type { NodeImage, NodeInventory, NodeState, TagHolding } from "@imagedrift/core";
+import {
+  inventoryDuplicates,
+  type NodeImage,
+  type NodeInventory,
+  type NodeState,
+  type TagHolding,
+} from "@imagedrift/core";
 import type { Database } from "better-sqlite3";
 import { type ImageHoldings, ImageInterner, type SharedImage } from "./image-interner.js";
+import { carriedImageTimes, emptyImageTimes, type ImageTimes, lastUsedTimes } from "./image-times.js";
 import {
   decodeContainers,
   decodePods,
-  encodeContainers,
-  encodePods,
+  encodeInventory,
   type ImageRow,
   imageOfRow,
   imageRowWriter,
   type StoredInventory,
 } from "./inventory-rows.js";
-import { type NodeRow, statements, toRecord } from "./node-rows.js";
+import type { HelloRecord, NodeRecord, SaveResult } from "./node-record.js";
+import { inventoryColumns, type NodeRow, statements, toRecord } from "./node-rows.js";
 import { SharedStrings } from "./shared-strings.js";
+import { changedTags as tagChanges } from "./tag-changes.js";
 
-export interface NodeRecord {
-  name: string;
-  agentVersion: string;
-  intervalMs: number;
-  labels: Record<string, string>;
-  firstSeenAt: string;
-  lastReportAt: string;
-  runtime: { name: string; version: string; apiVersion: string };
-  inventoryHash: string | null;
-  scannedAt: string | null;
-  imageFs: { mountpoint: string; usedBytes: number; inodesUsed: number | null };
-  imageCount: number;
-  imageBytes: number;
-}
-
-export interface HelloRecord {
-  agentVersion: string;
-  intervalMs: number;
-  labels: Record<string, string>;
-}
-
-export interface SaveResult {
-  /** Rows inserted, updated or deleted. */
-  rowsWritten: number;
-  /** Tags whose holding changed on this node (added, removed, or a new digest), sorted. */
-  changedTags: string[];
-  /** What the node now holds under each tag. */
-  holders: ReadonlyMap<string, TagHolding>;
-}
-
-/**
- * Per image of a node, in inventory order: its `images` table row (the number
- * of the shared image), and when it was first seen there and last seen in use
- * (s since the epoch; 0 = never).
- */
-interface ImageTimes {
-  rows: Uint32Array;
-  firstSeen: Uint32Array;
-  lastUsed: Uint32Array;
-}
+export type { HelloRecord, NodeRecord, SaveResult } from "./node-record.js";
 
 /**
  * Nodes and what each holds, in SQLite and mirrored in memory: reads
@@ -181,13 +150,8 @@ export class NodeStore {
   lastUsed(node: string): Map<string, string> {
     const inventory = this.#inventories.get(node);
     const times = this.#times.get(node);
-    const result = new Map<string, string>();
-    if (inventory === undefined || times === undefined) return result;
-    inventory.images.forEach((image, i) => {
-      const at = times.lastUsed[i] || times.firstSeen[i] || 0;
-      result.set(image.id, new Date(at * 1000).toISOString());
-    });
-    return result;
+    if (inventory === undefined || times === undefined) return new Map();
+    return lastUsedTimes(inventory.images, times);
   }
 
   /**
@@ -199,6 +163,9 @@ export class NodeStore {
     const node = inventory.node;
     const record = this.#records.get(node);
     if (record === undefined) throw new Error(`node "${node}" has not said hello`);
+    // The gateway refuses such an inventory first; this keeps the store whole for any other caller.
+    const duplicates = inventoryDuplicates(inventory);
+    if (duplicates.length > 0) throw new Error(`the inventory of ${node} is not valid: ${duplicates.join("; ")}`);
     const at = now.toISOString();
     const nowS = Math.floor(now.getTime() / 1000);
     const pods = this.#strings.pods(inventory.pods);
@@ -206,55 +173,27 @@ export class NodeStore {
     const shared = inventory.images.map((image) => this.#interner.shared(image));
     const listed = this.#strings.images(inventory.images, pods, (_, i) => (shared[i] as SharedImage).image.id);
     const images = listed.map((image, i) => this.#interner.intern(image, shared[i]));
-    if (new Set(images.map((i) => i.id)).size !== images.length) {
-      throw new Error(`the inventory of ${node} lists an image twice`);
-    }
     const saved: NodeInventory = { ...inventory, pods, images };
 
     const previous = this.#inventories.get(node);
     const previousTimes = this.#times.get(node);
-    const before = new Map<string, number>();
-    for (const [i, image] of (previous?.images ?? []).entries()) before.set(image.id, i);
-    const times: ImageTimes = {
-      rows: new Uint32Array(images.length),
-      firstSeen: new Uint32Array(images.length),
-      lastUsed: new Uint32Array(images.length),
-    };
+    const times = carriedImageTimes(
+      images,
+      previous === undefined ? undefined : { images: previous.images, times: previousTimes },
+      nowS,
+    );
     let imageBytes = 0;
-    images.forEach((image, i) => {
-      const old = before.get(image.id);
-      times.firstSeen[i] = old === undefined ? nowS : (previousTimes?.firstSeen[old] ?? nowS);
-      times.lastUsed[i] = image.inUse ? nowS : old === undefined ? 0 : (previousTimes?.lastUsed[old] ?? 0);
-      imageBytes += image.size;
-    });
+    for (const image of images) imageBytes += image.size;
 
     const oldHolders = previous === undefined ? new Map<string, TagHolding>() : this.#interner.holders(previous);
     const newHolders = this.#interner.holders(saved, shared);
-    const changedTags: string[] = [];
-    for (const [tag, held] of newHolders) {
-      const old = oldHolders.get(tag);
-      if (old === undefined || old.digest !== held.digest || old.imageId !== held.imageId) changedTags.push(tag);
-    }
-    for (const tag of oldHolders.keys()) if (!newHolders.has(tag)) changedTags.push(tag);
-    changedTags.sort();
+    const changedTags = tagChanges(oldHolders, newHolders);
 
     const newRows = new Map<SharedImage, number>();
     const rowsWritten = this.#db.transaction(() => {
       const s = this.#s;
-      let rows = s.updateNode.run({
-        node,
-        now: at,
-        hash,
-        scannedAt: inventory.scannedAt,
-        runtimeName: inventory.runtime.name,
-        runtimeVersion: inventory.runtime.version,
-        runtimeApiVersion: inventory.runtime.apiVersion,
-        mountpoint: inventory.imageFs.mountpoint,
-        usedBytes: inventory.imageFs.usedBytes,
-        inodesUsed: inventory.imageFs.inodesUsed,
-        imageCount: images.length,
-        imageBytes,
-      }).changes;
+      const columns = inventoryColumns(inventory, { node, now: at, hash, imageCount: images.length, imageBytes });
+      let rows = s.updateNode.run(columns).changes;
       shared.forEach((image, i) => {
         let row = image.row ?? newRows.get(image);
         if (row === undefined) {
@@ -264,13 +203,7 @@ export class NodeStore {
         }
         times.rows[i] = row;
       });
-      const stored: StoredInventory = {
-        images: Array.from(times.rows),
-        firstSeen: Array.from(times.firstSeen),
-        lastUsed: Array.from(times.lastUsed),
-        containers: encodeContainers(images),
-        pods: encodePods(inventory.pods),
-      };
+      const stored = encodeInventory({ images, pods: inventory.pods }, times);
       rows += s.storeInventory.run(node, JSON.stringify(stored)).changes;
       if (previous !== undefined) {
         for (const tag of changedTags) {
@@ -327,11 +260,7 @@ export class NodeStore {
       const stored = JSON.parse(data) as StoredInventory;
       const containers = decodeContainers(stored);
       const pods = this.#strings.pods(decodePods(stored));
-      const times: ImageTimes = {
-        rows: new Uint32Array(stored.images.length),
-        firstSeen: new Uint32Array(stored.images.length),
-        lastUsed: new Uint32Array(stored.images.length),
-      };
+      const times = emptyImageTimes(stored.images.length);
       const listed: NodeImage[] = [];
       stored.images.forEach((row, i) => {
         const shared = adopt(row);
