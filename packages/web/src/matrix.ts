@@ -9,6 +9,7 @@ import type { NodeItem, TagView } from "./api-types.js";
 import { buildRow, type RowModel } from "./digest-groups.js";
 import { h } from "./dom.js";
 import { type GridPosition, moveInGrid } from "./grid-keys.js";
+import { type Drawn, type DrawnRow, dropUnwanted, order, place, px } from "./keyed-elements.js";
 import {
   cellSignature,
   columnHeaderSignature,
@@ -17,15 +18,9 @@ import {
   fillRowHeader,
   rowHeaderSignature,
 } from "./matrix-cells.js";
+import { LAYOUT, visibleWindow } from "./matrix-layout.js";
 
-export const LAYOUT = {
-  rowHeight: 44,
-  headHeight: 52,
-  colWidth: 136,
-  rowHeadWidth: 330,
-  overscanRows: 8,
-  overscanCols: 3,
-} as const;
+export { LAYOUT } from "./matrix-layout.js";
 
 export interface MatrixData {
   nodes: readonly NodeItem[];
@@ -36,35 +31,6 @@ export interface MatrixData {
 export interface MatrixHandlers {
   openTag(reference: string, opener: HTMLElement): void;
   openNode(name: string, opener: HTMLElement): void;
-}
-
-interface Drawn {
-  el: HTMLElement;
-  sig: string;
-}
-
-interface DrawnRow extends Drawn {
-  header: HTMLElement;
-  cells: Map<string, Drawn>;
-}
-
-const px = (n: number) => `${n}px`;
-
-/** `start..end-1`, plus `extra` when it is a valid index outside that range. */
-function indices(start: number, end: number, extra: number): number[] {
-  const list: number[] = [];
-  for (let i = start; i < end; i++) list.push(i);
-  if (extra >= 0 && (extra < start || extra >= end)) list.push(extra);
-  return list.sort((a, b) => a - b);
-}
-
-/** Puts `wanted` in order after `after` (or first), moving only elements that are out of place. */
-function order(parent: HTMLElement, after: Element | null, wanted: readonly HTMLElement[]): void {
-  let cursor = after ? after.nextElementSibling : parent.firstElementChild;
-  for (const el of wanted) {
-    if (el === cursor) cursor = cursor.nextElementSibling;
-    else parent.insertBefore(el, cursor);
-  }
 }
 
 export class Matrix {
@@ -165,34 +131,24 @@ export class Matrix {
   render(): void {
     const started = performance.now();
     const hadFocus = this.grid.contains(document.activeElement);
-    const { rowHeight, headHeight, colWidth, rowHeadWidth, overscanRows, overscanCols } = LAYOUT;
     const { tags, nodes } = this.data;
-    this.canvas.style.height = px(headHeight + tags.length * rowHeight);
-    this.canvas.style.width = px(rowHeadWidth + nodes.length * colWidth);
-    const viewHeight = this.grid.clientHeight || 800;
-    const viewWidth = this.grid.clientWidth || 1200;
-    const top = this.grid.scrollTop;
-    const left = this.grid.scrollLeft;
+    this.canvas.style.height = px(LAYOUT.headHeight + tags.length * LAYOUT.rowHeight);
+    this.canvas.style.width = px(LAYOUT.rowHeadWidth + nodes.length * LAYOUT.colWidth);
     const at = this.position();
-    const rowList = indices(
-      Math.max(0, Math.floor(top / rowHeight) - overscanRows),
-      Math.min(tags.length, Math.ceil((top + viewHeight - headHeight) / rowHeight) + overscanRows),
-      at.row,
-    );
-    const colList = indices(
-      Math.max(0, Math.floor(left / colWidth) - overscanCols),
-      Math.min(nodes.length, Math.ceil((left + viewWidth - rowHeadWidth) / colWidth) + overscanCols),
-      at.col,
+    const { rows: rowList, cols: colList } = visibleWindow(
+      {
+        height: this.grid.clientHeight,
+        width: this.grid.clientWidth,
+        top: this.grid.scrollTop,
+        left: this.grid.scrollLeft,
+        rows: tags.length,
+        cols: nodes.length,
+      },
+      at,
     );
     const colNames = colList.map((j) => nodes[j]?.name ?? "");
     this.drawHeads(colList);
-    const wanted = new Set(rowList.map((i) => tags[i]?.reference));
-    for (const [reference, drawn] of this.rows) {
-      if (!wanted.has(reference)) {
-        drawn.el.remove();
-        this.rows.delete(reference);
-      }
-    }
+    dropUnwanted(this.rows, new Set(rowList.map((i) => tags[i]?.reference)));
     const rowEls: HTMLElement[] = [];
     for (const i of rowList) {
       const tag = tags[i];
@@ -205,13 +161,7 @@ export class Matrix {
   }
 
   private drawHeads(colList: readonly number[]): void {
-    const names = new Set(colList.map((j) => this.data.nodes[j]?.name));
-    for (const [name, drawn] of this.colHeads) {
-      if (!names.has(name)) {
-        drawn.el.remove();
-        this.colHeads.delete(name);
-      }
-    }
+    dropUnwanted(this.colHeads, new Set(colList.map((j) => this.data.nodes[j]?.name)));
     const els: HTMLElement[] = [];
     for (const j of colList) {
       const node = this.data.nodes[j];
@@ -251,13 +201,7 @@ export class Matrix {
       fillRowHeader(drawn.header, row);
       drawn.sig = sig;
     }
-    const names = new Set(colNames);
-    for (const [name, cell] of drawn.cells) {
-      if (!names.has(name)) {
-        cell.el.remove();
-        drawn.cells.delete(name);
-      }
-    }
+    dropUnwanted(drawn.cells, new Set(colNames));
     const els: HTMLElement[] = [];
     colList.forEach((j, k) => {
       const name = colNames[k] ?? "";
@@ -339,9 +283,4 @@ export class Matrix {
       this.handlers.openTag(target.dataset.row, target);
     else if (kind === "colheader" && target.dataset.col) this.handlers.openNode(target.dataset.col, target);
   }
-}
-
-function place(el: HTMLElement, side: "left" | "top", value: number): void {
-  const text = px(value);
-  if (el.style[side] !== text) el.style[side] = text;
 }
