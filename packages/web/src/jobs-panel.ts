@@ -13,6 +13,7 @@ import { jobRequest } from "./job-request.js";
 import type { JobTracker } from "./job-tracker.js";
 import { jobStateBadge, jobView } from "./job-view.js";
 import type { TokenStore } from "./token.js";
+import { tokenSection } from "./token-section.js";
 
 const TYPES: { type: JobType; label: string; hint: string }[] = [
   { type: "prepull", label: "Prepull", hint: "make images present on nodes" },
@@ -28,46 +29,6 @@ export interface JobsPanelDeps {
 
 export interface JobsPanel extends Panel {
   apply(draft: JobDraft | null): void;
-}
-
-function tokenSection(deps: JobsPanelDeps, onSaved: () => void): { section: HTMLElement; input: HTMLInputElement } {
-  const input = h("input", { type: "password", id: "job-token", autocomplete: "off", spellcheck: "false" });
-  const state = h("p", { class: "hint", id: "token-hint" });
-  const showState = () => {
-    state.textContent = deps.token.get()
-      ? "A token is set for this tab (kept in sessionStorage, sent only to this collector)."
-      : "No token set: a collector started with --token-file refuses jobs without one.";
-  };
-  showState();
-  const forget = h("button", { type: "button" }, "Forget");
-  forget.addEventListener("click", () => {
-    deps.token.clear();
-    input.value = "";
-    showState();
-    deps.app.announce("Token forgotten");
-  });
-  const form = h(
-    "form",
-    { class: "token-form", "aria-describedby": "token-hint" },
-    h("label", { for: "job-token" }, "Collector token"),
-    input,
-    h("button", { type: "submit" }, "Use token"),
-    forget,
-    state,
-  );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    if (!input.value.trim()) return;
-    deps.token.set(input.value);
-    input.value = "";
-    showState();
-    deps.app.announce("Token set for this tab");
-    onSaved();
-  });
-  return {
-    section: h("section", { "aria-labelledby": "token-title" }, h("h3", { id: "token-title" }, "Token"), form),
-    input,
-  };
 }
 
 export function jobsPanel(deps: JobsPanelDeps, initial: JobDraft | null): JobsPanel {
