@@ -12,14 +12,7 @@
  * back (see recoverability.ts): kept with the reason, after every other rule.
  *
  * Patterns (include, exclude, keep) are globs over normalised references:
- * `*` matches within a path segment, `**` across segments. They are
- * normalised like references (`nginx:*` → `docker.io/library/nginx:*`); a
- * leading `**`, or a `*` in the first of several segments, stands for the host
- * and is left as written. A pattern with a tag or digest (`repo:*`,
- * `repo@sha256:*`) matches the image's tags and repo digests; a pattern
- * without one (`127.0.0.1:5000/demo/**`) matches the repositories of its tags
- * and repo digests: any tag of them, and a dangling image by the repository it
- * was pulled from.
+ * see image-pattern.ts.
  *
  * `olderThanMs` needs the collector's history: an image without a `lastUsed`
  * entry is one the collector has not seen yet (it records first sight for
@@ -27,11 +20,14 @@
  */
 import { formatDuration } from "./duration.js";
 import { ImagedriftError } from "./errors.js";
-import { formatImageRef, repositoryOf, tryParseImageRef } from "./image-ref.js";
+import { compilePattern, matches, namesOf, type Pattern } from "./image-pattern.js";
+import { formatImageRef, tryParseImageRef } from "./image-ref.js";
 import type { NodeImage, NodeInventory } from "./inventory.js";
 import type { PrunePolicy, SkippedImage } from "./job-types.js";
 import { unrecoverableReason } from "./recoverability.js";
 import { isSha256Digest } from "./short-digest.js";
+
+export { imageMatchesPattern } from "./image-pattern.js";
 
 export interface PruneRulesInput {
   policy: PrunePolicy;
@@ -91,60 +87,8 @@ export type PruneVerdict =
   | { action: "keep"; reason: string }
   | { action: "ignore" };
 
-interface Pattern {
-  source: string;
-  regex: RegExp;
-  /** Matches references (with tag or digest) rather than repositories. */
-  withTag: boolean;
-}
-
 function invalid(message: string): ImagedriftError {
   return new ImagedriftError("invalid-argument", message);
-}
-
-/** Normalises a pattern's registry host as references are: Docker Hub names get `docker.io/` (and `library/`). */
-function normalisePattern(pattern: string): string {
-  const slash = pattern.indexOf("/");
-  const first = slash < 0 ? pattern : pattern.slice(0, slash);
-  if (pattern.startsWith("**")) return pattern;
-  if (slash < 0) return `docker.io/library/${pattern}`;
-  if (first.includes("*")) return pattern;
-  if (first === "index.docker.io") return `docker.io${pattern.slice(slash)}`;
-  if (first === "localhost" || first.includes(".") || first.includes(":")) return pattern;
-  return `docker.io/${pattern}`;
-}
-
-function compilePattern(source: string): Pattern {
-  if (source === "" || /\s/.test(source))
-    throw invalid(`invalid image pattern ${JSON.stringify(source)}: must be non-empty without spaces`);
-  const normalised = normalisePattern(source);
-  const body = normalised
-    .split(/(\*\*|\*)/)
-    .map((part) => (part === "**" ? ".*" : part === "*" ? "[^/]*" : part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")))
-    .join("");
-  const last = normalised.slice(normalised.lastIndexOf("/") + 1);
-  return { source, regex: new RegExp(`^${body}$`), withTag: last.includes(":") || normalised.includes("@") };
-}
-
-/** The image's normalised references (tags and repo digests) and their repositories. */
-function namesOf(image: NodeImage): { refs: string[]; repositories: string[] } {
-  const refs: string[] = [];
-  const repositories = new Set<string>();
-  for (const raw of [...image.repoTags, ...image.repoDigests]) {
-    const ref = tryParseImageRef(raw);
-    refs.push(ref === null ? raw : formatImageRef(ref));
-    if (ref !== null) repositories.add(repositoryOf(ref));
-  }
-  return { refs, repositories: [...repositories] };
-}
-
-function matches(pattern: Pattern, names: { refs: string[]; repositories: string[] }): boolean {
-  return (pattern.withTag ? names.refs : names.repositories).some((name) => pattern.regex.test(name));
-}
-
-/** Whether a pattern (as in include, exclude, keep) matches an image. Throws on an invalid pattern. */
-export function imageMatchesPattern(image: NodeImage, pattern: string): boolean {
-  return matches(compilePattern(pattern), namesOf(image));
 }
 
 /** Protect references, normalised: `host/repo:tag`, `host/repo@digest`, or an image id. */
