@@ -9,6 +9,7 @@ export interface CollectorOptions {
   grpcListen?: string;
   tokenFile?: string;
   readTokenFile?: string;
+  registryEventsTokenFile?: string;
   protectReads?: boolean;
   rateLimit?: string;
   inventoryConcurrency?: string;
@@ -49,6 +50,7 @@ const schema = z
     grpcListen: listen,
     tokenFile: z.string().min(1).optional(),
     readTokenFile: z.string().min(1).optional(),
+    registryEventsTokenFile: z.string().min(1).optional(),
     protectReads: z.boolean(),
     rateLimit,
     inventoryConcurrency: z.string().transform((value, ctx) => {

@@ -65,6 +65,13 @@ const program = new Command("imagedrift-collector")
   )
   .addOption(
     option(
+      "--registry-events-token-file <path>",
+      "a token registries send their push notifications with (POST /api/v1/registry-events, as Authorization: Bearer <token>); that endpoint takes the --token-file token too",
+      "IMAGEDRIFT_REGISTRY_EVENTS_TOKEN_FILE",
+    ),
+  )
+  .addOption(
+    option(
       "--rate-limit <rate>",
       `REST requests per second per client IP: N (burst 2N), N:BURST, or off; over it: 429 with Retry-After (default ${COLLECTOR_DEFAULTS.rateLimit})`,
       "IMAGEDRIFT_RATE_LIMIT",
@@ -153,6 +160,9 @@ const program = new Command("imagedrift-collector")
     }
     const token = cfg.tokenFile ? readTokenFile(cfg.tokenFile) : null;
     const readToken = cfg.readTokenFile ? readTokenFile(cfg.readTokenFile, "--read-token-file") : null;
+    const registryEventsToken = cfg.registryEventsTokenFile
+      ? readTokenFile(cfg.registryEventsTokenFile, "--registry-events-token-file")
+      : null;
     if (!token) log.warn("no --token-file: agents and mutating REST calls are not authenticated");
     // Cloud identities (ECR, Artifact Registry, ACR) come from the collector's environment, as the SDKs read it.
     const readText = (p: string) => readFile(p, "utf8");
@@ -244,6 +254,8 @@ const program = new Command("imagedrift-collector")
       connectedNodes: () => gateway.connectedNodes(),
       token,
       readToken,
+      registryEventsToken,
+      registryEventsCounter: metrics.registryEvents,
       protectReads: cfg.protectReads,
       rateLimit: cfg.rateLimit,
       registry: metrics.registry,

@@ -77,6 +77,15 @@ export class CollectorMetrics {
     labelNames: ["registry", "code"],
     registers: [this.registry],
   });
+  readonly registryEvents = new Counter({
+    name: "imagedrift_registry_events_total",
+    help:
+      "Registry push notifications (POST /api/v1/registry-events) by source (distribution, harbor, dockerhub), " +
+      "action (push, delete, other) and result: resolving (a known tag, asked now), not-held (no node holds or " +
+      "wants it: no registry request), ignored (not a push or delete), invalid (the payload was refused).",
+    labelNames: ["source", "action", "result"],
+    registers: [this.registry],
+  });
   readonly registryAuthErrors = new Counter({
     name: "imagedrift_registry_auth_errors_total",
     help:

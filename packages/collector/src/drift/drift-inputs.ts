@@ -19,7 +19,8 @@ export interface AgentHello {
 
 /** Resolves tags against their registries; at most once per tag per interval, however often asked. */
 export interface TagResolverLike {
-  resolve(tags: readonly string[], now: Date): Promise<ReadonlyMap<string, TagResolution>>;
+  /** `fresh`: tags to ask now whatever the interval (a registry said they changed). */
+  resolve(tags: readonly string[], now: Date, fresh?: ReadonlySet<string>): Promise<ReadonlyMap<string, TagResolution>>;
   /** The image ids a digest of the tag gives per platform (cached by digest); null when unknown. */
   platformImages?(tag: string, digest: string): Promise<readonly string[] | null>;
 }

@@ -206,8 +206,13 @@ export class DriftService {
     await Promise.race([this.#resolutions.resolve(tags), deadline]).finally(() => clearTimeout(timer));
   }
 
-  /** Resolves every tag any node holds (each at most once per interval) and recomputes. */
+  /** Resolves every tag any node holds or a pod wants (each at most once per interval) and recomputes. */
   resolveNow(): Promise<void> {
+    return this.#resolutions.resolve(this.knownTags());
+  }
+
+  /** Every tag some node holds, and every tag a pod wants (held by no agent's node yet). */
+  knownTags(): Set<string> {
     const tags = new Set<string>(this.#index.tags());
     // Tags that pods use, held by no agent's node yet: mixed-replicas names the registry's digest too.
     for (const pod of this.#o.kubernetes?.pods() ?? []) {
@@ -216,7 +221,15 @@ export class DriftService {
         if (tag !== null) tags.add(tag);
       }
     }
-    return this.#resolutions.resolve(tags);
+    return tags;
+  }
+
+  /**
+   * Asks the registry for these tags now, whatever the interval (a registry
+   * said they were pushed or deleted), and feeds the answers in like a poll's.
+   */
+  resolveChanged(tags: readonly string[]): Promise<void> {
+    return this.#resolutions.resolve(tags, { fresh: true });
   }
 
   /** Recomputes what is dirty (everything on the first run) and stores the findings that changed; throws when it cannot. */

@@ -33,6 +33,8 @@ export class ResolutionQueue {
   /** The batch that has not started yet, and the tags it will ask for. */
   #nextBatch: Promise<void> | undefined;
   readonly #queued = new Set<string>();
+  /** Queued tags to ask whatever the interval. */
+  readonly #fresh = new Set<string>();
 
   constructor(options: ResolutionQueueOptions) {
     this.#o = options;
@@ -49,15 +51,24 @@ export class ResolutionQueue {
     return this.#resolving ?? Promise.resolve();
   }
 
-  /** Queues the tags for the next batch; resolves once that batch is done. */
-  resolve(tags: Iterable<string>): Promise<void> {
-    for (const tag of tags) this.#queued.add(tag);
+  /**
+   * Queues the tags for the next batch; resolves once that batch is done.
+   * With `fresh`, they are asked whatever the interval (a registry said they
+   * changed); a tag queued twice is still asked once.
+   */
+  resolve(tags: Iterable<string>, options: { fresh?: boolean } = {}): Promise<void> {
+    for (const tag of tags) {
+      this.#queued.add(tag);
+      if (options.fresh) this.#fresh.add(tag);
+    }
     if (this.#nextBatch === undefined) {
       this.#nextBatch = this.idle().then(() => {
         this.#nextBatch = undefined;
         const batch = [...this.#queued];
+        const fresh = new Set(this.#fresh);
         this.#queued.clear();
-        return this.#resolveBatch(batch);
+        this.#fresh.clear();
+        return this.#resolveBatch(batch, fresh);
       });
       this.#resolving = this.#nextBatch;
     }
@@ -100,9 +111,9 @@ export class ResolutionQueue {
     return withImages;
   }
 
-  async #resolveBatch(tags: string[]): Promise<void> {
+  async #resolveBatch(tags: string[], fresh: ReadonlySet<string>): Promise<void> {
     try {
-      const resolved = await this.#withPlatforms(await this.#o.resolver.resolve(tags, this.#o.now()));
+      const resolved = await this.#withPlatforms(await this.#o.resolver.resolve(tags, this.#o.now(), fresh));
       const news = new Map([...resolved].filter(([tag, r]) => !sameResolution(this.#resolutions.get(tag), r, true)));
       if (news.size === 0) return;
       storeWrite("storing tag resolutions", () => this.#o.tags.save(news));

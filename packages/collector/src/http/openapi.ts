@@ -1,4 +1,5 @@
 import { FINDING_KINDS, JOB_STATES, SEVERITIES, TAG_STATUSES, TAG_VIEWS } from "@imagedrift/core";
+import { REGISTRY_EVENT_SOURCES } from "../registry-events/registry-event-payloads.js";
 import { schemas } from "./openapi-schemas.js";
 
 const str = { type: "string" } as const;
@@ -120,6 +121,41 @@ export const openApiDocument = {
           ...pageParameters,
         ],
         responses: { "200": pageOf("Finding", "Findings, most severe first"), ...errors },
+      },
+    },
+    "/api/v1/registry-events": {
+      post: {
+        summary: "A registry's push notification: known tags it names are asked of their registry now",
+        description:
+          "Accepts the distribution notification envelope (application/vnd.docker.distribution.events.v1+json, as docker-registry sends it), Harbor's webhook and Docker Hub's. A push or delete of a tag some node holds or a pod wants resolves that tag at once (the payload's digest is only a hint); other events cost no registry request. Takes the main token or the --registry-events-token-file token.",
+        security: [{ bearer: [] }],
+        requestBody: {
+          required: true,
+          content: {
+            "application/json": { schema: { type: "object" } },
+            "application/vnd.docker.distribution.events.v1+json": { schema: { type: "object" } },
+          },
+        },
+        responses: {
+          "202": {
+            description: "Accepted: the tags now being resolved",
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  required: ["source", "events", "resolving"],
+                  properties: {
+                    source: { type: "string", enum: REGISTRY_EVENT_SOURCES },
+                    events: { type: "integer" },
+                    resolving: { type: "array", items: str },
+                  },
+                },
+              },
+            },
+          },
+          "413": errorResponse,
+          ...errors,
+        },
       },
     },
     "/api/v1/jobs": {

@@ -1,6 +1,6 @@
 import { ImagedriftError, type Logger } from "@imagedrift/core";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import type { Registry } from "prom-client";
+import { Counter, type Registry } from "prom-client";
 import type { JobsApi } from "../jobs/job-runner.js";
 import type { AuthProblem } from "../registry/auth-health.js";
 import { type ApiDeps, registerApiRoutes } from "./api-routes.js";
@@ -10,6 +10,7 @@ import { registerJobRoutes } from "./job-routes.js";
 import { openApiDocument } from "./openapi.js";
 import { registerWebPage } from "./page.js";
 import { limitRate, type RateLimit, RateLimiter } from "./rate-limit.js";
+import { DISTRIBUTION_EVENTS_TYPE, registerRegistryEventRoutes } from "./registry-event-routes.js";
 import { registerRegistryRoutes } from "./registry-routes.js";
 
 export interface HttpServerOptions extends ApiDeps {
@@ -28,6 +29,10 @@ export interface HttpServerOptions extends ApiDeps {
   jobs?: JobsApi;
   /** Resolves tags against their registries (at most once per interval each) before a prepull is planned. */
   resolveTags?: (tags: readonly string[]) => Promise<void>;
+  /** `--registry-events-token-file`: POST /api/v1/registry-events takes it as well as the main token. */
+  registryEventsToken?: string | null;
+  /** imagedrift_registry_events_total; absent, the events are not counted. */
+  registryEventsCounter?: Counter<"source" | "action" | "result">;
   /** Registries whose credentials fail now (GET /api/v1/registries); absent, none are reported. */
   registryAuthProblems?: () => AuthProblem[];
 }
@@ -39,24 +44,30 @@ export interface HttpServerOptions extends ApiDeps {
 function parseJsonNamingProblems(app: FastifyInstance): void {
   const secure = app.getDefaultJsonParser("error", "error");
   app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
-    const text = String(body);
-    if (text === "") return done(new ImagedriftError("invalid-argument", "the body is empty: send a JSON object"));
-    try {
-      JSON.parse(text);
-    } catch (thrown) {
-      return done(new ImagedriftError("invalid-argument", `the body is not valid JSON: ${(thrown as Error).message}`));
-    }
-    void secure(request, text, (error, value) => {
-      if (!error) return done(null, value);
-      done(
-        new ImagedriftError(
-          "invalid-argument",
-          'the body holds a forbidden "__proto__" or "constructor.prototype" key',
-        ),
-      );
-    });
-  });
+  app.addContentTypeParser(
+    ["application/json", DISTRIBUTION_EVENTS_TYPE],
+    { parseAs: "string" },
+    (request, body, done) => {
+      const text = String(body);
+      if (text === "") return done(new ImagedriftError("invalid-argument", "the body is empty: send a JSON object"));
+      try {
+        JSON.parse(text);
+      } catch (thrown) {
+        return done(
+          new ImagedriftError("invalid-argument", `the body is not valid JSON: ${(thrown as Error).message}`),
+        );
+      }
+      void secure(request, text, (error, value) => {
+        if (!error) return done(null, value);
+        done(
+          new ImagedriftError(
+            "invalid-argument",
+            'the body holds a forbidden "__proto__" or "constructor.prototype" key',
+          ),
+        );
+      });
+    },
+  );
 }
 
 /** The collector's HTTP surface: REST API, web page, OpenAPI, health and metrics. */
@@ -94,6 +105,18 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   registerApiRoutes(app, options);
   if (options.jobs) registerJobRoutes(app, options.jobs, options.resolveTags);
   registerRegistryRoutes(app, options.registryAuthProblems ?? (() => []));
+  registerRegistryEventRoutes(app, {
+    knownTags: () => options.drift.knownTags(),
+    resolveChanged: (tags) => options.drift.resolveChanged(tags),
+    counter:
+      options.registryEventsCounter ??
+      new Counter({
+        name: "imagedrift_registry_events_total",
+        help: "unused",
+        labelNames: ["source", "action", "result"],
+        registers: [],
+      }),
+  });
   app.get("/openapi.json", async () => openApiDocument);
   app.get("/healthz", async (_request, reply) => reply.type("text/plain").send("ok\n"));
   app.get("/readyz", async (_request, reply) => {

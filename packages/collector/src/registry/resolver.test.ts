@@ -69,6 +69,26 @@ describe("TagResolver", () => {
     expect(metrics).toEqual(new Map([[`${server.host} 200`, 6]]));
   });
 
+  it("asks a fresh tag (a registry said it was pushed) now, within the interval; the others stay cached", async () => {
+    const server = await serve(everyTagExists);
+    const { tagResolver } = resolver();
+    const [pushed, other] = ["a:1", "b:1"].map((t) => `${server.host}/demo/${t}`) as [string, string];
+    const t0 = new Date("2024-01-01T00:00:00Z");
+    await tagResolver.resolve([pushed, other], t0);
+    expect(server.requests).toHaveLength(2);
+    const later = new Date(t0.getTime() + MINUTE);
+    await Promise.all([
+      tagResolver.resolve([pushed, other], later, new Set([pushed])),
+      tagResolver.resolve([pushed], later, new Set([pushed])),
+    ]);
+    // One more HEAD, for the pushed tag only: concurrent asks share it.
+    expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      "HEAD /v2/demo/a/manifests/1",
+      "HEAD /v2/demo/b/manifests/1",
+      "HEAD /v2/demo/a/manifests/1",
+    ]);
+  });
+
   it("keeps not-found and error results for the interval too", async () => {
     const server = await serve(() => errorReply(404, "MANIFEST_UNKNOWN"));
     const { tagResolver } = resolver();

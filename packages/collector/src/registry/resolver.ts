@@ -82,8 +82,14 @@ export class TagResolver {
   /**
    * The resolution of each tag (normalised `host/repository:tag`): from the
    * cache when it started less than the interval before `now`, else asked now.
+   * Tags in `fresh` (a registry said they were pushed) are asked now whatever
+   * the interval; one already being asked shares that request.
    */
-  async resolve(tags: readonly string[], now: Date = new Date(this.#clock.now())): Promise<Map<string, TagResolution>> {
+  async resolve(
+    tags: readonly string[],
+    now: Date = new Date(this.#clock.now()),
+    fresh: ReadonlySet<string> = new Set(),
+  ): Promise<Map<string, TagResolution>> {
     const t = now.getTime();
     this.#forgetUnasked(t);
     const waits: [string, Promise<ResolvedTag>][] = [];
@@ -95,7 +101,7 @@ export class TagResolver {
         waits.push([tag, entry.pending]);
         continue;
       }
-      if (entry?.result && t - entry.startedAt < this.#options.resolveIntervalMs) {
+      if (entry?.result && !fresh.has(tag) && t - entry.startedAt < this.#options.resolveIntervalMs) {
         waits.push([tag, Promise.resolve(entry.result)]);
         continue;
       }
