@@ -1,7 +1,7 @@
 /**
  * The config (version 2) of one lab node's containerd: everything it writes
  * stays in the node's dir, nothing listens on TCP but the CRI streaming server
- * on loopback, and CRI talks plain HTTP to the lab registry (LAB.md).
+ * on loopback, and CRI talks plain HTTP to the lab registry (README.md here).
  */
 import { join } from "node:path";
 import { SNAPSHOTTER } from "./ctr.js";

@@ -1,6 +1,6 @@
 /**
  * The lab: real containerd nodes, runc and an OCI registry on loopback, for
- * tests that claim containerd or registry behaviour. See /work/shared/LAB.md.
+ * tests that claim containerd or registry behaviour. See README.md here.
  */
 
 export { type ContainerdConfigOptions, DISABLED_PLUGINS, renderContainerdConfig } from "./containerd-config.js";

@@ -62,7 +62,7 @@ export async function runPod(node: PodNode, spec: PodSpec): Promise<RunPodResult
     "io.kubernetes.pod.uid": uid,
   };
   const logDirectory = join(node.dir, "pods", `${namespace}_${spec.name}_${uid}`);
-  // No hostname: with the host UTS namespace (network NODE) runc refuses one (LAB.md).
+  // No hostname: with the host UTS namespace (network NODE) runc refuses one (README.md here).
   const sandboxConfig: PodSandboxConfig = {
     metadata: { name: spec.name, uid, namespace, attempt: 0 },
     logDirectory,

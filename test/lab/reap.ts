@@ -1,5 +1,5 @@
 /**
- * Tearing down what a lab dir left on the machine (LAB.md, "Rules for tests"):
+ * Tearing down what a lab dir left on the machine (README.md here, "Rules for tests"):
  * stopping containerd leaves its shims running (they leave containerd's
  * process group) and its sandbox `shm` and container `rootfs` mounts in place.
  * So: kill every process whose command line names the dir (containerd, shims,

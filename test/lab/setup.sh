@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the lab runs (see /work/shared/LAB.md):
+# Installs the Debian packages the lab runs (see test/lab/README.md):
 # containerd and runc for the simulated nodes, docker-registry for the
 # loopback registry, skopeo to push test images and busybox-static as the
 # content of images whose containers really start.

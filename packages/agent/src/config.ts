@@ -120,7 +120,7 @@ const parsers = {
  * Validates the options (docs/ARCHITECTURE.md#the-agent) and applies the defaults; throws one
  * invalid-config error listing every problem, each under its flag. Written
  * out rather than as a zod schema: zod was the largest library the daemon
- * loaded for nothing else (about 3 MiB of heap, 6 MiB resident, for life).
+ * loaded for nothing else, and its memory stayed for the daemon's life.
  */
 export function parseAgentConfig(options: AgentOptions): AgentConfig {
   const given = Object.fromEntries(

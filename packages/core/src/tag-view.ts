@@ -106,9 +106,9 @@ export function computeTagViews(snapshot: ClusterSnapshot): TagView[] {
 
 /**
  * A tag without its per-node list (`GET /api/v1/tags?view=summary`): how many
- * nodes hold it, and how many hold each digest, most held first. At 5,000
- * nodes a tag's view is 1 MiB of holders; its summary is a few lines, which
- * is what a table of every tag shows.
+ * nodes hold it, and how many hold each digest, most held first. On a large
+ * cluster a tag's view is mostly its list of holders; its summary is a few
+ * lines, which is what a table of every tag shows.
  */
 export interface TagSummary extends Omit<TagView, "nodes"> {
   nodeCount: number;

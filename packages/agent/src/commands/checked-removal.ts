@@ -1,6 +1,6 @@
 /**
  * Removing images safely. containerd's CRI RemoveImage removes an image that
- * containers use, without error (LAB.md), so right before each removal the
+ * containers use, without error (test/lab/README.md), so right before each removal the
  * agent lists images, containers and pod sandboxes again and asks the policy
  * about the image as it is now. What is left is the window between that
  * listing and RemoveImage itself, which CRI gives no way to close.
