@@ -11,7 +11,7 @@ import { type ContainerdNode, startNode } from "./containerd-node.js";
 import { type BuildImageOptions, buildOciImage, type OciImage } from "./oci-image.js";
 import { importImage, pushImage } from "./push.js";
 import { reapDirSync } from "./reap.js";
-import { type Registry, type RegistryAuth, startRegistry } from "./registry.js";
+import { type NotificationEndpoint, type Registry, type RegistryAuth, startRegistry } from "./registry.js";
 import { guardDir } from "./safety-net.js";
 
 /** The sandbox image every node is configured with, pushed by `startLab`. */
@@ -23,6 +23,8 @@ export interface LabOptions {
   /** The lab dir (created if missing; keep it short). Default a new /tmp/idl-XXXXXX. */
   dir?: string;
   registryAuth?: RegistryAuth;
+  /** Where the registry posts its push notifications (docker-registry's `notifications: endpoints:`). */
+  registryNotifications?: readonly NotificationEndpoint[];
   /**
    * Whether nodes' containerd configs carry the registry's credentials (default
    * true). False makes pulls depend on credentials sent with each CRI request.
@@ -79,7 +81,11 @@ export async function startLab(options: LabOptions): Promise<Lab> {
 
   try {
     const [started, pause] = await Promise.all([
-      startRegistry({ dir: join(dir, "registry"), ...(options.registryAuth ? { auth: options.registryAuth } : {}) }),
+      startRegistry({
+        dir: join(dir, "registry"),
+        ...(options.registryAuth ? { auth: options.registryAuth } : {}),
+        ...(options.registryNotifications ? { notifications: options.registryNotifications } : {}),
+      }),
       // Salted so that no test image built with the same options is the pause image by accident.
       buildOciImage({ parentDir: join(dir, "images"), runnable: true, salt: "imagedrift-lab-pause" }),
     ]);

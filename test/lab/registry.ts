@@ -31,10 +31,19 @@ export interface HtpasswdAuth {
 
 export type RegistryAuth = TokenAuth | HtpasswdAuth;
 
+/** A `notifications: endpoints:` entry: the registry posts its event envelope there on every push, pull and delete. */
+export interface NotificationEndpoint {
+  name: string;
+  url: string;
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+}
+
 export interface RegistryOptions {
   /** A folder of its own: config, storage and log go there. */
   dir: string;
   auth?: RegistryAuth;
+  notifications?: readonly NotificationEndpoint[];
 }
 
 export interface Registry {
@@ -148,6 +157,15 @@ async function renderConfig(options: RegistryOptions, host: string): Promise<str
       `    issuer: ${q(auth.issuer)}`,
       `    rootcertbundle: ${q(auth.rootCertBundle)}`,
     );
+  }
+  if (options.notifications && options.notifications.length > 0) {
+    lines.push("notifications:", "  endpoints:");
+    for (const endpoint of options.notifications) {
+      lines.push(`    - name: ${q(endpoint.name)}`, `      url: ${q(endpoint.url)}`);
+      if (endpoint.token) lines.push("      headers:", `        Authorization: [${q(`Bearer ${endpoint.token}`)}]`);
+      // Short retries: a lab collector is up or the test is over.
+      lines.push("      timeout: 1s", "      threshold: 1", "      backoff: 1s");
+    }
   }
   return `${lines.join("\n")}\n`;
 }
