@@ -11,7 +11,7 @@ export { compareText } from "./finding-text.js";
 export * from "./findings.js";
 export * from "./image-ref.js";
 export * from "./inventory.js";
-export { inventoryDuplicates } from "./inventory-duplicates.js";
+export { imageDuplicates, inventoryDuplicates } from "./inventory-duplicates.js";
 export * from "./job-types.js";
 export * from "./log.js";
 export * from "./manifest-lint.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ImageContainer, NodeImage, PodSandboxSummary } from "./inventory.js";
-import { inventoryDuplicates } from "./inventory-duplicates.js";
+import { imageDuplicates, inventoryDuplicates } from "./inventory-duplicates.js";
 
 const container = (id: string): ImageContainer => ({
   id,
@@ -38,5 +38,11 @@ describe("inventoryDuplicates", () => {
       'container "c1" is listed twice',
       'pod "p1" is listed twice',
     ]);
+  });
+
+  it("imageDuplicates names the image ids listed twice alone, as inventoryDuplicates does", () => {
+    const images = [image("a", ["c1"]), image("a"), image("b", ["c1"])];
+    expect(imageDuplicates(images)).toEqual(['image "a" is listed twice']);
+    expect(imageDuplicates([image("a"), image("b")])).toEqual([]);
   });
 });

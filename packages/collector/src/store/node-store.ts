@@ -1,10 +1,4 @@
-import {
-  inventoryDuplicates,
-  type NodeImage,
-  type NodeInventory,
-  type NodeState,
-  type TagHolding,
-} from "@imagedrift/core";
+import { imageDuplicates, type NodeImage, type NodeInventory, type NodeState, type TagHolding } from "@imagedrift/core";
 import type { Database } from "better-sqlite3";
 import { type ImageHoldings, ImageInterner, type SharedImage } from "./image-interner.js";
 import { carriedImageTimes, emptyImageTimes, type ImageTimes, lastUsedTimes } from "./image-times.js";
@@ -163,8 +157,8 @@ export class NodeStore {
     const node = inventory.node;
     const record = this.#records.get(node);
     if (record === undefined) throw new Error(`node "${node}" has not said hello`);
-    // The gateway refuses such an inventory first; this keeps the store whole for any other caller.
-    const duplicates = inventoryDuplicates(inventory);
+    // The gateway refuses every duplicate first; one row per image id is what the store itself rests on.
+    const duplicates = imageDuplicates(inventory.images);
     if (duplicates.length > 0) throw new Error(`the inventory of ${node} is not valid: ${duplicates.join("; ")}`);
     const at = now.toISOString();
     const nowS = Math.floor(now.getTime() / 1000);
