@@ -3,8 +3,8 @@ import { readFile } from "node:fs/promises";
 import * as grpc from "@grpc/grpc-js";
 import { createLogger, type ErrorCode, ImagedriftError, type LogLevel, toImagedriftError } from "@imagedrift/core";
 import { readTokenFile } from "@imagedrift/protocol";
-import { Command, Option } from "commander";
-import { COLLECTOR_DEFAULTS, type CollectorOptions, parseCollectorConfig } from "./config.js";
+import { collectorProgram } from "./collector-program.js";
+import { type CollectorOptions, parseCollectorConfig } from "./config.js";
 import { DriftService } from "./drift/index.js";
 import { AgentGateway } from "./gateway/agent-gateway.js";
 import { createHttpServer } from "./http/server.js";
@@ -26,276 +26,174 @@ const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.
 
 const exitCodeByError: Partial<Record<ErrorCode, number>> = { "invalid-config": 2, "invalid-argument": 2 };
 
-const option = (flags: string, description: string, env: string) => new Option(flags, description).env(env);
-
-const program = new Command("imagedrift-collector")
-  .description(
-    "The imagedrift collector: receives every agent's inventory, stores it in SQLite, resolves tags against registries,\ncomputes drift findings, and serves the REST API, the web page and /metrics.",
-  )
-  .version(version)
-  .addOption(option("--db <path>", `SQLite database file (default ${COLLECTOR_DEFAULTS.db})`, "IMAGEDRIFT_DB"))
-  .addOption(
-    option(
-      "--listen <[host]:port>",
-      `HTTP address: REST, web page, /metrics, /healthz, /readyz (default ${COLLECTOR_DEFAULTS.listen})`,
-      "IMAGEDRIFT_LISTEN",
-    ),
-  )
-  .addOption(
-    option(
-      "--grpc-listen <[host]:port>",
-      `gRPC address agents connect to (default ${COLLECTOR_DEFAULTS.grpcListen})`,
-      "IMAGEDRIFT_GRPC_LISTEN",
-    ),
-  )
-  .addOption(
-    option(
-      "--token-file <path>",
-      "shared token: agents and mutating REST calls must present it",
-      "IMAGEDRIFT_TOKEN_FILE",
-    ),
-  )
-  .addOption(option("--protect-reads", "require the token for REST reads too", "IMAGEDRIFT_PROTECT_READS"))
-  .addOption(
-    option(
-      "--read-token-file <path>",
-      "a second token that can only read: REST reads under /api/ then need it or the --token-file token (which can read too); needs --token-file",
-      "IMAGEDRIFT_READ_TOKEN_FILE",
-    ),
-  )
-  .addOption(
-    option(
-      "--registry-events-token-file <path>",
-      "a token registries send their push notifications with (POST /api/v1/registry-events, as Authorization: Bearer <token>); that endpoint takes the --token-file token too",
-      "IMAGEDRIFT_REGISTRY_EVENTS_TOKEN_FILE",
-    ),
-  )
-  .addOption(
-    option(
-      "--rate-limit <rate>",
-      `REST requests per second per client IP: N (burst 2N), N:BURST, or off; over it: 429 with Retry-After (default ${COLLECTOR_DEFAULTS.rateLimit})`,
-      "IMAGEDRIFT_RATE_LIMIT",
-    ),
-  )
-  .addOption(
-    option(
-      "--inventory-concurrency <n>",
-      `inventories asked of agents at once; after a restart the other agents wait their turn, which bounds memory (default ${COLLECTOR_DEFAULTS.inventoryConcurrency})`,
-      "IMAGEDRIFT_INVENTORY_CONCURRENCY",
-    ),
-  )
-  .addOption(
-    option(
-      "--kubernetes <mode>",
-      `auto|on|off: use the Kubernetes API (auto: in a cluster or with KUBECONFIG; default ${COLLECTOR_DEFAULTS.kubernetes})`,
-      "IMAGEDRIFT_KUBERNETES",
-    ),
-  )
-  .addOption(
-    option(
-      "--registries-config <path>",
-      "YAML with per-registry insecure, mirror, auth, ca, requestsPerSecond",
-      "IMAGEDRIFT_REGISTRIES_CONFIG",
-    ),
-  )
-  .addOption(
-    option(
-      "--resolve-interval <duration>",
-      `how often each tag is resolved against its registry (default ${COLLECTOR_DEFAULTS.resolveInterval})`,
-      "IMAGEDRIFT_RESOLVE_INTERVAL",
-    ),
-  )
-  .addOption(
-    option(
-      "--tls-cert <path>",
-      "PEM certificate for the agents' gRPC listener (with --tls-key)",
-      "IMAGEDRIFT_TLS_CERT",
-    ),
-  )
-  .addOption(option("--tls-key <path>", "PEM private key for --tls-cert", "IMAGEDRIFT_TLS_KEY"))
-  .addOption(
-    option(
-      "--tls-client-ca <path>",
-      "PEM CA: agents must present a client certificate it signed (mutual TLS; needs --tls-cert)",
-      "IMAGEDRIFT_TLS_CLIENT_CA",
-    ),
-  )
-  .addOption(
-    option(
-      "--log-level <level>",
-      `debug, info, warn or error (default ${COLLECTOR_DEFAULTS.logLevel})`,
-      "IMAGEDRIFT_LOG_LEVEL",
-    ),
-  )
-  .showHelpAfterError()
-  .action(async (options: CollectorOptions) => {
-    const cfg = parseCollectorConfig(options);
-    const log = createLogger({
-      write: (line) => process.stderr.write(line),
-      level: cfg.logLevel as LogLevel,
-      fields: { component: "collector" },
-    });
-    // The Kubernetes API: pods and nodes for pull-policy-risk, mixed-replicas, node labels and deleted nodes.
-    const useKubernetes = kubernetesEnabled(cfg.kubernetes as KubernetesMode, {
-      serviceHost: process.env.KUBERNETES_SERVICE_HOST,
-      kubeconfig: process.env.KUBECONFIG,
-    });
-    let kubernetes: KubernetesWatcher | undefined;
-    if (useKubernetes) {
-      // Loaded only when used: the client library takes over a second to import.
-      const { KubeConfig } = await import("@kubernetes/client-node");
-      const { apiOwnerReader, KubernetesWatcher } = await import("./kubernetes/index.js");
-      const kubeConfig = new KubeConfig();
-      try {
-        kubeConfig.loadFromDefault(); // KUBECONFIG, ~/.kube/config, else the pod's service account
-      } catch (thrown) {
-        const reason = toImagedriftError(thrown).message;
-        throw new ImagedriftError("invalid-config", `--kubernetes: cannot load the kubeconfig: ${reason}`, {
-          cause: thrown,
-        });
-      }
-      const problem = kubeConfigProblem(kubeConfig);
-      if (problem !== null) throw new ImagedriftError("invalid-config", `--kubernetes ${cfg.kubernetes}: ${problem}`);
-      kubernetes = new KubernetesWatcher({ kubeConfig, owners: apiOwnerReader(kubeConfig), log });
-    }
-    const token = cfg.tokenFile ? readTokenFile(cfg.tokenFile) : null;
-    const readToken = cfg.readTokenFile ? readTokenFile(cfg.readTokenFile, "--read-token-file") : null;
-    const registryEventsToken = cfg.registryEventsTokenFile
-      ? readTokenFile(cfg.registryEventsTokenFile, "--registry-events-token-file")
-      : null;
-    if (!token) log.warn("no --token-file: agents and mutating REST calls are not authenticated");
-    // Cloud identities (ECR, Artifact Registry, ACR) come from the collector's environment, as the SDKs read it.
-    const readText = (p: string) => readFile(p, "utf8");
-    const cloud = cloudIdentity({ env: process.env, readFile: readText, clock: systemClock });
-    const live = cfg.registriesConfig
-      ? await LiveRegistries.load({ path: cfg.registriesConfig, readFile: readText, cloud, log })
-      : undefined;
-    live?.start();
-    const registries: RegistriesConfig = live ?? { hosts: new Map(), cloud };
-    const authHealth = new RegistryAuthHealth();
-
-    const db = openDatabase(cfg.db);
-    const nodes = new NodeStore(db);
-    const tags = new TagStore(db);
-    const metrics = new CollectorMetrics();
-    const resolver = new TagResolver({
-      registries,
-      resolveIntervalMs: cfg.resolveInterval,
-      log,
-      onRequest: (registry, code) => metrics.registryRequests.inc({ registry, code: String(code) }),
-      onAuth: (registry, failure) => {
-        if (failure === null) return authHealth.succeeded(registry);
-        metrics.registryAuthErrors.inc({ registry, reason: failure.reason });
-        authHealth.failed({ registry, ...failure }, new Date().toISOString());
-      },
-    });
-    const drift = new DriftService({
-      nodes,
-      tags,
-      findings: new FindingStore(db),
-      resolver,
-      metrics,
-      log,
-      resolveIntervalMs: cfg.resolveInterval,
-      kubernetes,
-    });
-    const gateway = new AgentGateway({ token, version, log, inventoryConcurrency: cfg.inventoryConcurrency });
-    metrics.watchInventoryQueue(() => gateway.inventoryQueue());
-    // Jobs: commands go out through the gateway's sessions; credentials are attached only when sending.
-    const jobStore = new JobStore(db);
-    const cluster = clusterFacts({ drift, nodes, tags });
-    const presence = new ManifestPresence({
-      ask: (ref, digest) => resolver.hasManifest(ref, digest),
-      ttlMs: cfg.resolveInterval,
-    });
-    const jobs = new JobRunner({
-      store: jobStore,
-      cluster,
-      sessions: gateway,
-      prepare: commandPreparer({
-        cluster,
-        registries,
-        recentJobs: () => [...jobStore.active(), ...jobStore.list({ limit: 50 })],
-        askByDigest: (repoDigest) => presence.of(repoDigest),
-      }),
-      jobsCounter: metrics.jobs,
-      log,
-      askRegistry: (tag) => resolver.askNow(tag),
-    });
-    const grpcCredentials =
-      cfg.tlsCert && cfg.tlsKey
-        ? grpc.ServerCredentials.createSsl(
-            cfg.tlsClientCa ? readFileSync(cfg.tlsClientCa) : null,
-            [{ cert_chain: readFileSync(cfg.tlsCert), private_key: readFileSync(cfg.tlsKey) }],
-            Boolean(cfg.tlsClientCa),
-          )
-        : grpc.ServerCredentials.createInsecure();
-    // What agents say goes to the drift domain and the jobs runner, both built by now.
-    const grpcPort = await gateway.listen(
-      `${cfg.grpcListen.host || "0.0.0.0"}:${cfg.grpcListen.port}`,
-      {
-        hello: (node, hello) => {
-          jobs.agentConnected(node);
-          return drift.hello(node, hello);
-        },
-        inventory: (_node, inventory, hash) => drift.inventory(inventory, hash),
-        heartbeat: (node, hash) => drift.heartbeat(node, hash),
-        commandUpdate: (node, update) => jobs.commandUpdate(node, update),
-        disconnected: (node) => {
-          log.info("agent disconnected", { node });
-          jobs.agentDisconnected(node);
-        },
-      },
-      grpcCredentials,
-    );
-    const http = createHttpServer({
-      drift,
-      nodes,
-      connectedNodes: () => gateway.connectedNodes(),
-      token,
-      readToken,
-      registryEventsToken,
-      registryEventsCounter: metrics.registryEvents,
-      protectReads: cfg.protectReads,
-      rateLimit: cfg.rateLimit,
-      registry: metrics.registry,
-      ready: () => (db.open ? null : "database closed"),
-      log,
-      jobs,
-      resolveTags: (tags) => drift.resolveTags(tags),
-      registryAuthProblems: () => authHealth.problems(),
-    });
-    await http.listen({ host: cfg.listen.host || "0.0.0.0", port: cfg.listen.port });
-    const httpPort = (http.server.address() as { port: number }).port;
-    drift.start();
-    jobs.start();
-    kubernetes?.start({
-      onChange: () => drift.kubernetesChanged(),
-      onNodeDeleted: (node) => drift.removeNode(node, "deleted from the cluster"),
-    });
-    log.info("collector started", {
-      db: cfg.db,
-      httpPort,
-      grpcPort,
-      tls: Boolean(cfg.tlsCert),
-      kubernetes: kubernetes !== undefined,
-      version,
-    });
-
-    const shutdown = async (signal: string) => {
-      log.info("stopping", { signal });
-      live?.stop();
-      await http.close();
-      await jobs.stop();
-      await kubernetes?.stop();
-      await gateway.close();
-      await drift.stop();
-      db.close();
-      process.exit(0);
-    };
-    process.once("SIGTERM", () => void shutdown("SIGTERM"));
-    process.once("SIGINT", () => void shutdown("SIGINT"));
+const program = collectorProgram(version).action(async (options: CollectorOptions) => {
+  const cfg = parseCollectorConfig(options);
+  const log = createLogger({
+    write: (line) => process.stderr.write(line),
+    level: cfg.logLevel as LogLevel,
+    fields: { component: "collector" },
   });
+  // The Kubernetes API: pods and nodes for pull-policy-risk, mixed-replicas, node labels and deleted nodes.
+  const useKubernetes = kubernetesEnabled(cfg.kubernetes as KubernetesMode, {
+    serviceHost: process.env.KUBERNETES_SERVICE_HOST,
+    kubeconfig: process.env.KUBECONFIG,
+  });
+  let kubernetes: KubernetesWatcher | undefined;
+  if (useKubernetes) {
+    // Loaded only when used: the client library takes over a second to import.
+    const { KubeConfig } = await import("@kubernetes/client-node");
+    const { apiOwnerReader, KubernetesWatcher } = await import("./kubernetes/index.js");
+    const kubeConfig = new KubeConfig();
+    try {
+      kubeConfig.loadFromDefault(); // KUBECONFIG, ~/.kube/config, else the pod's service account
+    } catch (thrown) {
+      const reason = toImagedriftError(thrown).message;
+      throw new ImagedriftError("invalid-config", `--kubernetes: cannot load the kubeconfig: ${reason}`, {
+        cause: thrown,
+      });
+    }
+    const problem = kubeConfigProblem(kubeConfig);
+    if (problem !== null) throw new ImagedriftError("invalid-config", `--kubernetes ${cfg.kubernetes}: ${problem}`);
+    kubernetes = new KubernetesWatcher({ kubeConfig, owners: apiOwnerReader(kubeConfig), log });
+  }
+  const token = cfg.tokenFile ? readTokenFile(cfg.tokenFile) : null;
+  const readToken = cfg.readTokenFile ? readTokenFile(cfg.readTokenFile, "--read-token-file") : null;
+  const registryEventsToken = cfg.registryEventsTokenFile
+    ? readTokenFile(cfg.registryEventsTokenFile, "--registry-events-token-file")
+    : null;
+  if (!token) log.warn("no --token-file: agents and mutating REST calls are not authenticated");
+  // Cloud identities (ECR, Artifact Registry, ACR) come from the collector's environment, as the SDKs read it.
+  const readText = (p: string) => readFile(p, "utf8");
+  const cloud = cloudIdentity({ env: process.env, readFile: readText, clock: systemClock });
+  const live = cfg.registriesConfig
+    ? await LiveRegistries.load({ path: cfg.registriesConfig, readFile: readText, cloud, log })
+    : undefined;
+  live?.start();
+  const registries: RegistriesConfig = live ?? { hosts: new Map(), cloud };
+  const authHealth = new RegistryAuthHealth();
+
+  const db = openDatabase(cfg.db);
+  const nodes = new NodeStore(db);
+  const tags = new TagStore(db);
+  const metrics = new CollectorMetrics();
+  const resolver = new TagResolver({
+    registries,
+    resolveIntervalMs: cfg.resolveInterval,
+    log,
+    onRequest: (registry, code) => metrics.registryRequests.inc({ registry, code: String(code) }),
+    onAuth: (registry, failure) => {
+      if (failure === null) return authHealth.succeeded(registry);
+      metrics.registryAuthErrors.inc({ registry, reason: failure.reason });
+      authHealth.failed({ registry, ...failure }, new Date().toISOString());
+    },
+  });
+  const drift = new DriftService({
+    nodes,
+    tags,
+    findings: new FindingStore(db),
+    resolver,
+    metrics,
+    log,
+    resolveIntervalMs: cfg.resolveInterval,
+    kubernetes,
+  });
+  const gateway = new AgentGateway({ token, version, log, inventoryConcurrency: cfg.inventoryConcurrency });
+  metrics.watchInventoryQueue(() => gateway.inventoryQueue());
+  // Jobs: commands go out through the gateway's sessions; credentials are attached only when sending.
+  const jobStore = new JobStore(db);
+  const cluster = clusterFacts({ drift, nodes, tags });
+  const presence = new ManifestPresence({
+    ask: (ref, digest) => resolver.hasManifest(ref, digest),
+    ttlMs: cfg.resolveInterval,
+  });
+  const jobs = new JobRunner({
+    store: jobStore,
+    cluster,
+    sessions: gateway,
+    prepare: commandPreparer({
+      cluster,
+      registries,
+      recentJobs: () => [...jobStore.active(), ...jobStore.list({ limit: 50 })],
+      askByDigest: (repoDigest) => presence.of(repoDigest),
+    }),
+    jobsCounter: metrics.jobs,
+    log,
+    askRegistry: (tag) => resolver.askNow(tag),
+  });
+  const grpcCredentials =
+    cfg.tlsCert && cfg.tlsKey
+      ? grpc.ServerCredentials.createSsl(
+          cfg.tlsClientCa ? readFileSync(cfg.tlsClientCa) : null,
+          [{ cert_chain: readFileSync(cfg.tlsCert), private_key: readFileSync(cfg.tlsKey) }],
+          Boolean(cfg.tlsClientCa),
+        )
+      : grpc.ServerCredentials.createInsecure();
+  // What agents say goes to the drift domain and the jobs runner, both built by now.
+  const grpcPort = await gateway.listen(
+    `${cfg.grpcListen.host || "0.0.0.0"}:${cfg.grpcListen.port}`,
+    {
+      hello: (node, hello) => {
+        jobs.agentConnected(node);
+        return drift.hello(node, hello);
+      },
+      inventory: (_node, inventory, hash) => drift.inventory(inventory, hash),
+      heartbeat: (node, hash) => drift.heartbeat(node, hash),
+      commandUpdate: (node, update) => jobs.commandUpdate(node, update),
+      disconnected: (node) => {
+        log.info("agent disconnected", { node });
+        jobs.agentDisconnected(node);
+      },
+    },
+    grpcCredentials,
+  );
+  const http = createHttpServer({
+    drift,
+    nodes,
+    connectedNodes: () => gateway.connectedNodes(),
+    token,
+    readToken,
+    registryEventsToken,
+    registryEventsCounter: metrics.registryEvents,
+    protectReads: cfg.protectReads,
+    rateLimit: cfg.rateLimit,
+    registry: metrics.registry,
+    ready: () => (db.open ? null : "database closed"),
+    log,
+    jobs,
+    resolveTags: (tags) => drift.resolveTags(tags),
+    registryAuthProblems: () => authHealth.problems(),
+  });
+  await http.listen({ host: cfg.listen.host || "0.0.0.0", port: cfg.listen.port });
+  const httpPort = (http.server.address() as { port: number }).port;
+  drift.start();
+  jobs.start();
+  kubernetes?.start({
+    onChange: () => drift.kubernetesChanged(),
+    onNodeDeleted: (node) => drift.removeNode(node, "deleted from the cluster"),
+  });
+  log.info("collector started", {
+    db: cfg.db,
+    httpPort,
+    grpcPort,
+    tls: Boolean(cfg.tlsCert),
+    kubernetes: kubernetes !== undefined,
+    version,
+  });
+
+  const shutdown = async (signal: string) => {
+    log.info("stopping", { signal });
+    live?.stop();
+    await http.close();
+    await jobs.stop();
+    await kubernetes?.stop();
+    await gateway.close();
+    await drift.stop();
+    db.close();
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+});
 
 program.parseAsync(process.argv).catch((thrown: unknown) => {
   const error = toImagedriftError(thrown);
