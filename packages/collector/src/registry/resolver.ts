@@ -97,12 +97,6 @@ export class TagResolver {
     for (const tag of new Set(tags)) {
       const entry = this.#entries.get(tag);
       if (entry) entry.askedAt = t;
-      if (entry?.pending && fresh.has(tag) && entry.startedAt < t) {
-        // Asked before the registry said the tag changed: its answer may predate the push, so ask once more after it.
-        const again = entry.pending.then(async () => (await this.resolve([tag], now, fresh)).get(tag) as ResolvedTag);
-        waits.push([tag, again]);
-        continue;
-      }
       if (entry?.pending) {
         waits.push([tag, entry.pending]);
         continue;
