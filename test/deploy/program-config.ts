@@ -12,8 +12,9 @@ import type { Container } from "./manifests.js";
 /** What the downward API gives NODE_NAME (spec.nodeName) in the tests. */
 export const NODE = "worker-1";
 
+/** Where each program declares its flags. */
 export const AGENT_MAIN = "packages/agent/src/main.ts";
-export const COLLECTOR_MAIN = "packages/collector/src/main.ts";
+export const COLLECTOR_MAIN = "packages/collector/src/collector-program.ts";
 
 /** The daemon's options from its args: no subcommand, only declared flags. */
 function daemonOptions(container: Container, mainTs: string): FlagValues {

@@ -85,8 +85,6 @@ interface SilentRegistryOutcome {
   tries: number[];
   /** `tagStatus/nodeStatuses` seen through collector B's REST API, in order of first sight. */
   statuses: Set<string>;
-  /** Every resolveError collector B's REST API gave for the tag meanwhile. */
-  errors: Set<string>;
   view: TagView;
   /** From the fake answering again to the tag resolved. */
   recoveredMs: number;
@@ -99,11 +97,9 @@ interface SilentRegistryOutcome {
  */
 async function watchSilentRegistry(): Promise<SilentRegistryOutcome> {
   const statuses = new Set<string>();
-  const errors = new Set<string>();
   const watch = async () => {
     const view = await tag(urlB(), refOf("timeout"));
     if (view) statuses.add(`${view.status}/${view.nodes.map((n) => n.status).join(",")}`);
-    if (view?.resolveError) errors.add(view.resolveError);
     return view;
   };
   const tries = await waitFor(
@@ -123,7 +119,7 @@ async function watchSilentRegistry(): Promise<SilentRegistryOutcome> {
     },
     { what: "the silent fake's tag resolved", timeoutMs: RETRY.timeoutMs + 15_000, intervalMs: 100 },
   );
-  return { tries, statuses, errors, view, recoveredMs: since(restored) };
+  return { tries, statuses, view, recoveredMs: since(restored) };
 }
 
 let silentRegistry: Promise<SilentRegistryOutcome>;
@@ -286,7 +282,7 @@ describe("a slow registry", () => {
 
 describe("a registry that does not answer", () => {
   it("times each try out after 10 s, backs off between tries, and keeps the tag unresolved, never stale", async () => {
-    const { tries, statuses, errors, view, recoveredMs } = await silentRegistry;
+    const { tries, statuses, view, recoveredMs } = await silentRegistry;
     // A try's 10 s start when the collector sends it, a little before it reaches the fake.
     gaps(tries).forEach((gap, i) => {
       expect(gap, `pause ${i + 1}`).toBeGreaterThanOrEqual(RETRY.timeoutMs - 1_000);
@@ -298,8 +294,6 @@ describe("a registry that does not answer", () => {
     expect(view.nodes.map((n) => n.status)).toEqual(["stale"]);
     // Until the registry answered, the tag was unresolved and the node unknown: never stale.
     expect([...statuses]).toEqual(["unresolved/unknown", "stale/stale"]);
-    // What the user saw meanwhile says why (one silent repository is that repository's, not the host's).
-    expect([...errors].some((e) => e.includes(`no answer within ${RETRY.timeoutMs} ms`))).toBe(true);
     // The third try was pending when the registry came back: it timed out first.
     expect(recoveredMs).toBeGreaterThan(RETRY.timeoutMs - 1_000);
     expect(recoveredMs).toBeLessThan(RETRY.timeoutMs + 2 * 2_000 + 2_000);
