@@ -64,6 +64,8 @@ for app in ${IMAGES:-agent collector}; do
   image="${prefix}imagedrift-$app:$version"
   echo "images: building $image on $base"
   started=$SECONDS
+  # The labels that change from build to build also go as --label: buildah's layer cache keeps a
+  # LABEL line whose ARG changed (an image rebuilt at a new commit kept the old revision).
   "${buildah[@]}" bud --quiet --layers --isolation chroot --network host \
     "${secret[@]}" \
     --build-arg "NODE_IMAGE=$base" \
@@ -71,6 +73,10 @@ for app in ${IMAGES:-agent collector}; do
     --build-arg "REVISION=$revision" \
     --build-arg "SOURCE=${source_url:-unknown}" \
     --build-arg "LICENSES=${licenses:-NOASSERTION}" \
+    --label "org.opencontainers.image.version=$version" \
+    --label "org.opencontainers.image.revision=$revision" \
+    --label "org.opencontainers.image.source=${source_url:-unknown}" \
+    --label "org.opencontainers.image.licenses=${licenses:-NOASSERTION}" \
     -f "Dockerfile.$app" -t "$image" . >/dev/null
   seconds=$((SECONDS - started))
   # Uncompressed: the sum of the layers as stored (buildah keeps them as plain tar).
