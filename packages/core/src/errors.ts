@@ -19,6 +19,16 @@ export type ErrorCode =
   | "unimplemented"
   | "internal";
 
+/**
+ * Codes of a registry's refusal (no such image, credentials refused): what
+ * no retry mends until the image or the credentials change.
+ */
+export const REGISTRY_REFUSAL_CODES: ReadonlySet<ErrorCode> = new Set([
+  "not-found",
+  "unauthenticated",
+  "permission-denied",
+]);
+
 export class ImagedriftError extends Error {
   override readonly name = "ImagedriftError";
   readonly code: ErrorCode;

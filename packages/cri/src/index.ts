@@ -6,7 +6,7 @@ export {
   grpcTarget,
   MAX_RECEIVE_BYTES,
 } from "./client.js";
-export { FINAL_PULL_CODES, pullFailureCode } from "./pull-failure.js";
+export { pullFailureCode } from "./pull-failure.js";
 export {
   eventFilter,
   type RuntimeEvent,

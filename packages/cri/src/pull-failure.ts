@@ -6,7 +6,7 @@
  * unknown`, `unauthorized: authentication required`), so the status alone
  * cannot tell: the words can.
  */
-import type { ErrorCode, ImagedriftError } from "@imagedrift/core";
+import { type ErrorCode, type ImagedriftError, REGISTRY_REFUSAL_CODES } from "@imagedrift/core";
 
 const FINAL_WORDS: readonly [RegExp, ErrorCode][] = [
   [/failed to resolve reference.*: not found|manifest unknown|name unknown|repository name not known/i, "not-found"],
@@ -17,16 +17,13 @@ const FINAL_WORDS: readonly [RegExp, ErrorCode][] = [
   [/403 Forbidden|denied: requested access to the resource is denied/i, "permission-denied"],
 ];
 
-/** Codes of pull failures that only a change at the registry (or in its credentials) can mend. */
-export const FINAL_PULL_CODES: ReadonlySet<ErrorCode> = new Set(["not-found", "unauthenticated", "permission-denied"]);
-
 /**
  * The code of a failed pull: `not-found`, `unauthenticated` or
  * `permission-denied` when the registry refused (retrying will not help),
  * else the error's own code.
  */
 export function pullFailureCode(error: ImagedriftError): ErrorCode {
-  if (FINAL_PULL_CODES.has(error.code)) return error.code;
+  if (REGISTRY_REFUSAL_CODES.has(error.code)) return error.code;
   for (const [words, code] of FINAL_WORDS) if (words.test(error.message)) return code;
   return error.code;
 }

@@ -11,6 +11,7 @@
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { backoffMs } from "@imagedrift/core";
 import { grpcTarget } from "./client.js";
 import { grpcStatusName, isServiceError } from "./status.js";
 
@@ -148,8 +149,8 @@ export class RuntimeEvents {
   #retry(why: string): void {
     this.#setState("reconnecting", why);
     const { initialMs, maxMs } = this.#options.retry ?? { initialMs: 200, maxMs: 5_000 };
-    const delay = Math.min(maxMs, initialMs * 2 ** this.#failures);
     this.#failures += 1;
+    const delay = backoffMs({ baseMs: initialMs, maxMs, jitter: "none" }, this.#failures);
     this.#timer = setTimeout(() => this.#open(), delay);
   }
 }

@@ -6,18 +6,15 @@
 import {
   type CommandResult,
   type CommandSpec,
-  type ErrorCode,
   formatBytes,
   formatImageRef,
   type JobNode,
   type JobState,
+  REGISTRY_REFUSAL_CODES,
   tryParseImageRef,
 } from "@imagedrift/core";
 
 const MAX_LISTED = 5;
-
-/** Pull failure codes that say the registry refused: no retry mends them. */
-const REGISTRY_REFUSALS: ReadonlySet<ErrorCode> = new Set(["not-found", "unauthenticated", "permission-denied"]);
 
 function names(items: readonly string[]): string {
   if (items.length <= MAX_LISTED) return items.join(", ");
@@ -68,7 +65,7 @@ export function resultProblem(spec: CommandSpec, result: CommandResult): string 
  */
 export function isFinalFailure(result: CommandResult): boolean {
   const failed = (result.pulled ?? []).filter((p) => p.error !== undefined);
-  return failed.length > 0 && failed.every((p) => p.errorCode !== undefined && REGISTRY_REFUSALS.has(p.errorCode));
+  return failed.length > 0 && failed.every((p) => p.errorCode !== undefined && REGISTRY_REFUSAL_CODES.has(p.errorCode));
 }
 
 function describePull(result: CommandResult, dryRun: boolean): string {

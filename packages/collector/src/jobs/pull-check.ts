@@ -8,14 +8,11 @@
  * cannot reach proves nothing (nodes may reach it through a mirror), so those
  * pulls go ahead, as do pulls by digest.
  */
-import { type CommandSpec, type ErrorCode, tryParseImageRef } from "@imagedrift/core";
+import { type CommandSpec, REGISTRY_REFUSAL_CODES, tryParseImageRef } from "@imagedrift/core";
 import type { RegistryResult } from "../registry/registry-client.js";
 
 /** Asks the registry about one normalised tag, now. */
 export type RegistryAsk = (tag: string) => Promise<RegistryResult>;
-
-/** Registry answers that settle that a pull will fail. */
-const REFUSED: ReadonlySet<ErrorCode> = new Set(["unauthenticated", "permission-denied"]);
 
 /** The tags that pull steps pull, distinct and in order (references by digest are not asked about). */
 export function pulledTags(steps: readonly CommandSpec[]): string[] {
@@ -30,7 +27,8 @@ export function pulledTags(steps: readonly CommandSpec[]): string[] {
 /** Why the registry says `tag` cannot be pulled, or null when it can (or cannot tell). */
 export function refusalOf(tag: string, answer: RegistryResult): string | null {
   if (answer.state === "not-found") return `${tag}: the registry has no such tag (404): push it, or check the name`;
-  if (answer.state === "error" && REFUSED.has(answer.code)) {
+  // A 404 is its own state; an error with a refusal code is credentials refused.
+  if (answer.state === "error" && REGISTRY_REFUSAL_CODES.has(answer.code)) {
     return answer.error.startsWith(tag) ? answer.error : `${tag}: ${answer.error}`;
   }
   return null;
