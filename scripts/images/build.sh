@@ -13,8 +13,18 @@
 #                 no layer.
 #   BUILDAH       the buildah command (default: buildah --storage-driver vfs)
 #   IMAGES        which to build (default: "agent collector")
+#   IMAGES_LOCK   the lock file that serialises builds (default /tmp/imagedrift-images.lock)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+
+# One build at a time on a machine: buildah's storage is shared, and two cold builds at once on two
+# cores take longer than one after the other. The second run waits, then reuses the cached layers
+# (test/images and test/harness both run this).
+exec 9>"${IMAGES_LOCK:-/tmp/imagedrift-images.lock}"
+if ! flock --nonblock 9; then
+  echo "images: another build holds ${IMAGES_LOCK:-/tmp/imagedrift-images.lock}; waiting for it"
+  flock 9
+fi
 
 buildah=(${BUILDAH:-buildah --storage-driver vfs})
 prefix="${IMAGE_PREFIX:-localhost/}"
