@@ -6,7 +6,8 @@
  * - list: `GET /api/v1/pods`, `/api/v1/nodes`, `/apis/apps/v1/replicasets`,
  *   `/apis/batch/v1/jobs`, … (and per namespace), with the list's
  *   `metadata.resourceVersion`;
- * - get: `GET /apis/apps/v1/namespaces/NS/replicasets/NAME`, … (404 Status when absent);
+ * - get: `GET /apis/apps/v1/namespaces/NS/replicasets/NAME`, `/api/v1/namespaces/NS/secrets/NAME`,
+ *   `…/serviceaccounts/NAME`, … (404 Status when absent);
  * - watch: `?watch=true&resourceVersion=RV`, a chunked stream of JSON lines
  *   `{type, object}`: the events after RV, then live ones. A watch from a
  *   resourceVersion older than the last `expire()` gets an ERROR event with
@@ -32,6 +33,8 @@ export const RESOURCES = {
   daemonsets: { prefix: "/apis/apps/v1", kind: "DaemonSet", apiVersion: "apps/v1", namespaced: true },
   jobs: { prefix: "/apis/batch/v1", kind: "Job", apiVersion: "batch/v1", namespaced: true },
   cronjobs: { prefix: "/apis/batch/v1", kind: "CronJob", apiVersion: "batch/v1", namespaced: true },
+  secrets: { prefix: "/api/v1", kind: "Secret", apiVersion: "v1", namespaced: true },
+  serviceaccounts: { prefix: "/api/v1", kind: "ServiceAccount", apiVersion: "v1", namespaced: true },
 } as const;
 export type Resource = keyof typeof RESOURCES;
 
