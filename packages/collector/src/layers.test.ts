@@ -1,7 +1,7 @@
 /**
  * The collector's layers (docs/ARCHITECTURE.md, "Parts"): the store imports
  * nothing of the domain above it, and the wire protocol's types end at the
- * gateway: the drift domain and the store never import @imagedrift/protocol.
+ * gateway: the drift domain, the jobs and the store never import @imagedrift/protocol.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -27,8 +27,10 @@ describe("the collector's layers", () => {
     expect(outside).toEqual([]);
   });
 
-  it("the drift domain and the store never see the wire protocol's types", () => {
-    const wire = [...importsOf("drift"), ...importsOf("store")].filter(({ from }) => from === "@imagedrift/protocol");
+  it("the drift domain, the jobs and the store never see the wire protocol's types", () => {
+    const wire = [...importsOf("drift"), ...importsOf("jobs"), ...importsOf("store")].filter(
+      ({ from }) => from === "@imagedrift/protocol",
+    );
     expect(wire).toEqual([]);
   });
 });

@@ -139,6 +139,21 @@ export interface CommandResult {
   dryRun?: boolean;
 }
 
+/** One node's share of a job, as the collector hands it to the agent's session. */
+export interface AgentCommand {
+  id: string;
+  jobId: string;
+  spec: CommandSpec;
+  timeoutMs: number;
+}
+
+/** What an agent says about a command it runs, once the collector's gateway has read it. */
+export type AgentCommandUpdate =
+  | { id: string; state: "running"; message: string }
+  | { id: string; state: "succeeded" | "failed" | "cancelled"; message: string; result: CommandResult }
+  /** A final answer whose result could not be read: the command's outcome is unknown. */
+  | { id: string; state: "unreadable"; message: string };
+
 export interface JobNode {
   node: string;
   state: NodeJobState;

@@ -1,11 +1,10 @@
 import { createServer, type Server as NetServer } from "node:net";
 import * as grpc from "@grpc/grpc-js";
-import { type Logger, type NodeInventory, toImagedriftError } from "@imagedrift/core";
+import { type AgentCommandUpdate, type Logger, type NodeInventory, toImagedriftError } from "@imagedrift/core";
 import {
   type AgentMessage,
   AUTHORIZATION_METADATA_KEY,
   type CollectorMessage,
-  type CommandUpdate,
   channelOptions,
   fromWireInventory,
   NODE_METADATA_KEY,
@@ -13,6 +12,7 @@ import {
 import type { AgentHello } from "../drift/index.js";
 import { sameSecret } from "../same-secret.js";
 import { agentHelloOf, checkInventory, helloProblem } from "./agent-message-checks.js";
+import { type AgentSession, commandUpdateOf, type WireSession, wireSession } from "./agent-session.js";
 import { DEFAULT_INVENTORY_CONCURRENCY, InventoryAdmission } from "./inventory-admission.js";
 import { type Received, tolerantService } from "./tolerant-service.js";
 
@@ -25,28 +25,20 @@ export interface AgentHandlers {
   inventory(node: string, inventory: NodeInventory, hash: string): void;
   /** Returns whether the collector wants the inventory again (the hash is not the one it holds). */
   heartbeat(node: string, hash: string): boolean;
-  commandUpdate(node: string, update: CommandUpdate): void;
+  commandUpdate(node: string, update: AgentCommandUpdate): void;
   disconnected(node: string): void;
 }
 
 /** One stream from an agent: its session, how to ask it for its inventory, and how it becomes the node's session. */
 interface AgentStream {
-  session: AgentSession;
+  session: WireSession;
   askInventory: () => void;
   register: () => void;
 }
 
-/** One connected agent; the jobs runner sends commands through it. */
-export interface AgentSession {
-  node: string;
-  send(message: CollectorMessage): void;
-}
+export type { AgentSession };
 
 const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
-
-function askForInventory(session: AgentSession, reason: string): void {
-  session.send({ body: "resendInventory", resendInventory: { reason } });
-}
 
 /**
  * Agents ping the collector every 30 s (channelOptions) and reconnect when it
@@ -176,10 +168,10 @@ export class AgentGateway {
       this.#refuse(call, grpc.status.INVALID_ARGUMENT, `${NODE_METADATA_KEY} must be a Kubernetes node name`);
       return;
     }
-    const session: AgentSession = { node, send: (message) => call.write(message) };
+    const session = wireSession(node, (message) => call.write(message));
     const stream: AgentStream = {
       session,
-      askInventory: () => askForInventory(session, "the collector is ready for the inventory"),
+      askInventory: () => session.askInventory("the collector is ready for the inventory"),
       // The stream becomes the node's session once it has said hello, before the hello's handler runs (jobs
       // send on it from there); until then the node is not connected, and its previous stream, if any, serves.
       register: () => {
@@ -249,7 +241,7 @@ export class AgentGateway {
       const wanted =
         this.#handle().hello(node, agentHelloOf(message.hello)) &&
         this.#admit(node, message.hello.inventoryHash, askInventory);
-      session.send({ body: "welcome", welcome: { collectorVersion: this.#version, inventoryWanted: wanted } });
+      session.welcome(this.#version, wanted);
       return true;
     }
     if (!helloed) return false;
@@ -267,13 +259,21 @@ export class AgentGateway {
       case "heartbeat": {
         const hash = message.heartbeat.inventoryHash;
         if (this.#handle().heartbeat(node, hash) && this.#admit(node, hash, askInventory)) {
-          askForInventory(session, "inventory hash unknown to the collector");
+          session.askInventory("inventory hash unknown to the collector");
         }
         break;
       }
-      case "commandUpdate":
-        this.#handle().commandUpdate(node, message.commandUpdate);
+      case "commandUpdate": {
+        const update = commandUpdateOf(message.commandUpdate);
+        if (update === null) {
+          this.#log.warn("agent sent a command update in an unknown state", {
+            node,
+            command: message.commandUpdate.id,
+            state: message.commandUpdate.state,
+          });
+        } else this.#handle().commandUpdate(node, update);
         break;
+      }
     }
     return true;
   }

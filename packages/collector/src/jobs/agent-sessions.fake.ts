@@ -6,8 +6,7 @@
  * answers). What the real agent does with a command is proven elsewhere
  * (the agent's tests and the lab), not here.
  */
-import type { CommandResult, CommandSpec } from "@imagedrift/core";
-import type { CollectorMessage, CommandUpdate } from "@imagedrift/protocol";
+import type { AgentCommand, AgentCommandUpdate, CommandResult, CommandSpec } from "@imagedrift/core";
 import type { AgentSession } from "../gateway/agent-gateway.js";
 import type { AgentSessions } from "./command-channel.js";
 
@@ -48,7 +47,7 @@ export function succeed(command: FakeCommand): Exclude<FakeAnswer, "hold"> {
 
 export class FakeAgentSessions implements AgentSessions {
   /** Where answers go: the runner's `commandUpdate`. */
-  deliver: (node: string, update: CommandUpdate) => void = () => {};
+  deliver: (node: string, update: AgentCommandUpdate) => void = () => {};
   /** Every command received, in order. */
   readonly commands: FakeCommand[] = [];
   /** Ids of commands the runner asked to cancel. */
@@ -69,7 +68,14 @@ export class FakeAgentSessions implements AgentSessions {
   /** Connects a fake agent for `node` (a new session object each time, as a reconnect makes). */
   connect(node: string, behaviour: FakeBehaviour = succeed): void {
     this.#behaviours.set(node, behaviour);
-    this.#sessions.set(node, { node, send: (message) => this.#receive(node, message) });
+    this.#sessions.set(node, {
+      node,
+      sendCommand: (command) => this.#receive(node, command),
+      cancelCommand: (id) => {
+        this.cancels.push(id);
+        this.open.delete(id);
+      },
+    });
   }
 
   disconnect(node: string): void {
@@ -88,34 +94,18 @@ export class FakeAgentSessions implements AgentSessions {
     const command = this.open.get(id);
     if (!command) throw new Error(`fake agent: no open command ${id}`);
     this.open.delete(id);
-    this.deliver(command.node, {
-      id,
-      state: answer.state,
-      message: answer.message ?? "",
-      resultJson: answer.result ? JSON.stringify(answer.result) : "",
-    });
+    this.deliver(command.node, { id, state: answer.state, message: answer.message ?? "", result: answer.result ?? {} });
   }
 
   /** Sends a `running` progress update for an open command. */
   progress(id: string, message: string): void {
     const command = this.open.get(id);
-    if (command) this.deliver(command.node, { id, state: "running", message, resultJson: "" });
+    if (command) this.deliver(command.node, { id, state: "running", message });
   }
 
-  #receive(node: string, message: CollectorMessage): void {
-    if (message.body === "cancelCommand") {
-      this.cancels.push(message.cancelCommand.id);
-      this.open.delete(message.cancelCommand.id);
-      return;
-    }
-    if (message.body !== "command") return;
-    const command: FakeCommand = {
-      node,
-      id: message.command.id,
-      jobId: message.command.jobId,
-      spec: JSON.parse(message.command.specJson) as CommandSpec,
-      timeoutMs: Number(message.command.timeoutMs),
-    };
+  #receive(node: string, sent: AgentCommand): void {
+    // A copy, as the wire makes one: the runner must not rely on the agent sharing its objects.
+    const command: FakeCommand = { node, ...sent, spec: structuredClone(sent.spec) };
     this.commands.push(command);
     this.open.set(command.id, command);
     this.maxOpen = Math.max(this.maxOpen, this.open.size);

@@ -1,5 +1,10 @@
-import { type CommandResult, type CommandSpec, formatDuration, type Logger } from "@imagedrift/core";
-import type { CommandUpdate } from "@imagedrift/protocol";
+import {
+  type AgentCommand,
+  type AgentCommandUpdate,
+  type CommandResult,
+  formatDuration,
+  type Logger,
+} from "@imagedrift/core";
 import type { AgentSession } from "../gateway/agent-gateway.js";
 import type { Clock } from "../registry/clock.js";
 
@@ -19,12 +24,8 @@ export type CommandOutcome =
   /** The job was cancelled or the collector is stopping. */
   | { kind: "aborted" };
 
-export interface OutgoingCommand {
-  id: string;
-  jobId: string;
+export interface OutgoingCommand extends AgentCommand {
   node: string;
-  spec: CommandSpec;
-  timeoutMs: number;
 }
 
 interface Waiter {
@@ -63,7 +64,7 @@ export class CommandChannel {
     if (session === undefined) return Promise.resolve({ kind: "lost", message: "agent not connected" });
     return new Promise<CommandOutcome>((resolve) => {
       const timer = new AbortController();
-      const cancelOnAgent = () => this.#send(session, { body: "cancelCommand", cancelCommand: { id: command.id } });
+      const cancelOnAgent = () => this.#send(session, "cancelCommand", () => session.cancelCommand(command.id));
       const onAbort = () => {
         if (signal.reason === "cancel") cancelOnAgent();
         finish({ kind: "aborted" });
@@ -84,36 +85,19 @@ export class CommandChannel {
         },
         () => {},
       );
-      const sent = this.#send(session, {
-        body: "command",
-        command: {
-          id: command.id,
-          jobId: command.jobId,
-          specJson: JSON.stringify(command.spec),
-          timeoutMs: command.timeoutMs,
-        },
-      });
+      const { id, jobId, spec, timeoutMs } = command;
+      const sent = this.#send(session, "command", () => session.sendCommand({ id, jobId, spec, timeoutMs }));
       if (!sent) finish({ kind: "lost", message: "could not send the command to the agent" });
     });
   }
 
   /** An agent's commandUpdate; false when no command of that node waits under that id. */
-  update(node: string, update: CommandUpdate): boolean {
+  update(node: string, update: AgentCommandUpdate): boolean {
     const waiter = this.#waiters.get(update.id);
     if (waiter === undefined || waiter.node !== node) return false;
-    if (update.state === "running") {
-      waiter.progress(update.message);
-      return true;
-    }
-    if (update.state !== "succeeded" && update.state !== "failed" && update.state !== "cancelled") return false;
-    let result: CommandResult = {};
-    try {
-      if (update.resultJson) result = JSON.parse(update.resultJson) as CommandResult;
-    } catch {
-      waiter.finish({ kind: "lost", message: `the agent's result for ${update.id} is not JSON` });
-      return true;
-    }
-    waiter.finish({ kind: "final", state: update.state, message: update.message, result });
+    if (update.state === "running") waiter.progress(update.message);
+    else if (update.state === "unreadable") waiter.finish({ kind: "lost", message: update.message });
+    else waiter.finish({ kind: "final", state: update.state, message: update.message, result: update.result });
     return true;
   }
 
@@ -134,12 +118,12 @@ export class CommandChannel {
     }
   }
 
-  #send(session: AgentSession, message: Parameters<AgentSession["send"]>[0]): boolean {
+  #send(session: AgentSession, what: "command" | "cancelCommand", write: () => void): boolean {
     try {
-      session.send(message);
+      write();
       return true;
     } catch (thrown) {
-      this.#log.warn("cannot write to agent", { node: session.node, message: message.body, error: thrown });
+      this.#log.warn("cannot write to agent", { node: session.node, message: what, error: thrown });
       return false;
     }
   }

@@ -241,7 +241,7 @@ describe("JobRunner", () => {
     ]);
     expect(agents.cancels).toEqual([first.id]);
     await runner.settled(job.id);
-    runner.commandUpdate("n1", { id: first.id, state: "succeeded", message: "", resultJson: "" });
+    runner.commandUpdate("n1", { id: first.id, state: "succeeded", message: "", result: {} });
     expect(agents.commands).toHaveLength(1);
     expect(runner.get(job.id)?.nodes[0]?.state).toBe("cancelled");
     expect(store.auditLog()[0]).toMatchObject({ actor: "anonymous", action: "job.cancel", detail: { job: job.id } });

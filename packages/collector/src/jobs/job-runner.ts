@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import {
+  type AgentCommandUpdate,
   ImagedriftError,
   type Job,
   type JobRequest,
@@ -7,7 +8,6 @@ import {
   type Logger,
   toImagedriftError,
 } from "@imagedrift/core";
-import type { CommandUpdate } from "@imagedrift/protocol";
 import { type Clock, systemClock } from "../registry/clock.js";
 import type { ClusterFacts } from "./cluster-facts.js";
 import { type AbortReason, type AgentSessions, CommandChannel } from "./command-channel.js";
@@ -126,7 +126,7 @@ export class JobRunner implements JobsApi {
   }
 
   /** An agent's commandUpdate (AgentHandlers.commandUpdate). */
-  commandUpdate(node: string, update: CommandUpdate): void {
+  commandUpdate(node: string, update: AgentCommandUpdate): void {
     if (!this.#channel.update(node, update)) {
       this.#o.log.debug("command update for no waiting command", { node, command: update.id, state: update.state });
     }
