@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { InstantClock } from "./clock.fake.js";
 import {
   errorReply,
@@ -87,6 +87,41 @@ describe("TagResolver", () => {
       "HEAD /v2/demo/b/manifests/1",
       "HEAD /v2/demo/a/manifests/1",
     ]);
+  });
+
+  it("answers a fresh ask that came during a request started before it with a request sent after that one", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let heads = 0;
+    const server = await serve(async (request) => {
+      heads += 1;
+      if (heads === 1) await held; // the registry answered this one before the push
+      return manifestReply(manifestBody(`${request.path}#${heads}`));
+    });
+    const { tagResolver } = resolver();
+    const pushed = `${server.host}/demo/a:1`;
+    const t0 = new Date("2024-01-01T00:00:00Z");
+    const poll = tagResolver.resolve([pushed], t0);
+    await vi.waitUntil(() => heads === 1);
+    const at = new Date(t0.getTime() + 1);
+    // Two notifications and a poll while the first request is under way.
+    const events = [1, 2].map(() => tagResolver.resolve([pushed], at, new Set([pushed])));
+    const samePoll = tagResolver.resolve([pushed], at);
+    release();
+    const [before, again, ...after] = await Promise.all([poll, samePoll, ...events]);
+    const first = manifestBody("/v2/demo/a/manifests/1#1").digest;
+    const second = manifestBody("/v2/demo/a/manifests/1#2").digest;
+    expect(before.get(pushed)).toMatchObject({ digest: first });
+    expect(again.get(pushed)).toMatchObject({ digest: first });
+    for (const answer of after) expect(answer.get(pushed)).toMatchObject({ digest: second });
+    // The notifications share one request after the first; the cache holds its answer.
+    expect(server.requests).toHaveLength(2);
+    expect(tagResolver.lastResolution(pushed)).toMatchObject({ digest: second });
+    const cached = await tagResolver.resolve([pushed], new Date(t0.getTime() + 2));
+    expect(cached.get(pushed)).toMatchObject({ digest: second });
+    expect(server.requests).toHaveLength(2);
   });
 
   it("keeps not-found and error results for the interval too", async () => {

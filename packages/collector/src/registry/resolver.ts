@@ -37,6 +37,12 @@ interface Entry {
   askedAt: number;
   result?: ResolvedTag;
   pending?: Promise<ResolvedTag>;
+  /**
+   * The request to send once `pending` settles, for the fresh asks that came
+   * after `pending` started: its answer may predate what they were told (a
+   * push), so they wait for one asked after them, and share it.
+   */
+  next?: Promise<ResolvedTag>;
 }
 
 /** Manifests are immutable: what a digest gives per platform is kept, for this many digests. */
@@ -83,7 +89,11 @@ export class TagResolver {
    * The resolution of each tag (normalised `host/repository:tag`): from the
    * cache when it started less than the interval before `now`, else asked now.
    * Tags in `fresh` (a registry said they were pushed) are asked now whatever
-   * the interval; one already being asked shares that request.
+   * the interval; when a request for one started before `now` is under way,
+   * they get the answer of a request sent after it settles (one per tag,
+   * shared by every fresh ask until it is sent), never the one under way,
+   * which the registry may have answered before the push. `now` is when the
+   * caller was asked (docs/ARCHITECTURE.md, "Registry politeness").
    */
   async resolve(
     tags: readonly string[],
@@ -97,6 +107,11 @@ export class TagResolver {
     for (const tag of new Set(tags)) {
       const entry = this.#entries.get(tag);
       if (entry) entry.askedAt = t;
+      if (entry?.pending && fresh.has(tag) && entry.startedAt < t) {
+        entry.next ??= this.#askAfter(tag, entry, now);
+        waits.push([tag, entry.next]);
+        continue;
+      }
       if (entry?.pending) {
         waits.push([tag, entry.pending]);
         continue;
@@ -118,6 +133,15 @@ export class TagResolver {
     for (const [host, starts] of groups) void this.#resolveGroup(host, starts);
     const results = await Promise.all(waits.map(async ([tag, wait]) => [tag, await wait] as const));
     return new Map(results);
+  }
+
+  /** Asks for `tag` once `pending` has settled (see resolve: a fresh ask during a request started before it). */
+  async #askAfter(tag: string, entry: Entry, now: Date): Promise<ResolvedTag> {
+    await entry.pending;
+    // From here on the resolve below has a request of its own under way: later fresh asks wait for that one.
+    delete entry.next;
+    const answers = await this.resolve([tag], now, new Set([tag]));
+    return answers.get(tag) as ResolvedTag;
   }
 
   /**
