@@ -22,7 +22,13 @@ export interface TokenServer {
   /** PEM file of the signing certificate: the registry's `rootcertbundle`. */
   readonly certFile: string;
   /** Requests received, with the user they authenticated as (`""` for anonymous, null for refused). */
-  readonly requests: { scopes: string[]; user: string | null; authorization: string | undefined }[];
+  readonly requests: {
+    scopes: string[];
+    user: string | null;
+    authorization: string | undefined;
+    /** The OAuth2 POST's grant_type; null for a GET. */
+    grant: string | null;
+  }[];
   /** `Bearer <token>` for `scope` (e.g. `repository:demo/app:pull`), for the test's own calls. */
   bearer(scope: string): string;
   close(): Promise<void>;
@@ -31,7 +37,14 @@ export interface TokenServer {
 export interface TokenServerOptions {
   /** Folder for the key and certificate. */
   dir: string;
+  /** Read on every request: a test may change whom it accepts (a rotated or revoked credential). */
   users: readonly Credentials[];
+  /**
+   * Refresh tokens (docker identity tokens, e.g. ACR's from `/oauth2/exchange`) it accepts, read on every
+   * request: by the OAuth2 POST (`grant_type=refresh_token`, as the collector and containerd send one) or as
+   * the password of Basic credentials (as ACR takes its refresh token from `docker login`).
+   */
+  refreshTokens?: readonly string[];
   /** Whether requests without credentials get tokens. */
   anonymous?: boolean;
   /** `expires_in` of the tokens, seconds. */
@@ -74,14 +87,17 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
   };
 
   const requests: TokenServer["requests"] = [];
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://token");
-    const scopes = url.searchParams
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const form = req.method === "POST" ? new URLSearchParams(Buffer.concat(chunks).toString("utf8")) : undefined;
+    const scopes = (form ?? url.searchParams)
       .getAll("scope")
       .flatMap((s) => s.split(" "))
       .filter(Boolean);
-    const user = authenticate(req.headers.authorization, options);
-    requests.push({ scopes, user, authorization: req.headers.authorization });
+    const user = form ? authenticateForm(form, options) : authenticate(req.headers.authorization, options);
+    requests.push({ scopes, user, authorization: req.headers.authorization, grant: form?.get("grant_type") ?? null });
     if (url.pathname !== "/token" || user === null) {
       res
         .writeHead(401, { "content-type": "application/json" })
@@ -112,10 +128,26 @@ function authenticate(header: string | undefined, options: TokenServerOptions): 
   if (!header.startsWith("Basic ")) return null;
   const decoded = Buffer.from(header.slice("Basic ".length), "base64").toString("utf8");
   const colon = decoded.indexOf(":");
-  const user = options.users.find(
-    (u) => u.username === decoded.slice(0, colon) && u.password === decoded.slice(colon + 1),
-  );
-  return user ? user.username : null;
+  const [username, password] = [decoded.slice(0, colon), decoded.slice(colon + 1)];
+  const user = options.users.find((u) => u.username === username && u.password === password);
+  if (user) return user.username;
+  return options.refreshTokens?.includes(password) ? REFRESH_TOKEN_USER : null;
+}
+
+/** The subject of tokens granted for a refresh token. */
+export const REFRESH_TOKEN_USER = "<refresh token>";
+
+/** An OAuth2 POST: `grant_type=refresh_token` with an accepted refresh token, or `password` with a user's. */
+function authenticateForm(form: URLSearchParams, options: TokenServerOptions): string | null {
+  const grant = form.get("grant_type");
+  if (grant === "refresh_token") {
+    return options.refreshTokens?.includes(form.get("refresh_token") ?? "") ? REFRESH_TOKEN_USER : null;
+  }
+  if (grant === "password") {
+    const user = options.users.find((u) => u.username === form.get("username") && u.password === form.get("password"));
+    return user ? user.username : null;
+  }
+  return null;
 }
 
 /** `repository:demo/app:pull,push` → type, name, actions (names may hold ':' for a port). */

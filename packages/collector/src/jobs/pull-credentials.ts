@@ -43,7 +43,9 @@ export async function pullAuth(registries: RegistriesConfig, ref: string): Promi
   if (credentials.kind === "basic") {
     return { ...username, password: credentials.password.reveal(), serverAddress: criServerAddress(host) };
   }
-  return { ...username, identityToken: credentials.token.reveal(), serverAddress: criServerAddress(host) };
+  // No username with an identity token: containerd's CRI takes username + password whenever a username is set,
+  // and would ask the token server anonymously (docs/registries.md#cloud-identities).
+  return { identityToken: credentials.token.reveal(), serverAddress: criServerAddress(host) };
 }
 
 /** The spec with `auth` on each pull item whose host has credentials; other specs unchanged. */
