@@ -4,7 +4,7 @@
  * removes every trace (shims, containers, mounts, the dir).
  */
 import { mkdir, open, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { ImagedriftError } from "@imagedrift/core";
 import { renderContainerdConfig } from "./containerd-config.js";
 import { runCtr } from "./ctr.js";
@@ -24,6 +24,11 @@ export interface NodeOptions {
   registryHost: string;
   sandboxImage: string;
   registryCredentials?: Credentials | undefined;
+  /**
+   * containerd's socket, relative to the node's dir (default `c.sock`). A directory in it holds the
+   * socket alone, as /run/containerd does on a host: what a pod mounts with hostPath (test/harness).
+   */
+  socket?: string | undefined;
 }
 
 export class ContainerdNode {
@@ -40,7 +45,7 @@ export class ContainerdNode {
   constructor(options: NodeOptions) {
     this.name = options.name;
     this.dir = options.dir;
-    this.socket = join(options.dir, "c.sock");
+    this.socket = join(options.dir, options.socket ?? "c.sock");
     this.endpoint = `unix://${this.socket}`;
     this.configFile = join(options.dir, "config.toml");
     this.logFile = join(options.dir, "containerd.log");
@@ -112,6 +117,7 @@ export async function startNode(options: NodeOptions): Promise<ContainerdNode> {
   const node = new ContainerdNode(options);
   await mkdir(join(options.dir, "cni", "bin"), { recursive: true });
   await mkdir(join(options.dir, "cni", "conf"), { recursive: true });
+  await mkdir(dirname(node.socket), { recursive: true });
   await writeFile(
     node.configFile,
     renderContainerdConfig({

@@ -30,6 +30,8 @@ export interface LabOptions {
    * true). False makes pulls depend on credentials sent with each CRI request.
    */
   nodeCredentials?: boolean;
+  /** Each node's containerd socket, relative to the node's dir (default `c.sock`; see NodeOptions). */
+  socket?: string;
 }
 
 export type NodeRef = ContainerdNode | string;
@@ -100,6 +102,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
           registryHost: started.host,
           sandboxImage: lab.sandboxImage,
           registryCredentials: options.nodeCredentials === false ? undefined : started.credentials,
+          socket: options.socket,
         }),
       ),
     );

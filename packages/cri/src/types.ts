@@ -112,10 +112,29 @@ export interface ContainerConfig {
   labels?: Labels;
   annotations?: Labels;
   logPath?: string;
+  mounts?: CriMount[];
   linux?: {
-    securityContext?: {
-      namespaceOptions?: { network?: NamespaceMode; pid?: NamespaceMode; ipc?: NamespaceMode };
-      privileged?: boolean;
-    };
+    securityContext?: LinuxContainerSecurityContext;
   };
+}
+
+/** A bind mount from the node into a container (CRI `Mount`). */
+export interface CriMount {
+  containerPath: string;
+  hostPath: string;
+  readonly?: boolean;
+}
+
+/** CRI `LinuxContainerSecurityContext` (the fields of proto/runtime/v1 that kubelet fills from a pod). */
+export interface LinuxContainerSecurityContext {
+  namespaceOptions?: { network?: NamespaceMode; pid?: NamespaceMode; ipc?: NamespaceMode };
+  privileged?: boolean;
+  runAsUser?: { value: number };
+  runAsGroup?: { value: number };
+  supplementalGroups?: number[];
+  readonlyRootfs?: boolean;
+  noNewPrivs?: boolean;
+  /** Capability names without `CAP_`, or `ALL`. */
+  capabilities?: { addCapabilities?: string[]; dropCapabilities?: string[] };
+  seccomp?: { profileType: "RuntimeDefault" | "Unconfined" | "Localhost"; localhostRef?: string };
 }
