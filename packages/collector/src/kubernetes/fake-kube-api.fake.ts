@@ -8,6 +8,9 @@
  *   `metadata.resourceVersion`;
  * - get: `GET /apis/apps/v1/namespaces/NS/replicasets/NAME`, `/api/v1/namespaces/NS/secrets/NAME`,
  *   `…/serviceaccounts/NAME`, … (404 Status when absent);
+ * - update: `PUT` of an object by name (404 when absent, 409 when its
+ *   metadata.resourceVersion is not the stored one); `PATCH` with a JSON
+ *   merge patch (`application/merge-patch+json`, others 415);
  * - watch: `?watch=true&resourceVersion=RV`, a chunked stream of JSON lines
  *   `{type, object}`: the events after RV, then live ones. A watch from a
  *   resourceVersion older than the last `expire()` gets an ERROR event with
@@ -20,7 +23,7 @@
  * Every object change bumps one global resourceVersion, like etcd's revision.
  */
 import { writeFile } from "node:fs/promises";
-import { createServer, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 
@@ -72,7 +75,7 @@ interface OpenWatch {
 }
 
 export interface RecordedRequest {
-  verb: "list" | "watch" | "get";
+  verb: "list" | "watch" | "get" | "update" | "patch";
   resource: Resource;
   resourceVersion: string | null;
 }
@@ -99,7 +102,10 @@ function status(code: number, reason: string, message: string) {
 const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
 
 export class FakeKubeApi {
-  readonly #server = createServer((req, res) => this.#handle(req.url ?? "/", res));
+  readonly #server = createServer((req, res) => {
+    if (req.method === "PUT" || req.method === "PATCH") void this.#change(req, res);
+    else this.#handle(req.url ?? "/", res);
+  });
   readonly #objects = new Map<Resource, Map<string, KubeObject>>();
   readonly #events: StoredEvent[] = [];
   readonly #watches = new Set<OpenWatch>();
@@ -284,6 +290,43 @@ export class FakeKubeApi {
     } else {
       this.#watch(route, Number(searchParams.get("resourceVersion") ?? "0"), res, objects);
     }
+  }
+
+  /** PUT (replace, checking resourceVersion) or PATCH (JSON merge patch) of one object. */
+  async #change(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const route = parseRoute(new URL(req.url ?? "/", "http://fake").pathname);
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as KubeObject;
+    if (route?.name == null) return this.#json(res, 405, status(405, "MethodNotAllowed", "name an object"));
+    const verb = req.method === "PUT" ? "update" : "patch";
+    this.requests.push({ verb, resource: route.resource, resourceVersion: body.metadata?.resourceVersion ?? null });
+    const found = this.#of(route.resource).get(`${route.namespace ?? ""}/${route.name}`);
+    if (this.failing) return this.#json(res, 503, status(503, "ServiceUnavailable", "the fake is failing"));
+    if (found === undefined)
+      return this.#json(res, 404, status(404, "NotFound", `${route.resource} "${route.name}" not found`));
+    if (verb === "patch" && !req.headers["content-type"]?.startsWith("application/merge-patch+json")) {
+      return this.#json(res, 415, status(415, "UnsupportedMediaType", "the fake takes merge patches only"));
+    }
+    const stale = verb === "update" && body.metadata?.resourceVersion !== undefined;
+    if (stale && body.metadata.resourceVersion !== found.metadata.resourceVersion) {
+      return this.#json(res, 409, status(409, "Conflict", "the object has been modified"));
+    }
+    const merge = (into: unknown, patch: unknown): unknown => {
+      if (typeof patch !== "object" || patch === null || Array.isArray(patch)) return patch;
+      const out: Record<string, unknown> = typeof into === "object" && into !== null ? { ...into } : {};
+      for (const [key, value] of Object.entries(patch)) {
+        if (value === null) delete out[key];
+        else out[key] = merge(out[key], value);
+      }
+      return out;
+    };
+    const next = verb === "update" ? body : (merge(found, body) as KubeObject);
+    this.#json(
+      res,
+      200,
+      this.put(route.resource, { ...next, metadata: { ...next.metadata, uid: found.metadata.uid } }),
+    );
   }
 
   /** A watch stream: the events after `since` (or the objects, without one), then live events. */
