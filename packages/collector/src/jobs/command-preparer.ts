@@ -1,5 +1,6 @@
 import type { CommandResult, CommandSpec, Job, NodeImage, UnrecoverableRule } from "@imagedrift/core";
 import type { RegistriesConfig } from "../registry/registry-host.js";
+import type { TagCredentialSource } from "../registry/tag-credentials.js";
 import type { ClusterFacts } from "./cluster-facts.js";
 import { nodeRecoverability, protectedReferences, pruneCommand } from "./prune-facts.js";
 import { withCredentials } from "./pull-credentials.js";
@@ -26,6 +27,8 @@ export type CommandPreparer = (
 export function commandPreparer(deps: {
   cluster: ClusterFacts;
   registries: RegistriesConfig;
+  /** Credentials by image (the cluster's pull secrets), as the resolver uses them. */
+  tagCredentials?: TagCredentialSource | undefined;
   /** Every job not finished, and those finished lately (for prune's protect list). */
   recentJobs: () => readonly Job[];
   /** Whether a registry has `host/repo@digest`; without it, images whose tag moved on stay in doubt (kept). */
@@ -40,7 +43,7 @@ export function commandPreparer(deps: {
   return async (spec, { node, earlier, now }) => {
     switch (spec.type) {
       case "pull":
-        return withCredentials(spec, deps.registries);
+        return withCredentials(spec, deps.registries, deps.tagCredentials);
       case "prune": {
         const images = deps.cluster.inventory(node)?.images ?? [];
         const command = pruneCommand(spec, {

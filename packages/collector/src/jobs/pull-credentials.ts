@@ -1,12 +1,14 @@
 /**
  * Credentials for private registries travel only to the agent that pulls
- * (docs/ARCHITECTURE.md#jobs): attached to a pull command right before it is sent, picked by
- * the registry host of each reference. The plan in SQLite, API responses and
- * logs never see them.
+ * (docs/ARCHITECTURE.md#jobs): attached to a pull command right before it is sent, picked for
+ * each reference as the resolver picks them (docs/registries.md: the registries file, then
+ * the cluster's pull secrets, then the cloud identity). The plan in SQLite, API responses
+ * and logs never see them.
  */
 import { type CommandSpec, type PullItem, registryApiHost, tryParseImageRef } from "@imagedrift/core";
 import { hostConfig, type RegistriesConfig } from "../registry/registry-host.js";
 import { currentCredentials, type StaticCredentials } from "../registry/secret.js";
+import { type TagCredentialSource, tagCredential } from "../registry/tag-credentials.js";
 
 type PullAuth = NonNullable<PullItem["auth"]>;
 
@@ -24,17 +26,23 @@ export function criServerAddress(host: string): string {
 
 /**
  * The CRI AuthConfig for `ref`'s registry host, or undefined when it has no
- * credentials: configured ones, or its cloud identity's current ones (an ECR
- * password, a Google access token, an ACR refresh token). When the cloud
- * exchange fails the pull goes without: the registry's refusal then fails it
- * at once, as for any refused credential.
+ * credentials: configured ones, a pull secret's (`tagCredentials`), or its
+ * cloud identity's current ones (an ECR password, a Google access token, an
+ * ACR refresh token). When the cloud exchange fails the pull goes without:
+ * the registry's refusal then fails it at once, as for any refused credential.
  */
-export async function pullAuth(registries: RegistriesConfig, ref: string): Promise<PullAuth | undefined> {
-  const host = tryParseImageRef(ref)?.host;
-  if (host === undefined) return undefined;
+export async function pullAuth(
+  registries: RegistriesConfig,
+  ref: string,
+  tagCredentials?: TagCredentialSource,
+): Promise<PullAuth | undefined> {
+  const parsed = tryParseImageRef(ref);
+  if (parsed === null) return undefined;
+  const host = parsed.host;
   let credentials: StaticCredentials | undefined;
   try {
-    credentials = await currentCredentials(hostConfig(registries, host).credentials);
+    const fromTag = await tagCredential(registries, parsed, tagCredentials);
+    credentials = fromTag?.credentials ?? (await currentCredentials(hostConfig(registries, host).credentials));
   } catch {
     return undefined;
   }
@@ -49,11 +57,15 @@ export async function pullAuth(registries: RegistriesConfig, ref: string): Promi
 }
 
 /** The spec with `auth` on each pull item whose host has credentials; other specs unchanged. */
-export async function withCredentials(spec: CommandSpec, registries: RegistriesConfig): Promise<CommandSpec> {
+export async function withCredentials(
+  spec: CommandSpec,
+  registries: RegistriesConfig,
+  tagCredentials?: TagCredentialSource,
+): Promise<CommandSpec> {
   if (spec.type !== "pull") return spec;
   const images = await Promise.all(
     spec.images.map(async (item) => {
-      const auth = await pullAuth(registries, item.ref);
+      const auth = await pullAuth(registries, item.ref, tagCredentials);
       return auth ? { ...item, auth } : item;
     }),
   );

@@ -13,3 +13,11 @@ export {
   type NodePresence,
 } from "./kubernetes-watcher.js";
 export { apiOwnerReader, type OwnerReader } from "./owner-resolver.js";
+export { type PodPullSecrets, podPullSecrets } from "./pod-projection.js";
+export {
+  apiPullSecretReader,
+  DEFAULT_PULL_SECRET_TTL_MS,
+  PullSecretCredentials,
+  type PullSecretCredentialsOptions,
+  type PullSecretReader,
+} from "./pull-secrets.js";

@@ -7,13 +7,15 @@
  * and when a node leaves the cluster.
  *
  * RBAC: list and watch pods and nodes; get replicasets and jobs (to name a
- * pod's Deployment or CronJob).
+ * pod's Deployment or CronJob). With `pullSecrets`, the pods' imagePullSecrets
+ * and service accounts are indexed by repository too (docs/registries.md#pull-secrets).
  */
 import type { Logger, WorkloadPod } from "@imagedrift/core";
 import { CoreV1Api, type KubeConfig, type V1Node, type V1Pod } from "@kubernetes/client-node";
 import type { BackoffPolicy } from "../jobs/node-task.js";
 import { type OwnerReader, OwnerResolver } from "./owner-resolver.js";
-import { controllerOf, objectKey, projectPod, samePod } from "./pod-projection.js";
+import { controllerOf, objectKey, type PodPullSecrets, podPullSecrets, projectPod, samePod } from "./pod-projection.js";
+import { PullSecretIndex } from "./pull-secret-index.js";
 import { ResilientInformer } from "./resilient-informer.js";
 
 export const DEFAULT_KUBERNETES_BACKOFF: BackoffPolicy = { baseMs: 1_000, maxMs: 60_000 };
@@ -30,6 +32,8 @@ export interface KubernetesWatcherOptions {
   log: Logger;
   backoff?: BackoffPolicy;
   random?: () => number;
+  /** Index pods' pull secrets by repository, for `podsUsing` (`--kubernetes-pull-secrets`). */
+  pullSecrets?: boolean;
 }
 
 /** What the watcher tells as it follows the API (given to `start`: the drift domain it feeds is built after it). */
@@ -65,12 +69,15 @@ export class KubernetesWatcher {
   readonly #byController = new Map<string, Set<string>>();
   readonly #nodeLabels = new Map<string, Readonly<Record<string, string>>>();
   readonly #deletedNodes = new Set<string>();
+  readonly #pullSecrets: PullSecretIndex | undefined;
+  readonly #syncWaiters: (() => void)[] = [];
   #podsListed = false;
   #nodesListed = false;
   #synced = false;
 
   constructor(options: KubernetesWatcherOptions) {
     this.#o = options;
+    this.#pullSecrets = options.pullSecrets ? new PullSecretIndex() : undefined;
     const backoff = options.backoff ?? DEFAULT_KUBERNETES_BACKOFF;
     const core = options.kubeConfig.makeApiClient(CoreV1Api);
     const common = { kubeConfig: options.kubeConfig, log: options.log, backoff, random: options.random };
@@ -128,9 +135,20 @@ export class KubernetesWatcher {
     return true;
   }
 
+  /** Resolves once `synced()` is true. */
+  whenSynced(): Promise<void> {
+    if (this.synced()) return Promise.resolve();
+    return new Promise((resolve) => this.#syncWaiters.push(resolve));
+  }
+
   /** Every pod known whose workload is named, as the findings read them. */
   pods(): WorkloadPod[] {
     return [...this.#model.values()].flatMap((known) => (known.settled ? [known.projection] : []));
+  }
+
+  /** The pods whose containers use `repository` (`host/repository`), with their pull secrets; [] without `pullSecrets`. */
+  podsUsing(repository: string): PodPullSecrets[] {
+    return this.#pullSecrets?.podsUsing(repository) ?? [];
   }
 
   /** The node's Kubernetes labels; undefined when the API server has no such node. */
@@ -151,6 +169,7 @@ export class KubernetesWatcher {
   }
 
   #changed(): void {
+    if (this.#syncWaiters.length > 0 && this.synced()) for (const wake of this.#syncWaiters.splice(0)) wake();
     this.#events.onChange?.();
   }
 
@@ -168,6 +187,7 @@ export class KubernetesWatcher {
     const known = this.#project(pod);
     if (previous !== undefined && previous.controllerKey !== known.controllerKey) this.#unindex(key, previous);
     this.#model.set(key, known);
+    this.#pullSecrets?.set(key, podPullSecrets(pod));
     if (known.controllerKey !== null) {
       const keys = this.#byController.get(known.controllerKey) ?? new Set<string>();
       keys.add(key);
@@ -180,6 +200,7 @@ export class KubernetesWatcher {
     const previous = this.#model.get(key);
     if (previous === undefined) return;
     this.#model.delete(key);
+    this.#pullSecrets?.set(key, undefined);
     this.#unindex(key, previous);
     this.#changed();
   }

@@ -59,3 +59,29 @@ export function projectPod(pod: V1Pod, owner: WorkloadRef): WorkloadPod {
 export function samePod(a: WorkloadPod | undefined, b: WorkloadPod): boolean {
   return a !== undefined && JSON.stringify(a) === JSON.stringify(b);
 }
+
+/**
+ * What kubelet reads to pull a pod's images with credentials
+ * (docs/registries.md#pull-secrets): the pod's namespace, its service account
+ * (whose own imagePullSecrets count too) and the Secrets its spec names, in
+ * order; the images of all its containers. Names only, never secret content.
+ */
+export interface PodPullSecrets {
+  namespace: string;
+  pod: string;
+  serviceAccount: string;
+  secrets: readonly string[];
+  images: readonly string[];
+}
+
+export function podPullSecrets(pod: V1Pod): PodPullSecrets {
+  const spec = pod.spec;
+  const images = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].map((c) => c.image ?? "");
+  return {
+    namespace: pod.metadata?.namespace ?? "",
+    pod: pod.metadata?.name ?? "",
+    serviceAccount: spec?.serviceAccountName || "default",
+    secrets: (spec?.imagePullSecrets ?? []).flatMap((ref) => (ref.name ? [ref.name] : [])),
+    images: images.filter((image) => image !== ""),
+  };
+}

@@ -7,14 +7,14 @@
  * names `docker.io`. Credential helpers (`credsStore`, `credHelpers`) need
  * programs and are not supported: a host that only has a helper is an error.
  */
-import { type RegistryCredentials, Secret } from "./secret.js";
+import { Secret, type StaticCredentials } from "./secret.js";
 
 const DOCKER_HUB_ALIASES = new Set(["docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"]);
 
-export type DockerConfigResult = { credentials: RegistryCredentials } | { problem: string };
+export type DockerConfigResult = { credentials: StaticCredentials } | { problem: string };
 
-/** The credentials for `host` (normalised, as in image references) in the file's text; never echoes secrets. */
-export function credentialsFromDockerConfig(text: string, host: string): DockerConfigResult {
+/** The `auths` map of a docker config (or the whole of a legacy `.dockercfg`), or why there is none. */
+function authsOf(text: string): { auths: Record<string, unknown> } | { problem: string } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -23,7 +23,28 @@ export function credentialsFromDockerConfig(text: string, host: string): DockerC
   }
   if (!isRecord(parsed)) return { problem: "not a JSON object" };
   const auths = isRecord(parsed.auths) ? parsed.auths : isLegacyDockerCfg(parsed) ? parsed : undefined;
-  if (auths === undefined) return { problem: 'no "auths" object' };
+  return auths === undefined ? { problem: 'no "auths" object' } : { auths };
+}
+
+/** One `auths` key (as written: it may carry a path or a `*.` wildcard) and its credentials or why they are unusable. */
+export type DockerConfigEntry = { key: string } & DockerConfigResult;
+
+/** Every entry of the file's `auths`, for a keyring (docs/registries.md#pull-secrets); never echoes secrets. */
+export function dockerConfigEntries(text: string): { entries: DockerConfigEntry[] } | { problem: string } {
+  const found = authsOf(text);
+  if ("problem" in found) return found;
+  const entries = Object.entries(found.auths).map(([key, entry]): DockerConfigEntry => {
+    if (!isRecord(entry)) return { key, problem: `auths[${JSON.stringify(key)}] is not an object` };
+    return { key, ...entryCredentials(entry, key) };
+  });
+  return { entries };
+}
+
+/** The credentials for `host` (normalised, as in image references) in the file's text; never echoes secrets. */
+export function credentialsFromDockerConfig(text: string, host: string): DockerConfigResult {
+  const found = authsOf(text);
+  if ("problem" in found) return found;
+  const { auths } = found;
 
   const key = Object.keys(auths).find((k) => dockerConfigHost(k) === host.toLowerCase());
   const entry = key === undefined ? undefined : auths[key];

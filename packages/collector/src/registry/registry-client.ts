@@ -35,7 +35,8 @@ import {
   statusError,
 } from "./registry-errors.js";
 import type { RegistriesConfig, RegistryHostConfig } from "./registry-host.js";
-import { type HostState, type RequestObserver, type SendRequest, TransportPool } from "./registry-transport.js";
+import type { HostState, RequestObserver, SendRequest, TransportPoolOptions } from "./registry-transport.js";
+import { TransportPool } from "./registry-transport.js";
 import {
   DEFAULT_RETRY_POLICY,
   isTransientError,
@@ -68,7 +69,7 @@ export type RegistryResult =
   | Exclude<TagResolution, { state: "pending" | "error" }>
   | { state: "error"; error: string; code: ErrorCode; scope: FailureScope; resolvedAt: string };
 
-export interface RegistryClientOptions {
+export interface RegistryClientOptions extends Pick<TransportPoolOptions, "tagCredentials"> {
   /** The `--registries-config`; absent: every registry gets the defaults. */
   registries?: RegistriesConfig | undefined;
   clock?: Clock;
@@ -118,7 +119,7 @@ export class RegistryClient {
     try {
       if (ref.tag === null)
         throw new ImagedriftError("invalid-argument", "a reference by digest has no tag to resolve");
-      const host = this.#pool.host(ref.host);
+      const host = await this.#pool.hostFor(ref);
       const target: Target = {
         host,
         name,
@@ -151,7 +152,7 @@ export class RegistryClient {
    */
   async hasManifest(ref: ImageRef, digest: string, signal?: AbortSignal): Promise<boolean> {
     if (!isDigest(digest)) throw new ImagedriftError("invalid-argument", `not a digest: ${JSON.stringify(digest)}`);
-    return (await this.#resolve(this.#digestTarget(ref, digest), signal)) !== null;
+    return (await this.#resolve(await this.#digestTarget(ref, digest), signal)) !== null;
   }
 
   /**
@@ -160,7 +161,7 @@ export class RegistryClient {
    */
   async manifest(ref: ImageRef, digest: string, signal?: AbortSignal): Promise<unknown> {
     if (!isDigest(digest)) throw new ImagedriftError("invalid-argument", `not a digest: ${JSON.stringify(digest)}`);
-    const target = this.#digestTarget(ref, digest);
+    const target = await this.#digestTarget(ref, digest);
     const { host } = target;
     const res = await this.#exchange(target, "GET", signal);
     if (res.status !== 200) throw statusError(host.config, res, errorCodes(res));
@@ -172,8 +173,8 @@ export class RegistryClient {
     }
   }
 
-  #digestTarget(ref: ImageRef, digest: string): Target {
-    const host = this.#pool.host(ref.host);
+  async #digestTarget(ref: ImageRef, digest: string): Promise<Target> {
+    const host = await this.#pool.hostFor(ref);
     const ns = host.config.mirror ? `?ns=${encodeURIComponent(ref.host)}` : "";
     return {
       host,

@@ -27,9 +27,11 @@ export function statusError(config: RegistryHostConfig, res: HttpResponse, codes
     const why =
       config.credentials?.kind === "cloud"
         ? `the credentials of the collector's ${config.credentials.provider} identity were not accepted`
-        : config.credentials
-          ? "the configured credentials were not accepted"
-          : "it needs credentials and none are configured";
+        : config.credentialSource !== undefined
+          ? `the credentials of ${config.credentialSource} were not accepted`
+          : config.credentials
+            ? "the configured credentials were not accepted"
+            : "it needs credentials and none are configured";
     return new ImagedriftError("unauthenticated", `${answered}: ${why}`);
   }
   if (res.status === 403) return new ImagedriftError("permission-denied", `${answered}: access denied`);

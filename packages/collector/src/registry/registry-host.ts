@@ -26,6 +26,8 @@ export interface RegistryHostConfig {
   requestsPerSecond: number;
   maxConcurrentRequests: number;
   credentials: RegistryCredentials | undefined;
+  /** Where `credentials` come from when not the registries file or a cloud identity: `pull secret shop/regcred`. */
+  credentialSource?: string | undefined;
 }
 
 export interface RegistriesConfig {

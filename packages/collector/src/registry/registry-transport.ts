@@ -5,12 +5,13 @@
  * followed (Authorization dropped when the origin changes) and every answer
  * reported to the metrics observer.
  */
-import { ImagedriftError } from "@imagedrift/core";
+import { BoundedMap, ImagedriftError, type ImageRef } from "@imagedrift/core";
 import type { Clock } from "./clock.js";
 import { fetchTransport, type HttpResponse, type HttpTransport, nodeTransport } from "./http-transport.js";
 import { RateLimiter } from "./rate-limit.js";
 import { RegistryAuth } from "./registry-auth.js";
 import { emptyRegistriesConfig, hostConfig, type RegistriesConfig, type RegistryHostConfig } from "./registry-host.js";
+import { type TagCredential, type TagCredentialSource, tagCredential } from "./tag-credentials.js";
 
 /** `code` is the HTTP status, or `"error"` when no answer came (network, timeout). */
 export type RequestObserver = (registry: string, code: number | "error") => void;
@@ -40,12 +41,16 @@ export interface TransportPoolOptions {
   onRequest?: RequestObserver;
   timeoutMs?: number;
   transportFor?: (config: RegistryHostConfig) => HttpTransport;
+  /** Credentials by image (the cluster's pull secrets), after the registries file's and before a cloud identity's. */
+  tagCredentials?: TagCredentialSource | undefined;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 const MAX_REDIRECTS = 5;
 const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** Host states with credentials of their own (a pull secret's) kept at once; more start the set over. */
+const CREDENTIAL_STATES_KEPT = 1_000;
 
 /** fetch, except for a registry with its own CA over HTTPS: node:https with that CA. */
 export function defaultTransportFor(config: RegistryHostConfig): HttpTransport {
@@ -57,6 +62,7 @@ export function defaultTransportFor(config: RegistryHostConfig): HttpTransport {
 export class TransportPool {
   readonly #options: TransportPoolOptions;
   readonly #hosts = new Map<string, HostState>();
+  readonly #withCredentials = new BoundedMap<string, HostState>(CREDENTIAL_STATES_KEPT);
   readonly transportFor: (config: RegistryHostConfig) => HttpTransport;
 
   constructor(options: TransportPoolOptions) {
@@ -82,6 +88,44 @@ export class TransportPool {
     );
     const state: HostState = { config, limiter, transport: this.transportFor(config), auth, blockedUntil: 0, source };
     this.#hosts.set(name, state);
+    return state;
+  }
+
+  /**
+   * The state for `ref`'s registry, with the credentials its image gets
+   * (see tag-credentials.ts): one state per host and credential, so that
+   * tokens of one credential never answer for another; they share the
+   * host's rate limit, transport and Retry-After block.
+   */
+  async hostFor(ref: ImageRef): Promise<HostState> {
+    const base = this.host(ref.host);
+    const registries = this.#options.registries ?? emptyRegistriesConfig;
+    const credential = await tagCredential(registries, ref, this.#options.tagCredentials);
+    return credential === undefined ? base : this.#withCredential(base, credential);
+  }
+
+  #withCredential(base: HostState, credential: TagCredential): HostState {
+    const key = `${base.config.host}\0${credential.key}`;
+    const known = this.#withCredentials.get(key);
+    if (known !== undefined && known.limiter === base.limiter) return known;
+    const config = { ...base.config, credentials: credential.credentials, credentialSource: credential.source };
+    const auth = new RegistryAuth(config, this.#options.clock, (request) =>
+      this.send(state, { ...request, maxBodyBytes: MAX_TOKEN_RESPONSE_BYTES }),
+    );
+    const state: HostState = {
+      config,
+      limiter: base.limiter,
+      transport: base.transport,
+      auth,
+      get blockedUntil() {
+        return base.blockedUntil;
+      },
+      set blockedUntil(until: number) {
+        base.blockedUntil = until;
+      },
+      source: base.source,
+    };
+    this.#withCredentials.set(key, state);
     return state;
   }
 
