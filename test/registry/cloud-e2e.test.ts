@@ -25,12 +25,14 @@ import { join } from "node:path";
 import type { TagView } from "@imagedrift/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACR_USERNAME } from "../../packages/collector/src/registry/acr-credentials.js";
+import { cloudIdentity } from "../../packages/collector/src/registry/cloud-identity.js";
 import {
   fakeAwsScript,
   fakeEntraScript,
   fakeGcpScript,
 } from "../../packages/collector/src/registry/cloud-providers.fake.js";
 import { type FakeServer, startFakeServer } from "../../packages/collector/src/registry/fake-registry.fake.js";
+import { parseRegistriesConfig, systemClock, TagResolver } from "../../packages/collector/src/registry/index.js";
 import { tag as tagView } from "../collector/api.js";
 import { createJob, finishedJob } from "../jobs/jobs-api.js";
 import { buildOciImage, type Lab, pushImage, type Registry, startLab, startRegistry } from "../lab/index.js";
@@ -218,9 +220,105 @@ describe.each(["aws", "gcp", "azure"] as const)(
       expect(job.nodes[0]?.pulled?.[0]).toMatchObject({ ref: reference, digest: digests[provider], verified: true });
       const view = await waitForTag(collector.url, reference, (t) => t.resolvedAt !== null);
       expect(view).toMatchObject({ status: "current", registryDigest: digests[provider], resolveError: null });
+      if (provider === "aws") {
+        // The resolves so far and the agent's pull rode on one exchange (the token lasts 12 h).
+        const sts = fakes.aws?.requests.filter((r) => r.body.includes("AssumeRoleWithWebIdentity")).length;
+        const ecr = fakes.aws?.requests.filter((r) => r.headers["x-amz-target"] !== undefined).length;
+        expect({ sts, ecr }).toEqual({ sts: 1, ecr: 1 });
+      }
     });
   },
 );
+
+describe("token-request cost of a cold resolve of 300 private tags", () => {
+  const REPOS = 5;
+  const PER_REPO = 60;
+
+  /** PER_REPO tags of one image in `repo`: one skopeo push, then manifest PUTs under a push token. */
+  async function tagMany(registry: Registry, pushAs: { username: string; password: string }, repo: string) {
+    const image = await buildOciImage({ parentDir: dir, salt: `cost ${registry.host} ${repo}` });
+    await pushImage({ image, destination: `${registry.host}/${repo}:t0`, credentials: pushAs });
+    const bearer = tokens.bearer(`repository:${repo}:pull,push`);
+    const accept = "application/vnd.oci.image.manifest.v1+json";
+    const got = await fetch(`${registry.url}/v2/${repo}/manifests/t0`, { headers: { authorization: bearer, accept } });
+    const body = Buffer.from(await got.arrayBuffer());
+    const type = got.headers.get("content-type") ?? accept;
+    for (let i = 1; i < PER_REPO; i++) {
+      const put = await fetch(`${registry.url}/v2/${repo}/manifests/t${i}`, {
+        method: "PUT",
+        headers: { authorization: bearer, "content-type": type },
+        body,
+      });
+      expect(put.status, `PUT ${repo}:t${i}`).toBe(201);
+    }
+  }
+
+  it("costs one token request per repository and one provider exchange, not one per tag", async () => {
+    const repos = Array.from({ length: REPOS }, (_, i) => `cost/app${i}`);
+    const pushers = {
+      gcp: { registry: gcpRegistry, as: { username: "oauth2accesstoken", password: gcp.accessToken } },
+      azure: { registry: acrRegistry, as: { username: ACR_USERNAME, password: azure.refreshToken } },
+    };
+    await Promise.all(
+      Object.values(pushers).flatMap(({ registry, as }) => repos.map((repo) => tagMany(registry, as, repo))),
+    );
+    const figures: Record<string, Record<string, number>> = {};
+    for (const provider of ["gcp", "azure"] as const) {
+      const env = {
+        GCE_METADATA_HOST: fakes.gcp?.host,
+        AZURE_FEDERATED_TOKEN_FILE: join(dir, "azure-token"),
+        AZURE_CLIENT_ID: azure.clientId,
+        AZURE_TENANT_ID: azure.tenant,
+        AZURE_AUTHORITY_HOST: fakes.entra?.url,
+      };
+      const read = (path: string) => readFile(path, "utf8");
+      // A new identity and resolver: nothing cached, as after a collector start.
+      const cloud = cloudIdentity({ env, readFile: read, clock: systemClock });
+      const yaml = `registries:\n  - host: "${hosts[provider]}"\n    requestsPerSecond: 5000\n    maxConcurrentRequests: 16\n    auth: {provider: ${provider}}\n`;
+      const registries = await parseRegistriesConfig(yaml, { readFile: read, cloud });
+      const resolver = new TagResolver({ registries, resolveIntervalMs: 60_000 });
+      const tags = repos.flatMap((repo) =>
+        Array.from({ length: PER_REPO }, (_, i) => `${hosts[provider]}/${repo}:t${i}`),
+      );
+      const count = () => ({
+        token: tokens.requests.length,
+        metadata: fakes.gcp?.requests.length ?? 0,
+        entra: fakes.entra?.requests.length ?? 0,
+        exchange: front.exchanges().length,
+      });
+      const before = count();
+      const started = performance.now();
+      const results = await resolver.resolve(tags);
+      const ms = Math.round(performance.now() - started);
+      const after = count();
+      expect([...results.values()].filter((r) => r.state !== "found")).toEqual([]);
+      expect(results.size).toBe(REPOS * PER_REPO);
+      figures[provider] = {
+        tags: results.size,
+        tokenRequests: after.token - before.token,
+        metadataRequests: after.metadata - before.metadata,
+        entraRequests: after.entra - before.entra,
+        exchangeRequests: after.exchange - before.exchange,
+        ms,
+      };
+      const scopes = tokens.requests.slice(before.token).map((r) => r.scopes.join(" "));
+      expect(new Set(scopes).size).toBe(REPOS);
+    }
+    process.stdout.write(`token-request cost of a cold resolve: ${JSON.stringify(figures)}\n`);
+    expect(figures.gcp).toMatchObject({
+      tokenRequests: REPOS,
+      metadataRequests: 1,
+      entraRequests: 0,
+      exchangeRequests: 0,
+    });
+    expect(figures.azure).toMatchObject({
+      tokenRequests: REPOS,
+      metadataRequests: 0,
+      entraRequests: 1,
+      exchangeRequests: 1,
+    });
+  });
+});
 
 describe("wrong provider credentials", () => {
   let bad: { collector: Collector; agent: Agent };

@@ -71,6 +71,13 @@ export function collectorProgram(version: string): Command {
     )
     .addOption(
       option(
+        "--kubernetes-pull-secrets",
+        "resolve and prepull private tags with the cluster's pull secrets: a pod's imagePullSecrets and its service account's, read with get by name (needs the Kubernetes API and deploy/components/pull-secrets; off by default)",
+        "IMAGEDRIFT_KUBERNETES_PULL_SECRETS",
+      ),
+    )
+    .addOption(
+      option(
         "--registries-config <path>",
         "YAML with per-registry insecure, mirror, auth, ca, requestsPerSecond",
         "IMAGEDRIFT_REGISTRIES_CONFIG",

@@ -14,6 +14,7 @@ export interface CollectorOptions {
   rateLimit?: string;
   inventoryConcurrency?: string;
   kubernetes?: string;
+  kubernetesPullSecrets?: boolean;
   registriesConfig?: string;
   resolveInterval?: string;
   tlsCert?: string;
@@ -61,6 +62,7 @@ const schema = z
       return count;
     }),
     kubernetes: z.enum(["auto", "on", "off"]),
+    kubernetesPullSecrets: z.boolean(),
     registriesConfig: z.string().min(1).optional(),
     resolveInterval: z.string().transform((value, ctx) => {
       const ms = tryCatch(() => parseDuration(value));
@@ -79,6 +81,13 @@ const schema = z
     }
     if (cfg.protectReads && !cfg.tokenFile) {
       ctx.addIssue({ code: "custom", path: ["protectReads"], message: "needs --token-file" });
+    }
+    if (cfg.kubernetesPullSecrets && cfg.kubernetes === "off") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["kubernetesPullSecrets"],
+        message: "needs the Kubernetes API (--kubernetes on or auto), which --kubernetes off turns off",
+      });
     }
     if (cfg.readTokenFile && !cfg.tokenFile) {
       ctx.addIssue({
@@ -104,6 +113,7 @@ export const COLLECTOR_DEFAULTS = {
   listen: ":8080",
   grpcListen: ":9100",
   kubernetes: "auto",
+  kubernetesPullSecrets: false,
   resolveInterval: "5m",
   logLevel: "info",
   protectReads: false,

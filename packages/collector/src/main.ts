@@ -19,6 +19,7 @@ import { LiveRegistries } from "./registry/live-registries.js";
 import { ManifestPresence } from "./registry/manifest-presence.js";
 import type { RegistriesConfig } from "./registry/registry-host.js";
 import { TagResolver } from "./registry/resolver.js";
+import type { TagCredentialSource } from "./registry/tag-credentials.js";
 import { FindingStore, NodeStore, openDatabase, TagStore } from "./store/index.js";
 
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
@@ -39,10 +40,14 @@ const program = collectorProgram(version).action(async (options: CollectorOption
     kubeconfig: process.env.KUBECONFIG,
   });
   let kubernetes: KubernetesWatcher | undefined;
+  // --kubernetes-pull-secrets: the pods' pull secrets as credentials (docs/registries.md#pull-secrets).
+  let tagCredentials: TagCredentialSource | undefined;
   if (useKubernetes) {
     // Loaded only when used: the client library takes over a second to import.
     const { KubeConfig } = await import("@kubernetes/client-node");
-    const { apiOwnerReader, KubernetesWatcher } = await import("./kubernetes/index.js");
+    const { apiOwnerReader, apiPullSecretReader, KubernetesWatcher, PullSecretCredentials } = await import(
+      "./kubernetes/index.js"
+    );
     const kubeConfig = new KubeConfig();
     try {
       kubeConfig.loadFromDefault(); // KUBECONFIG, ~/.kube/config, else the pod's service account
@@ -54,7 +59,24 @@ const program = collectorProgram(version).action(async (options: CollectorOption
     }
     const problem = kubeConfigProblem(kubeConfig);
     if (problem !== null) throw new ImagedriftError("invalid-config", `--kubernetes ${cfg.kubernetes}: ${problem}`);
-    kubernetes = new KubernetesWatcher({ kubeConfig, owners: apiOwnerReader(kubeConfig), log });
+    const pullSecrets = cfg.kubernetesPullSecrets;
+    const watcher = new KubernetesWatcher({ kubeConfig, owners: apiOwnerReader(kubeConfig), log, pullSecrets });
+    kubernetes = watcher;
+    if (pullSecrets) {
+      const reader = apiPullSecretReader(kubeConfig);
+      const source = new PullSecretCredentials({
+        reader,
+        podsUsing: (repo) => watcher.podsUsing(repo),
+        ready: () => watcher.whenSynced(),
+        log,
+      });
+      tagCredentials = (ref) => source.credentialsFor(ref);
+    }
+  } else if (cfg.kubernetesPullSecrets) {
+    throw new ImagedriftError(
+      "invalid-config",
+      "--kubernetes-pull-secrets needs the Kubernetes API: --kubernetes auto found neither KUBERNETES_SERVICE_HOST nor KUBECONFIG (set --kubernetes on)",
+    );
   }
   const token = cfg.tokenFile ? readTokenFile(cfg.tokenFile) : null;
   const readToken = cfg.readTokenFile ? readTokenFile(cfg.readTokenFile, "--read-token-file") : null;
@@ -78,6 +100,7 @@ const program = collectorProgram(version).action(async (options: CollectorOption
   const metrics = new CollectorMetrics();
   const resolver = new TagResolver({
     registries,
+    tagCredentials,
     resolveIntervalMs: cfg.resolveInterval,
     log,
     onRequest: (registry, code) => metrics.registryRequests.inc({ registry, code: String(code) }),
@@ -113,6 +136,7 @@ const program = collectorProgram(version).action(async (options: CollectorOption
     prepare: commandPreparer({
       cluster,
       registries,
+      tagCredentials,
       recentJobs: () => [...jobStore.active(), ...jobStore.list({ limit: 50 })],
       askByDigest: (repoDigest) => presence.of(repoDigest),
     }),
