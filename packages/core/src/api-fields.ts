@@ -6,7 +6,16 @@
  * until its table says so, and then the OpenAPI test fails until the document
  * does too.
  */
-import type { ContainerItem, FindingItem, JobItem, JobNodeItem, NodeImageItem, NodeItem } from "./api-types.js";
+import type {
+  ContainerItem,
+  FindingItem,
+  JobItem,
+  JobNodeItem,
+  NodeImageItem,
+  NodeItem,
+  RegistriesAnswer,
+  RegistryAuthProblem,
+} from "./api-types.js";
 import type { FindingPod, TagHolder, TagView } from "./drift-types.js";
 import type { JobRequest, PrunePolicy } from "./job-types.js";
 import type { TagSummary } from "./tag-view.js";
@@ -153,4 +162,15 @@ export const PRUNE_POLICY_FIELDS: FieldTable<PrunePolicy> = {
   keep: "optional",
   olderThanMs: "optional",
   targetUsagePercent: "optional",
+};
+
+export const REGISTRY_AUTH_PROBLEM_FIELDS: FieldTable<RegistryAuthProblem> = {
+  registry: "required",
+  reason: "required",
+  error: "required",
+  since: "required",
+};
+
+export const REGISTRIES_ANSWER_FIELDS: FieldTable<RegistriesAnswer> = {
+  authProblems: "required",
 };

@@ -92,3 +92,22 @@ export type JobNodeItem = Pick<JobNode, "node" | "state" | "message"> &
 /** A job as `GET /api/v1/jobs[/{id}]` returns it: the promised fields, and Job's others when sent. */
 export type JobItem = Pick<Job, "id" | "type" | "state" | "createdAt" | "finishedAt"> &
   Partial<Omit<Job, "id" | "type" | "state" | "createdAt" | "finishedAt" | "nodes">> & { nodes: JobNodeItem[] };
+
+/** Why a registry's credentials fail: refused (401), denied (403), or the cloud identity's exchange failed. */
+export const REGISTRY_AUTH_REASONS = ["unauthenticated", "denied", "provider"] as const;
+export type RegistryAuthReason = (typeof REGISTRY_AUTH_REASONS)[number];
+
+/** One registry whose credentials fail now (`GET /api/v1/registries`). */
+export interface RegistryAuthProblem {
+  registry: string;
+  reason: RegistryAuthReason;
+  /** The last failure's message: host, status, provider step; never a credential. */
+  error: string;
+  /** When failures started (ISO 8601), kept while they go on. */
+  since: string;
+}
+
+/** `GET /api/v1/registries`. */
+export interface RegistriesAnswer {
+  authProblems: RegistryAuthProblem[];
+}

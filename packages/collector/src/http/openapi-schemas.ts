@@ -21,6 +21,9 @@ import {
   NODE_REPORT_STATES,
   PRUNE_MODES,
   PRUNE_POLICY_FIELDS,
+  REGISTRIES_ANSWER_FIELDS,
+  REGISTRY_AUTH_PROBLEM_FIELDS,
+  REGISTRY_AUTH_REASONS,
   requiredFields,
   SEVERITIES,
   TAG_FIELDS,
@@ -220,6 +223,15 @@ export const schemas = {
     containerId: str,
     digest: nullableStr,
   }),
+  Registries: object(REGISTRIES_ANSWER_FIELDS, {
+    authProblems: { type: "array", items: ref("RegistryAuthProblem") },
+  }),
+  RegistryAuthProblem: object(REGISTRY_AUTH_PROBLEM_FIELDS, {
+    registry: str,
+    reason: oneOf(REGISTRY_AUTH_REASONS),
+    error: str,
+    since: time,
+  }),
 };
 
 /** Each object schema's field table, for openapi.test.ts. */
@@ -236,4 +248,6 @@ export const SCHEMA_FIELDS = {
   JobNode: JOB_NODE_ITEM_FIELDS,
   Finding: FINDING_ITEM_FIELDS,
   FindingPod: FINDING_POD_FIELDS,
+  Registries: REGISTRIES_ANSWER_FIELDS,
+  RegistryAuthProblem: REGISTRY_AUTH_PROBLEM_FIELDS,
 } as const satisfies Partial<Record<keyof typeof schemas, unknown>>;

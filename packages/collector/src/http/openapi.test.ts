@@ -5,6 +5,7 @@ import {
   JOB_TYPES,
   NODE_JOB_STATES,
   PRUNE_MODES,
+  REGISTRY_AUTH_REASONS,
   SEVERITIES,
   TAG_STATUSES,
 } from "@imagedrift/core";
@@ -34,6 +35,7 @@ describe("the OpenAPI document against the API's types (core api-types.ts)", () 
   it("takes its enums from core's constants", () => {
     const enumOf = (schema: string, field: string) => schemas[schema]?.properties[field]?.enum;
     expect(enumOf("Job", "state")).toEqual(JOB_STATES);
+    expect(enumOf("RegistryAuthProblem", "reason")).toEqual(REGISTRY_AUTH_REASONS);
     expect(enumOf("Job", "type")).toEqual(JOB_TYPES);
     expect(enumOf("JobRequest", "type")).toEqual(JOB_TYPES);
     expect(enumOf("JobNode", "state")).toEqual(NODE_JOB_STATES);
@@ -42,6 +44,13 @@ describe("the OpenAPI document against the API's types (core api-types.ts)", () 
     expect(enumOf("Finding", "severity")).toEqual(SEVERITIES);
     expect(enumOf("Tag", "status")).toEqual(TAG_STATUSES);
     expect(enumOf("Container", "state")).toEqual(CONTAINER_STATES);
+  });
+
+  it("documents GET /api/v1/registries with the Registries schema", () => {
+    const answer = (openApiDocument.paths as Record<string, { get?: { responses: Record<string, unknown> } }>)[
+      "/api/v1/registries"
+    ]?.get?.responses["200"];
+    expect(JSON.stringify(answer)).toContain("#/components/schemas/Registries");
   });
 
   it("every $ref names a schema the document has", () => {

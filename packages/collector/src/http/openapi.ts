@@ -123,6 +123,20 @@ export const openApiDocument = {
         responses: { "200": pageOf("Finding", "Findings, most severe first"), ...errors },
       },
     },
+    "/api/v1/registries": {
+      get: {
+        summary: "Registries whose credentials fail now",
+        description:
+          "Each registry whose last answer was a 401 or 403 (from it or its token server) or whose cloud identity's exchange failed, with the reason, the last message (never a credential) and since when; a registry leaves the list at its next answer that gets through. Independent of /readyz.",
+        responses: {
+          "200": {
+            description: "Registries with failing credentials, sorted by host",
+            content: { "application/json": { schema: { $ref: "#/components/schemas/Registries" } } },
+          },
+          ...errors,
+        },
+      },
+    },
     "/api/v1/registry-events": {
       post: {
         summary: "A registry's push notification: known tags it names are asked of their registry now",

@@ -4,12 +4,11 @@
  * A read like the others; the messages name hosts and steps, never a
  * credential.
  */
+import type { RegistriesAnswer } from "@imagedrift/core";
 import type { FastifyInstance } from "fastify";
 import type { AuthProblem } from "../registry/auth-health.js";
 
-export interface RegistriesAnswer {
-  authProblems: AuthProblem[];
-}
+export type { RegistriesAnswer };
 
 export function registerRegistryRoutes(app: FastifyInstance, authProblems: () => AuthProblem[]): void {
   app.get("/api/v1/registries", async (): Promise<RegistriesAnswer> => ({ authProblems: authProblems() }));

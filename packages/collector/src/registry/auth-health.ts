@@ -5,10 +5,11 @@
  * readiness: a registry refusing credentials leaves tags unresolved, it does
  * not make the collector unready.
  */
-import type { ErrorCode, ImagedriftError } from "@imagedrift/core";
+import type { ErrorCode, ImagedriftError, RegistryAuthReason } from "@imagedrift/core";
 import { isProviderFailure } from "./cloud-credentials.js";
 
-export type AuthFailureReason = "unauthenticated" | "denied" | "provider";
+/** The `reason` of GET /api/v1/registries and of imagedrift_registry_auth_errors_total. */
+export type AuthFailureReason = RegistryAuthReason;
 
 export interface AuthProblem {
   registry: string;
