@@ -101,8 +101,36 @@ export function collectorProgram(version: string): Command {
     .addOption(
       option(
         "--tls-client-ca <path>",
-        "PEM CA: agents must present a client certificate it signed (mutual TLS; needs --tls-cert)",
+        "PEM CA: agents must present a client certificate it signed (mutual TLS; needs --tls-cert or --tls-self-signed)",
         "IMAGEDRIFT_TLS_CLIENT_CA",
+      ),
+    )
+    .addOption(
+      option(
+        "--tls-self-signed",
+        "TLS for the agents' gRPC listener with certificates the collector makes: a CA kept in --tls-dir and a server certificate it signs for the Service's names (renewed before expiry); the CA certificate goes to Secret imagedrift-collector-ca (key ca.crt) in the collector's namespace when the Kubernetes API is on",
+        "IMAGEDRIFT_TLS_SELF_SIGNED",
+      ),
+    )
+    .addOption(
+      option(
+        "--tls-dir <path>",
+        "where --tls-self-signed keeps ca.crt, ca.key, tls.crt and tls.key (default: tls/ beside --db)",
+        "IMAGEDRIFT_TLS_DIR",
+      ),
+    )
+    .addOption(
+      option(
+        "--tls-service <name>",
+        `the collector's Service: --tls-self-signed's certificate names <name>, and with the pod's namespace <name>.<ns>, <name>.<ns>.svc and <name>.<ns>.svc.cluster.local (default ${COLLECTOR_DEFAULTS.tlsService})`,
+        "IMAGEDRIFT_TLS_SERVICE",
+      ),
+    )
+    .addOption(
+      option(
+        "--tls-names <names>",
+        "more DNS names and IP addresses, comma-separated, for --tls-self-signed's certificate (another cluster domain, a node port's address)",
+        "IMAGEDRIFT_TLS_NAMES",
       ),
     )
     .addOption(

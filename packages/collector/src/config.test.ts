@@ -31,9 +31,37 @@ describe("parseCollectorConfig: hardening flags", () => {
     );
     expect(parseCollectorConfig({ readTokenFile: "/r", tokenFile: "/t" }).readTokenFile).toBe("/r");
     expect(() => parseCollectorConfig({ tlsClientCa: "/ca.pem" })).toThrow(
-      "--tls-client-ca: needs --tls-cert and --tls-key (mutual TLS is TLS first)",
+      "--tls-client-ca: needs --tls-cert and --tls-key or --tls-self-signed (mutual TLS is TLS first)",
     );
     const mtls = parseCollectorConfig({ tlsClientCa: "/ca.pem", tlsCert: "/c.pem", tlsKey: "/k.pem" });
     expect(mtls.tlsClientCa).toBe("/ca.pem");
+    expect(parseCollectorConfig({ tlsClientCa: "/ca.pem", tlsSelfSigned: true }).tlsClientCa).toBe("/ca.pem");
+  });
+
+  it("--tls-self-signed: off by default; its files beside --db unless --tls-dir; not with --tls-cert", () => {
+    expect(parseCollectorConfig({})).toMatchObject({
+      tlsSelfSigned: false,
+      tlsDir: "tls",
+      tlsService: "imagedrift-collector",
+      tlsNames: [],
+    });
+    const on = parseCollectorConfig({ tlsSelfSigned: true, db: "/var/lib/imagedrift/imagedrift.db" });
+    expect(on).toMatchObject({ tlsSelfSigned: true, tlsDir: "/var/lib/imagedrift/tls" });
+    expect(parseCollectorConfig({ tlsSelfSigned: true, tlsDir: "/certs" }).tlsDir).toBe("/certs");
+    expect(() => parseCollectorConfig({ tlsSelfSigned: true, tlsCert: "/c.pem", tlsKey: "/k.pem" })).toThrow(
+      "--tls-self-signed: choose one: --tls-self-signed makes the certificate, --tls-cert/--tls-key bring one",
+    );
+  });
+
+  it("--tls-names: DNS names and IP addresses, comma-separated; --tls-service: a Service name", () => {
+    expect(parseCollectorConfig({ tlsNames: "Collector.Example.org, 10.0.0.7,::1" }).tlsNames).toEqual([
+      "collector.example.org",
+      "10.0.0.7",
+      "::1",
+    ]);
+    expect(() => parseCollectorConfig({ tlsNames: "ok.example.org,bad_name" })).toThrow(
+      '--tls-names: "bad_name" is neither a DNS name nor an IP address',
+    );
+    expect(() => parseCollectorConfig({ tlsService: "Collector" })).toThrow(/--tls-service: a Service name/);
   });
 });

@@ -1,6 +1,8 @@
+import { dirname, join } from "node:path";
 import { configError, parseDuration, parseListenAddress, tryCatch } from "@imagedrift/core";
 import { z } from "zod";
 import { DEFAULT_INVENTORY_CONCURRENCY } from "./gateway/inventory-admission.js";
+import { parseTlsNames } from "./tls/server-names.js";
 
 /** Raw option values as flags and env give them (docs/ARCHITECTURE.md#the-collector), before validation. */
 export interface CollectorOptions {
@@ -20,6 +22,10 @@ export interface CollectorOptions {
   tlsCert?: string;
   tlsKey?: string;
   tlsClientCa?: string;
+  tlsSelfSigned?: boolean;
+  tlsDir?: string;
+  tlsService?: string;
+  tlsNames?: string;
   logLevel?: string;
 }
 
@@ -73,6 +79,14 @@ const schema = z
     tlsCert: z.string().min(1).optional(),
     tlsKey: z.string().min(1).optional(),
     tlsClientCa: z.string().min(1).optional(),
+    tlsSelfSigned: z.boolean(),
+    tlsDir: z.string().min(1).optional(),
+    tlsService: z.string().regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, "a Service name (RFC 1035 label)"),
+    tlsNames: z.string().transform((value, ctx) => {
+      const names = tryCatch(() => parseTlsNames(value));
+      if (names.error) ctx.addIssue({ code: "custom", message: names.error.message });
+      return names.value ?? [];
+    }),
     logLevel: z.enum(["debug", "info", "warn", "error"]),
   })
   .superRefine((cfg, ctx) => {
@@ -96,14 +110,23 @@ const schema = z
         message: "needs --token-file (the token that can change things)",
       });
     }
-    if (cfg.tlsClientCa && !cfg.tlsCert) {
+    if (cfg.tlsClientCa && !cfg.tlsCert && !cfg.tlsSelfSigned) {
       ctx.addIssue({
         code: "custom",
         path: ["tlsClientCa"],
-        message: "needs --tls-cert and --tls-key (mutual TLS is TLS first)",
+        message: "needs --tls-cert and --tls-key or --tls-self-signed (mutual TLS is TLS first)",
       });
     }
-  });
+    if (cfg.tlsSelfSigned && cfg.tlsCert) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["tlsSelfSigned"],
+        message: "choose one: --tls-self-signed makes the certificate, --tls-cert/--tls-key bring one",
+      });
+    }
+  })
+  // The self-signed mode's files live beside the database by default: on the collector's own volume.
+  .transform((cfg) => ({ ...cfg, tlsDir: cfg.tlsDir ?? join(dirname(cfg.db), "tls") }));
 
 export type CollectorConfig = z.output<typeof schema>;
 
@@ -119,6 +142,9 @@ export const COLLECTOR_DEFAULTS = {
   protectReads: false,
   rateLimit: "50:100",
   inventoryConcurrency: String(DEFAULT_INVENTORY_CONCURRENCY),
+  tlsSelfSigned: false,
+  tlsService: "imagedrift-collector",
+  tlsNames: "",
 } as const satisfies CollectorOptions;
 
 export function parseCollectorConfig(options: CollectorOptions): CollectorConfig {

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import * as grpc from "@grpc/grpc-js";
 import { createLogger, type ErrorCode, ImagedriftError, type LogLevel, toImagedriftError } from "@imagedrift/core";
 import { readTokenFile } from "@imagedrift/protocol";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { collectorProgram } from "./collector-program.js";
 import { type CollectorOptions, parseCollectorConfig } from "./config.js";
 import { DriftService } from "./drift/index.js";
@@ -21,6 +21,7 @@ import type { RegistriesConfig } from "./registry/registry-host.js";
 import { TagResolver } from "./registry/resolver.js";
 import type { TagCredentialSource } from "./registry/tag-credentials.js";
 import { FindingStore, NodeStore, openDatabase, TagStore } from "./store/index.js";
+import { listenerCredentials } from "./tls/listener-credentials.js";
 
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
   .version;
@@ -42,13 +43,14 @@ const program = collectorProgram(version).action(async (options: CollectorOption
   let kubernetes: KubernetesWatcher | undefined;
   // --kubernetes-pull-secrets: the pods' pull secrets as credentials (docs/registries.md#pull-secrets).
   let tagCredentials: TagCredentialSource | undefined;
+  let kubeConfig: KubeConfig | undefined;
   if (useKubernetes) {
     // Loaded only when used: the client library takes over a second to import.
     const { KubeConfig } = await import("@kubernetes/client-node");
     const { apiOwnerReader, apiPullSecretReader, KubernetesWatcher, PullSecretCredentials } = await import(
       "./kubernetes/index.js"
     );
-    const kubeConfig = new KubeConfig();
+    kubeConfig = new KubeConfig();
     try {
       kubeConfig.loadFromDefault(); // KUBECONFIG, ~/.kube/config, else the pod's service account
     } catch (thrown) {
@@ -144,14 +146,7 @@ const program = collectorProgram(version).action(async (options: CollectorOption
     log,
     askRegistry: (tag) => resolver.askNow(tag),
   });
-  const grpcCredentials =
-    cfg.tlsCert && cfg.tlsKey
-      ? grpc.ServerCredentials.createSsl(
-          cfg.tlsClientCa ? readFileSync(cfg.tlsClientCa) : null,
-          [{ cert_chain: readFileSync(cfg.tlsCert), private_key: readFileSync(cfg.tlsKey) }],
-          Boolean(cfg.tlsClientCa),
-        )
-      : grpc.ServerCredentials.createInsecure();
+  const tls = await listenerCredentials({ cfg, kubeConfig, log });
   // What agents say goes to the drift domain and the jobs runner, both built by now.
   const grpcPort = await gateway.listen(
     `${cfg.grpcListen.host || "0.0.0.0"}:${cfg.grpcListen.port}`,
@@ -168,7 +163,7 @@ const program = collectorProgram(version).action(async (options: CollectorOption
         jobs.agentDisconnected(node);
       },
     },
-    grpcCredentials,
+    tls.credentials,
   );
   const http = createHttpServer({
     drift,
@@ -199,7 +194,7 @@ const program = collectorProgram(version).action(async (options: CollectorOption
     db: cfg.db,
     httpPort,
     grpcPort,
-    tls: Boolean(cfg.tlsCert),
+    tls: tls.mode,
     kubernetes: kubernetes !== undefined,
     version,
   });
@@ -207,6 +202,7 @@ const program = collectorProgram(version).action(async (options: CollectorOption
   const shutdown = async (signal: string) => {
     log.info("stopping", { signal });
     live?.stop();
+    tls.stop();
     await http.close();
     await jobs.stop();
     await kubernetes?.stop();
