@@ -1,5 +1,6 @@
 import { ImagedriftError } from "@imagedrift/core";
 import { describe, expect, it } from "vitest";
+import { InventoryChecker } from "./inventory-check.js";
 import { fromWireInventory } from "./inventory-wire.js";
 import type { WireImage, WireInventory } from "./messages.js";
 
@@ -225,11 +226,16 @@ describe("frozen images (the decoder's shared ones)", () => {
       containers: Object.freeze([]),
     }) as unknown as WireImage;
 
-  it("are checked once: the same frozen image gives the same frozen result in every inventory", () => {
+  it("are checked once per checker: the same frozen image gives the same frozen result in every inventory", () => {
     const image = frozenImage(`sha256:${hex(9)}`);
-    const a = fromWireInventory("n1", { ...wire(), images: [image] });
-    const b = fromWireInventory("n2", { ...wire(), images: [wire().images[0] as WireImage, image] });
+    const checker = new InventoryChecker();
+    const a = fromWireInventory("n1", { ...wire(), images: [image] }, checker);
+    const b = fromWireInventory("n2", { ...wire(), images: [wire().images[0] as WireImage, image] }, checker);
     expect(b.images[1]).toBe(a.images[0]);
+    // Another checker (another gateway, another test) keeps its own memory.
+    const other = fromWireInventory("n3", { ...wire(), images: [image] }, new InventoryChecker());
+    expect(other.images[0]).not.toBe(a.images[0]);
+    expect(other.images[0]).toEqual(a.images[0]);
     expect(Object.isFrozen(a.images[0])).toBe(true);
     expect(a.images[0]).toEqual({ ...image, size: 7, repoTags: ["reg.example/app:2"], repoDigests: [DIGEST] });
   });

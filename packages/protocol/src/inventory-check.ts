@@ -18,7 +18,7 @@ import type {
   RuntimeInfo,
 } from "@imagedrift/core";
 import { isSharedImage, shareImage } from "@imagedrift/core";
-import { isImageId, referenceProblem, repoDigestProblem } from "./string-cache.js";
+import { StringChecks } from "./string-cache.js";
 import {
   invalidType,
   isObject,
@@ -67,24 +67,6 @@ function isList(value: unknown, max: number, problems: Problems, path: Path): va
   return false;
 }
 
-/** `repoTags` (image references) or `repoDigests` (`host/repository@digest`) of image `i`. */
-function checkReferences(image: Fields, i: number, key: "repoTags" | "repoDigests", problems: Problems): string[] {
-  const value = image[key];
-  if (!Array.isArray(value) || value.length > MAX_REFERENCES) {
-    isList(value, MAX_REFERENCES, problems, ["images", i, key]);
-    return [];
-  }
-  const check = key === "repoTags" ? referenceProblem : repoDigestProblem;
-  const out = new Array<string>(value.length);
-  for (let j = 0; j < value.length; j++) {
-    const ref: unknown = value[j];
-    const problem = typeof ref === "string" ? check(ref) : invalidType("string", ref);
-    if (problem !== null) problems.add(["images", i, key, j], problem);
-    out[j] = ref as string;
-  }
-  return out;
-}
-
 function checkContainer(value: unknown, at: Path, problems: Problems): ImageContainer {
   if (!isObject(value)) {
     problems.add(at, invalidType("object", value));
@@ -101,65 +83,6 @@ function checkContainer(value: unknown, at: Path, problems: Problems): ImageCont
   const podUid = problems.text(value.podUid, POD_UID, at);
   const image = problems.text(value.image, IMAGE, at);
   return { id, pod, namespace, container, state: state as ImageContainer["state"], podUid, image };
-}
-
-/**
- * Checked images by the shared wire image they came from: the decoder gives
- * the same object for an image every node sends alike, and a shared image
- * found valid stays valid. The result is shared too (shared-image.ts).
- */
-const checkedImages = new WeakMap<object, NodeImage>();
-
-function checkImage(value: unknown, i: number, problems: Problems): NodeImage {
-  const shared = typeof value === "object" && value !== null && isSharedImage(value);
-  if (shared) {
-    const known = checkedImages.get(value);
-    if (known !== undefined) return known;
-  }
-  const before = problems.count;
-  const image = checkFields(value, i, problems);
-  if (shared && problems.count === before) checkedImages.set(value, shareImage(image));
-  return image;
-}
-
-function checkFields(value: unknown, i: number, problems: Problems): NodeImage {
-  if (!isObject(value)) {
-    problems.add(["images", i], invalidType("object", value));
-    return value as unknown as NodeImage;
-  }
-  const id = value.id;
-  if (typeof id !== "string") problems.add(["images", i, "id"], invalidType("string", id));
-  else if (!isImageId(id)) problems.add(["images", i, "id"], "must be sha256:<64 hex>");
-  const repoTags = checkReferences(value, i, "repoTags", problems);
-  const repoDigests = checkReferences(value, i, "repoDigests", problems);
-  const size = uintOf(value.size);
-  if (size < 0) for (const problem of problemsOfUint(value.size)) problems.add(["images", i, "size"], problem);
-  const pinned = value.pinned;
-  if (typeof pinned !== "boolean") problems.add(["images", i, "pinned"], invalidType("boolean", pinned));
-  const sandbox = value.sandbox;
-  if (typeof sandbox !== "boolean") problems.add(["images", i, "sandbox"], invalidType("boolean", sandbox));
-  const inUse = value.inUse;
-  if (typeof inUse !== "boolean") problems.add(["images", i, "inUse"], invalidType("boolean", inUse));
-  const list = value.containers;
-  let containers: ImageContainer[] = [];
-  if (!Array.isArray(list) || list.length > MAX_CONTAINERS) {
-    isList(list, MAX_CONTAINERS, problems, ["images", i, "containers"]);
-  } else if (list.length > 0) {
-    containers = new Array<ImageContainer>(list.length);
-    for (let j = 0; j < list.length; j++) {
-      containers[j] = checkContainer(list[j], ["images", i, "containers", j], problems);
-    }
-  }
-  return {
-    id: id as string,
-    repoTags,
-    repoDigests,
-    size,
-    pinned: pinned as boolean,
-    sandbox: sandbox as boolean,
-    inUse: inUse as boolean,
-    containers,
-  };
 }
 
 function checkPod(value: unknown, at: Path, problems: Problems): PodSandboxSummary {
@@ -200,27 +123,115 @@ function checkImageFs(value: unknown, problems: Problems): ImageFsUsage {
 }
 
 /**
- * Checks an inventory (with `imageFs.inodesUsed` absent made null) and
- * returns a fresh copy of its known fields, in the order of NodeInventory.
- * When `problems` holds any afterwards, the copy is garbage: drop it.
+ * The inventory check with its memories: strings found valid (string-cache.ts)
+ * and checked images by the shared wire image they came from (the decoder
+ * gives the same object for an image every node sends alike, and a shared
+ * image found valid stays valid; the result is shared too, shared-image.ts).
+ * The collector's gateway holds one for its lifetime.
  */
-export function checkInventory(input: Fields, problems: Problems): Omit<NodeInventory, "node"> {
-  const scannedAt = input.scannedAt;
-  if (typeof scannedAt !== "string") problems.add(["scannedAt"], invalidType("string", scannedAt));
-  else if (!DATETIME.test(scannedAt)) problems.add(["scannedAt"], "Invalid ISO datetime");
-  const runtime = checkRuntime(input.runtime, problems);
-  let images: NodeImage[] = [];
-  const imageList = input.images;
-  if (isList(imageList, MAX_IMAGES, problems, ["images"])) {
-    images = new Array<NodeImage>(imageList.length);
-    for (let i = 0; i < imageList.length; i++) images[i] = checkImage(imageList[i], i, problems);
+export class InventoryChecker {
+  readonly #strings = new StringChecks();
+  readonly #images = new WeakMap<object, NodeImage>();
+
+  /**
+   * Checks an inventory (with `imageFs.inodesUsed` absent made null) and
+   * returns a fresh copy of its known fields, in the order of NodeInventory.
+   * When `problems` holds any afterwards, the copy is garbage: drop it.
+   */
+  check(input: Fields, problems: Problems): Omit<NodeInventory, "node"> {
+    const scannedAt = input.scannedAt;
+    if (typeof scannedAt !== "string") problems.add(["scannedAt"], invalidType("string", scannedAt));
+    else if (!DATETIME.test(scannedAt)) problems.add(["scannedAt"], "Invalid ISO datetime");
+    const runtime = checkRuntime(input.runtime, problems);
+    let images: NodeImage[] = [];
+    const imageList = input.images;
+    if (isList(imageList, MAX_IMAGES, problems, ["images"])) {
+      images = new Array<NodeImage>(imageList.length);
+      for (let i = 0; i < imageList.length; i++) images[i] = this.#image(imageList[i], i, problems);
+    }
+    let pods: PodSandboxSummary[] = [];
+    const podList = input.pods;
+    if (isList(podList, MAX_CONTAINERS, problems, ["pods"])) {
+      pods = new Array<PodSandboxSummary>(podList.length);
+      for (let k = 0; k < podList.length; k++) pods[k] = checkPod(podList[k], ["pods", k], problems);
+    }
+    const imageFs = checkImageFs(input.imageFs, problems);
+    return { scannedAt: scannedAt as string, runtime, images, pods, imageFs };
   }
-  let pods: PodSandboxSummary[] = [];
-  const podList = input.pods;
-  if (isList(podList, MAX_CONTAINERS, problems, ["pods"])) {
-    pods = new Array<PodSandboxSummary>(podList.length);
-    for (let k = 0; k < podList.length; k++) pods[k] = checkPod(podList[k], ["pods", k], problems);
+
+  #image(value: unknown, i: number, problems: Problems): NodeImage {
+    const shared = typeof value === "object" && value !== null && isSharedImage(value);
+    if (shared) {
+      const known = this.#images.get(value);
+      if (known !== undefined) return known;
+    }
+    const before = problems.count;
+    const image = this.#fields(value, i, problems);
+    if (shared && problems.count === before) this.#images.set(value, shareImage(image));
+    return image;
   }
-  const imageFs = checkImageFs(input.imageFs, problems);
-  return { scannedAt: scannedAt as string, runtime, images, pods, imageFs };
+
+  #fields(value: unknown, i: number, problems: Problems): NodeImage {
+    if (!isObject(value)) {
+      problems.add(["images", i], invalidType("object", value));
+      return value as unknown as NodeImage;
+    }
+    const id = value.id;
+    if (typeof id !== "string") problems.add(["images", i, "id"], invalidType("string", id));
+    else if (!this.#strings.isImageId(id)) problems.add(["images", i, "id"], "must be sha256:<64 hex>");
+    const repoTags = this.#references(value, { i, key: "repoTags" }, problems);
+    const repoDigests = this.#references(value, { i, key: "repoDigests" }, problems);
+    const size = uintOf(value.size);
+    if (size < 0) for (const problem of problemsOfUint(value.size)) problems.add(["images", i, "size"], problem);
+    const pinned = value.pinned;
+    if (typeof pinned !== "boolean") problems.add(["images", i, "pinned"], invalidType("boolean", pinned));
+    const sandbox = value.sandbox;
+    if (typeof sandbox !== "boolean") problems.add(["images", i, "sandbox"], invalidType("boolean", sandbox));
+    const inUse = value.inUse;
+    if (typeof inUse !== "boolean") problems.add(["images", i, "inUse"], invalidType("boolean", inUse));
+    const list = value.containers;
+    let containers: ImageContainer[] = [];
+    if (!Array.isArray(list) || list.length > MAX_CONTAINERS) {
+      isList(list, MAX_CONTAINERS, problems, ["images", i, "containers"]);
+    } else if (list.length > 0) {
+      containers = new Array<ImageContainer>(list.length);
+      for (let j = 0; j < list.length; j++) {
+        containers[j] = checkContainer(list[j], ["images", i, "containers", j], problems);
+      }
+    }
+    return {
+      id: id as string,
+      repoTags,
+      repoDigests,
+      size,
+      pinned: pinned as boolean,
+      sandbox: sandbox as boolean,
+      inUse: inUse as boolean,
+      containers,
+    };
+  }
+
+  /** `repoTags` (image references) or `repoDigests` (`host/repository@digest`) of image `i`. */
+  #references(image: Fields, at: { i: number; key: "repoTags" | "repoDigests" }, problems: Problems): string[] {
+    const { i, key } = at;
+    const value = image[key];
+    if (!Array.isArray(value) || value.length > MAX_REFERENCES) {
+      isList(value, MAX_REFERENCES, problems, ["images", i, key]);
+      return [];
+    }
+    const strings = this.#strings;
+    const out = new Array<string>(value.length);
+    for (let j = 0; j < value.length; j++) {
+      const ref: unknown = value[j];
+      const problem =
+        typeof ref !== "string"
+          ? invalidType("string", ref)
+          : key === "repoTags"
+            ? strings.referenceProblem(ref)
+            : strings.repoDigestProblem(ref);
+      if (problem !== null) problems.add(["images", i, key, j], problem);
+      out[j] = ref as string;
+    }
+    return out;
+  }
 }

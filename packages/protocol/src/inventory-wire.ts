@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describeIssues, ImagedriftError, type NodeInventory } from "@imagedrift/core";
-import { checkInventory } from "./inventory-check.js";
+import { InventoryChecker } from "./inventory-check.js";
 import type { WireInventory } from "./messages.js";
 import { MAX_LISTED, Problems } from "./wire-values.js";
 
@@ -30,9 +30,14 @@ function rejected(node: string, problems: Problems): ImagedriftError {
 /**
  * Validates an inventory from the wire. Every problem is named with its path
  * (`images[3].repoTags[0]: invalid reference "X": …`), the first 20 of them
- * listed; nothing partial is returned.
+ * listed; nothing partial is returned. A long-lived `checker` remembers what
+ * it found valid (the gateway keeps one); without it, nothing is remembered.
  */
-export function fromWireInventory(node: string, wire: WireInventory): NodeInventory {
+export function fromWireInventory(
+  node: string,
+  wire: WireInventory,
+  checker: InventoryChecker = new InventoryChecker(),
+): NodeInventory {
   const problems = new Problems();
   if (wire === null || wire === undefined) {
     problems.add([], `Invalid input: expected object, received ${wire === null ? "null" : "undefined"}`);
@@ -43,7 +48,7 @@ export function fromWireInventory(node: string, wire: WireInventory): NodeInvent
     ...wire,
     imageFs: wire.imageFs && { ...wire.imageFs, inodesUsed: wire.imageFs.inodesUsed ?? null },
   };
-  const inventory = checkInventory(input, problems);
+  const inventory = checker.check(input, problems);
   if (problems.count > 0) throw rejected(node, problems);
   return { node, ...inventory };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isImageId, MAX_ENTRIES, referenceProblem, repoDigestProblem, ValidStrings } from "./string-cache.js";
+import { MAX_ENTRIES, StringChecks, ValidStrings } from "./string-cache.js";
 
 const hex = (n: number) => n.toString(16).padStart(64, "0");
 /** A copy that is a different string object, as a decoded message's strings are. */
@@ -36,6 +36,11 @@ describe("ValidStrings", () => {
 });
 
 describe("the remembered checks", () => {
+  const checks = new StringChecks();
+  const isImageId = (value: string) => checks.isImageId(value);
+  const referenceProblem = (value: string) => checks.referenceProblem(value);
+  const repoDigestProblem = (value: string) => checks.repoDigestProblem(value);
+
   it("answer the same the first time and every time after", () => {
     for (let round = 0; round < 3; round++) {
       expect(isImageId(fresh(`sha256:${hex(1)}`))).toBe(true);

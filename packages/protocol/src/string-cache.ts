@@ -65,37 +65,43 @@ function rowOf(value: string, tail: number): number {
   return (h ^ (h >>> 15)) & (ROWS - 1);
 }
 
-// Ids and repo digests end in hex; tags often end alike (`svc-001:latest`, `svc-011:latest`).
-const imageIds = new ValidStrings(8);
-const references = new ValidStrings(16);
-const repoDigests = new ValidStrings(8);
+/**
+ * The three remembered checks, one memory each. The collector's gateway holds
+ * one set for its lifetime (through an InventoryChecker); a test makes its own.
+ */
+export class StringChecks {
+  // Ids and repo digests end in hex; tags often end alike (`svc-001:latest`, `svc-011:latest`).
+  readonly #imageIds = new ValidStrings(8);
+  readonly #references = new ValidStrings(16);
+  readonly #repoDigests = new ValidStrings(8);
 
-/** `sha256:` and 64 lowercase hex digits. */
-export function isImageId(value: string): boolean {
-  if (imageIds.has(value)) return true;
-  if (!isSha256Digest(value)) return false;
-  imageIds.add(value);
-  return true;
-}
-
-/** Why `value` is not an image reference (parseImageRef's message), or null when it is one. */
-export function referenceProblem(value: string): string | null {
-  if (references.has(value)) return null;
-  try {
-    parseImageRef(value);
-  } catch (thrown) {
-    return toImagedriftError(thrown).message;
+  /** `sha256:` and 64 lowercase hex digits. */
+  isImageId(value: string): boolean {
+    if (this.#imageIds.has(value)) return true;
+    if (!isSha256Digest(value)) return false;
+    this.#imageIds.add(value);
+    return true;
   }
-  references.add(value);
-  return null;
-}
 
-/** Why `value` is not a `host/repository@digest`, or null when it is one. */
-export function repoDigestProblem(value: string): string | null {
-  if (repoDigests.has(value)) return null;
-  if (parseRepoDigest(value) === null) {
-    return `invalid repo digest ${JSON.stringify(value)} (expected host/repository@sha256:<64 hex>)`;
+  /** Why `value` is not an image reference (parseImageRef's message), or null when it is one. */
+  referenceProblem(value: string): string | null {
+    if (this.#references.has(value)) return null;
+    try {
+      parseImageRef(value);
+    } catch (thrown) {
+      return toImagedriftError(thrown).message;
+    }
+    this.#references.add(value);
+    return null;
   }
-  repoDigests.add(value);
-  return null;
+
+  /** Why `value` is not a `host/repository@digest`, or null when it is one. */
+  repoDigestProblem(value: string): string | null {
+    if (this.#repoDigests.has(value)) return null;
+    if (parseRepoDigest(value) === null) {
+      return `invalid repo digest ${JSON.stringify(value)} (expected host/repository@sha256:<64 hex>)`;
+    }
+    this.#repoDigests.add(value);
+    return null;
+  }
 }

@@ -7,6 +7,7 @@ import {
   type CollectorMessage,
   channelOptions,
   fromWireInventory,
+  InventoryChecker,
   NODE_METADATA_KEY,
 } from "@imagedrift/protocol";
 import type { AgentHello } from "../drift/index.js";
@@ -60,6 +61,8 @@ export class AgentGateway {
   readonly #server = new grpc.Server(serverOptions);
   #listener: { net: NetServer; injector: grpc.ConnectionInjector } | undefined;
   readonly #sessions = new Map<string, { session: AgentSession; call: AgentCall }>();
+  /** Remembers the ids, tags, digests and shared images found valid, across every agent's inventories. */
+  readonly #checker = new InventoryChecker();
   readonly #token: string | null;
   /** Given to listen: no message arrives before it. */
   #handlers: AgentHandlers | undefined;
@@ -248,7 +251,7 @@ export class AgentGateway {
     switch (message.body) {
       case "inventory": {
         try {
-          const inventory = fromWireInventory(node, message.inventory);
+          const inventory = fromWireInventory(node, message.inventory, this.#checker);
           checkInventory(node, inventory, message.inventory.hash);
           this.#handle().inventory(node, inventory, message.inventory.hash);
         } finally {
