@@ -1,8 +1,7 @@
-import { readFileSync } from "node:fs";
-import * as grpc from "@grpc/grpc-js";
 import { createLogger, formatDuration, type LogLevel } from "@imagedrift/core";
 import { CriClient } from "@imagedrift/cri";
 import { readTokenFile } from "@imagedrift/protocol";
+import { readCollectorCredentials, type TlsFiles } from "./collector-credentials.js";
 import { CommandExecutor } from "./commands/executor.js";
 import type { AgentConfig } from "./config.js";
 import { EventWatch } from "./event-watch.js";
@@ -10,6 +9,8 @@ import { startAgentHttp } from "./http-server.js";
 import { AgentMetrics } from "./metrics.js";
 import { CollectorReporter } from "./reporter.js";
 import { ScanLoop } from "./scan-loop.js";
+
+const tlsFiles = (cfg: AgentConfig): TlsFiles => ({ ca: cfg.tlsCa ?? "", cert: cfg.tlsCert, key: cfg.tlsKey });
 
 /**
  * Wires and starts the daemon from a parsed config: scan loop, reporter,
@@ -42,13 +43,7 @@ export async function runDaemon(cfg: AgentConfig, version: string): Promise<void
         intervalMs: cfg.interval,
         agentVersion: version,
         labels: cfg.nodeLabels,
-        credentials: cfg.tlsCa
-          ? grpc.credentials.createSsl(
-              readFileSync(cfg.tlsCa),
-              cfg.tlsKey ? readFileSync(cfg.tlsKey) : null,
-              cfg.tlsCert ? readFileSync(cfg.tlsCert) : null,
-            )
-          : undefined,
+        ...(cfg.tlsCa ? { credentials: () => readCollectorCredentials(tlsFiles(cfg)) } : {}),
         log,
         onCollectorMessage: executor.onCollectorMessage,
         onConnectionChange: (connected) => metrics.recordCollectorConnection(connected),
@@ -84,9 +79,10 @@ export async function runDaemon(cfg: AgentConfig, version: string): Promise<void
     live: loop.live,
     ready: loop.ready,
     readyDetail: () =>
-      watch?.mode === "events"
+      (watch?.mode === "events"
         ? `mode: events (rescans on runtime events; full rescan every ${formatDuration(loop.intervalMs)})`
-        : `mode: polling (every ${formatDuration(loop.intervalMs)}${cfg.events === "off" ? ", --events off" : ""})`,
+        : `mode: polling (every ${formatDuration(loop.intervalMs)}${cfg.events === "off" ? ", --events off" : ""})`) +
+      (reporter?.waiting ? `; ${reporter.waiting}` : ""),
   });
   loop.start();
   // On the event stream, the image filesystem's usage is still asked every --interval (see checkImageFs).

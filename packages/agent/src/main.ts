@@ -83,7 +83,11 @@ const program = new Command("imagedrift-agent")
     ),
   )
   .addOption(
-    option("--tls-ca <path>", "PEM CA that signed the collector's certificate: dial with TLS", "IMAGEDRIFT_TLS_CA"),
+    option(
+      "--tls-ca <path>",
+      "PEM CA that signed the collector's certificate: dial with TLS; read again at every connection attempt, and until it exists and holds a certificate the agent waits (never dialling in plaintext)",
+      "IMAGEDRIFT_TLS_CA",
+    ),
   )
   .addOption(
     option(

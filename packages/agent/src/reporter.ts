@@ -11,6 +11,10 @@ import {
   toWireInventory,
 } from "@imagedrift/protocol";
 import { Backoff } from "./backoff.js";
+import { type CollectorCredentials, PLAINTEXT } from "./collector-credentials.js";
+
+/** How often a missing CA file is looked for again: a local read, cheap. */
+const CA_RECHECK_MS = 2000;
 
 type AgentStream = grpc.ClientDuplexStream<AgentMessage, CollectorMessage>;
 type GatewayClient = grpc.Client & { Connect: (metadata: grpc.Metadata) => AgentStream };
@@ -23,7 +27,8 @@ export interface ReporterOptions {
   intervalMs: number;
   agentVersion: string;
   labels: Record<string, string>;
-  credentials?: grpc.ChannelCredentials;
+  /** Asked before every connection attempt (collector-credentials.ts); plaintext when absent. */
+  credentials?: () => CollectorCredentials;
   log: Logger;
   /** Told when a command arrives from the collector. */
   onCollectorMessage?: (message: CollectorMessage, reply: (message: AgentMessage) => void) => void;
@@ -43,7 +48,11 @@ export interface ReporterOptions {
  */
 export class CollectorReporter {
   readonly #options: ReporterOptions;
-  readonly #client: GatewayClient;
+  #client: GatewayClient | undefined;
+  /** The credentials #client was made with. */
+  #clientKey: string | undefined;
+  /** Why the agent cannot dial yet (no CA), said once in the log and in /readyz. */
+  #waiting: string | null = null;
   readonly #backoff = new Backoff();
   #stream: AgentStream | undefined;
   #welcomed = false;
@@ -57,16 +66,29 @@ export class CollectorReporter {
 
   constructor(options: ReporterOptions) {
     this.#options = options;
-    const Client = agentGateway();
-    this.#client = new Client(options.address, options.credentials ?? grpc.credentials.createInsecure(), {
-      ...channelOptions,
-      "grpc.initial_reconnect_backoff_ms": 500,
-      "grpc.max_reconnect_backoff_ms": 10_000,
-    }) as unknown as GatewayClient;
   }
 
   get connected(): boolean {
     return this.#welcomed;
+  }
+
+  /** Null, or why the agent cannot dial the collector yet. */
+  get waiting(): string | null {
+    return this.#waiting;
+  }
+
+  /** The client for the current credentials: a new one when the files changed (a new CA). */
+  #clientFor(state: Extract<CollectorCredentials, { kind: "ready" }>): GatewayClient {
+    if (this.#client !== undefined && this.#clientKey === state.key) return this.#client;
+    this.#client?.close();
+    const Client = agentGateway();
+    this.#client = new Client(this.#options.address, state.credentials, {
+      ...channelOptions,
+      "grpc.initial_reconnect_backoff_ms": 500,
+      "grpc.max_reconnect_backoff_ms": 10_000,
+    }) as unknown as GatewayClient;
+    this.#clientKey = state.key;
+    return this.#client;
   }
 
   start(): void {
@@ -87,7 +109,7 @@ export class CollectorReporter {
     clearTimeout(this.#timer);
     clearInterval(this.#heartbeat);
     this.#stream?.cancel();
-    this.#client.close();
+    this.#client?.close();
   }
 
   /** Called after every scan: sends the inventory if it changed since last sent, else a heartbeat. */
@@ -101,10 +123,19 @@ export class CollectorReporter {
   #connect(): void {
     if (this.#stopped) return;
     const { node, token, log } = this.#options;
+    const state = this.#options.credentials?.() ?? PLAINTEXT;
+    if (state.kind === "waiting") {
+      if (this.#waiting !== state.reason) log.warn(state.reason, { collector: this.#options.address });
+      this.#waiting = state.reason;
+      this.#timer = setTimeout(() => this.#connect(), CA_RECHECK_MS);
+      return;
+    }
+    if (this.#waiting !== null) log.info("found the collector's CA", { collector: this.#options.address });
+    this.#waiting = null;
     const metadata = new grpc.Metadata();
     metadata.set(NODE_METADATA_KEY, node);
     if (token) metadata.set(AUTHORIZATION_METADATA_KEY, `Bearer ${token}`);
-    const stream = this.#client.Connect(metadata);
+    const stream = this.#clientFor(state).Connect(metadata);
     this.#stream = stream;
     stream.on("data", (message: CollectorMessage) => this.#receive(message));
     stream.on("error", (error: Error) => {
