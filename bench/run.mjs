@@ -8,7 +8,7 @@
  *
  * Flags:
  *   --quick          smaller scale, under 5 minutes on 2 cores
- *   --only=a,b       run only these benchmarks (ingest, findings, scan, prepull, resolve)
+ *   --only=a,b       run only these benchmarks (ingest, findings, scan, prepull, resolve, detect)
  *   --profile        write CPU profiles of the collector, the agent and computeFindings
  *                    to bench/results/profiles/ (and a summary of each)
  *   --agents=N       simulated agents (and nodes) for ingest, findings and resolve
@@ -27,6 +27,7 @@ import { mkdtemp } from "node:fs/promises";
 import { availableParallelism, freemem, loadavg, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { detectBench } from "./detect.mjs";
 import { findingsBench } from "./findings.mjs";
 import { ingestBench } from "./ingest.mjs";
 import { describeProfile } from "./lib/cpuprofile.mjs";
@@ -40,7 +41,9 @@ import { importScanImages, scanBench } from "./scan.mjs";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 // resolve first: its rate-limited cycle leaves the CPU idle for the scan node's slow image import.
-const BENCHES = ["resolve", "ingest", "findings", "scan", "prepull"];
+const BENCHES = ["resolve", "ingest", "findings", "scan", "prepull", "detect"];
+/** Benchmarks that need no shared lab: findings none, detect its own (its registry posts to its collector). */
+const WITHOUT_SHARED_LAB = ["findings", "detect"];
 const TAG_COUNT = 300;
 const PREPULL_NODES = ["p1", "p2", "p3", "p4", "p5", "p6"];
 
@@ -143,7 +146,7 @@ async function main() {
     mkdirSync(profileDir, { recursive: true });
   }
 
-  const needsLab = options.only.some((b) => b !== "findings");
+  const needsLab = options.only.some((b) => !WITHOUT_SHARED_LAB.includes(b));
   const labNodes = [
     ...(options.only.includes("scan") ? ["scan"] : []),
     ...(options.only.includes("prepull") ? PREPULL_NODES : []),
@@ -176,6 +179,8 @@ async function main() {
         ctx.tags = names;
         log(`${ctx.digests.size} tags on the registry`);
       }
+    } else {
+      ctx.dir = await mkdtemp("/tmp/idb-");
     }
     if (options.only.includes("scan") && options.only.includes("resolve")) {
       ctx.whileRateLimited = () => {
@@ -190,6 +195,7 @@ async function main() {
       scan: scanBench,
       prepull: prepullBench,
       resolve: resolveBench,
+      detect: detectBench,
     };
     for (const name of BENCHES.filter((b) => options.only.includes(b))) {
       const t0 = performance.now();
@@ -204,10 +210,12 @@ async function main() {
       log(`${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
   } finally {
+    if (ctx.dir) keepLogs(ctx.dir, join(root, "bench/results/logs"));
     if (lab) {
-      if (ctx.dir) keepLogs(ctx.dir, join(root, "bench/results/logs"));
       log("stopping the lab");
       await lab.stop();
+    } else if (ctx.dir) {
+      rmSync(ctx.dir, { recursive: true, force: true });
     }
   }
 

@@ -60,10 +60,14 @@ function withStop(daemon, stopTimeoutMs) {
   return { daemon, pid: daemon.pid, stop: () => daemon.stop(stopTimeoutMs) };
 }
 
-/** The collector on 127.0.0.1 ports picked by the kernel, with the Node flags it ships with; `--kubernetes off`. */
+/**
+ * The collector on 127.0.0.1 ports picked by the kernel (or the HTTP port given, when a registry's
+ * notifications must name it first), with the Node flags it ships with; `--kubernetes off`.
+ */
 export async function startCollector({
   dir,
   name = "collector",
+  httpPort = 0,
   resolveInterval = "5m",
   extraArgs = [],
   nodeFlags = [],
@@ -81,7 +85,7 @@ export async function startCollector({
       "--db",
       db,
       "--listen",
-      "127.0.0.1:0",
+      `127.0.0.1:${httpPort}`,
       "--grpc-listen",
       "127.0.0.1:0",
       "--kubernetes",
@@ -128,6 +132,7 @@ export async function startAgent({
   endpoint,
   collector,
   interval = "60s",
+  extraArgs = [],
   nodeFlags = [],
   stopTimeoutMs = 5_000,
 }) {
@@ -148,6 +153,7 @@ export async function startAgent({
       "--interval",
       interval,
       ...(collector ? ["--collector", collector] : []),
+      ...extraArgs,
     ],
     logFile: join(dir, `agent-${node}.log`),
     env: cleanEnv(),
