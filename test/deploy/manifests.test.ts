@@ -50,7 +50,7 @@ describe("deploy/ (kustomize base)", () => {
     collectorContainer = onlyContainer(collector);
   });
 
-  it("renders the namespace, both components, their RBAC, the token and the priority class", () => {
+  it("renders the namespace, both components, their RBAC, the token, the CA Secret and the priority class", () => {
     const names = objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
     expect(names).toEqual(
       [
@@ -59,6 +59,9 @@ describe("deploy/ (kustomize base)", () => {
         "DaemonSet/imagedrift-agent",
         "Namespace/imagedrift",
         "PriorityClass/imagedrift-node-critical",
+        "Role/imagedrift-collector-ca",
+        "RoleBinding/imagedrift-collector-ca",
+        "Secret/imagedrift-collector-ca",
         "Secret/imagedrift-token",
         "Service/imagedrift-agent",
         "Service/imagedrift-collector",
@@ -320,7 +323,8 @@ describe("deploy/ (kustomize base)", () => {
     });
     expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "imagedrift-collector", namespace: NAMESPACE }]);
     expect(collector.spec.template.spec.serviceAccountName).toBe("imagedrift-collector");
-    expect(objects.filter((o) => o.kind === "Role" || o.kind === "RoleBinding")).toEqual([]);
+    // The one namespaced Role is the CA Secret's (tls.test.ts).
+    expect(objects.filter((o) => o.kind === "Role").map((o) => o.metadata.name)).toEqual(["imagedrift-collector-ca"]);
   });
 
   it("uses the images that Dockerfile.agent and Dockerfile.collector build", () => {

@@ -4,12 +4,13 @@
  * the DaemonSet's args and env on a real containerd node reporting to it, and
  * the Job templates' one-shot commands against that node. Only what a cluster
  * provides is replaced: addresses (loopback ports picked at run time), the
- * volumes' paths, and the socket. Needs the agent and collector built (the
+ * volumes' paths, and the socket; the collector's TLS certificate also names
+ * 127.0.0.1, the address the agent dials here instead of the Service's name. Needs the agent and collector built (the
  * root `npm test` builds).
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { CriClient } from "@imagedrift/cri";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -113,6 +114,8 @@ describe("the manifests' command lines, run by the built programs", () => {
     args = withFlag(args, "listen", `${LOOPBACK}:${httpPort}`);
     args = withFlag(args, "grpc-listen", `${LOOPBACK}:${grpcPort}`);
     args = withFlag(args, "token-file", tokenFile);
+    args = withFlag(args, "tls-dir", join(dataDir, "tls"));
+    args = [...args, `--tls-names=${LOOPBACK}`];
     // No Kubernetes API server here: the pod's --kubernetes=auto is covered by the next test and test/kubernetes.
     args = withFlag(args, "kubernetes", "off");
     collectorUrl = `http://${LOOPBACK}:${httpPort}`;
@@ -174,6 +177,11 @@ describe("the manifests' command lines, run by the built programs", () => {
     args = withFlag(args, "collector", grpcAddress);
     args = withFlag(args, "token-file", tokenFile);
     args = withFlag(args, "listen", `${LOOPBACK}:${port}`);
+    // The CA as the kubelet projects Secret imagedrift-collector-ca's key ca.crt (no Kubernetes API here to publish it).
+    const secretDir = join(lab.dir, "collector-ca");
+    mkdirSync(secretDir);
+    copyFileSync(join(lab.dir, "data", "tls", "ca.crt"), join(secretDir, "ca.crt"));
+    args = withFlag(args, "tls-ca", join(secretDir, "ca.crt"));
     const url = `http://${LOOPBACK}:${port}`;
     agent = await startDaemon({
       name: "agent with the DaemonSet's args",
