@@ -51,6 +51,7 @@ export function syntheticCluster(nodeCount: number, tagCount: number): Synthetic
       registryDigest,
       resolvedAt: now,
       resolveError: null,
+      resolvedBy: null,
       status: variants > 1 ? "inconsistent" : "current",
       nodes: holders,
     };

@@ -2,20 +2,34 @@
 import type { NodeInventory } from "./inventory.js";
 import type { WorkloadPod } from "./workload-pods.js";
 
+/**
+ * Why a tag was asked of its registry: `poll` the periodic resolve
+ * (`--resolve-interval`, and the collector's first round), `event` a
+ * registry's push notification, `job` a prepull asking before it pulls,
+ * `inventory` a tag a node reported that the collector had no answer for.
+ */
+export const RESOLVE_CAUSES = ["poll", "event", "job", "inventory"] as const;
+export type ResolveCause = (typeof RESOLVE_CAUSES)[number];
+
+/** When and why the registry was asked (absent on answers stored before the cause was kept). */
+interface ResolvedWhy {
+  resolvedAt: string;
+  resolvedBy?: ResolveCause;
+}
+
 /** What the registry said about a tag at its last resolution. */
 export type TagResolution =
-  | {
+  | (ResolvedWhy & {
       state: "found";
       digest: string;
-      resolvedAt: string;
       /**
        * The image ids (config digests) the digest gives, one per platform: read
        * only when some node holds the tag at another digest (see registryMatch).
        */
       platformImages?: readonly string[];
-    }
-  | { state: "not-found"; resolvedAt: string }
-  | { state: "error"; error: string; resolvedAt: string }
+    })
+  | (ResolvedWhy & { state: "not-found" })
+  | (ResolvedWhy & { state: "error"; error: string })
   | { state: "pending" };
 
 export interface NodeState {
@@ -75,6 +89,8 @@ export interface TagView {
   reference: string;
   registryDigest: string | null;
   resolvedAt: string | null;
+  /** Why the registry was last asked; null when never, or not recorded. */
+  resolvedBy: ResolveCause | null;
   resolveError: string | null;
   status: TagStatus;
   nodes: TagHolder[];

@@ -7,12 +7,12 @@ const at = "2025-06-01T12:00:00Z";
 describe("describeRegistryAnswer", () => {
   it.each([
     [
-      { status: "current", registryDigest: DIGEST, resolveError: null, resolvedAt: at },
+      { status: "current", registryDigest: DIGEST, resolveError: null, resolvedBy: null, resolvedAt: at },
       "found",
       "registry: sha256:aaaaaaaaaaaa",
     ],
     [
-      { status: "missing-in-registry", registryDigest: null, resolveError: null, resolvedAt: at },
+      { status: "missing-in-registry", registryDigest: null, resolveError: null, resolvedBy: null, resolvedAt: at },
       "not-found",
       "not in the registry (HTTP 404)",
     ],
@@ -22,7 +22,7 @@ describe("describeRegistryAnswer", () => {
       "registry unresolved: HTTP 503",
     ],
     [
-      { status: "unresolved", registryDigest: null, resolveError: null, resolvedAt: null },
+      { status: "unresolved", registryDigest: null, resolveError: null, resolvedBy: null, resolvedAt: null },
       "not-asked",
       "registry not asked yet",
     ],
@@ -32,7 +32,13 @@ describe("describeRegistryAnswer", () => {
   });
 
   it("says a local-only tag is local-only and what the registry answered, 404 included", () => {
-    const tag = { status: "local-only", registryDigest: null, resolveError: null, resolvedAt: at } as const;
+    const tag = {
+      status: "local-only",
+      registryDigest: null,
+      resolveError: null,
+      resolvedBy: null,
+      resolvedAt: at,
+    } as const;
     expect(describeRegistryAnswer(tag)).toBe(
       "local-only: no node has a repo digest for it (built or imported there, never pulled); not in the registry (HTTP 404)",
     );

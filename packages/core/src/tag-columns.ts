@@ -244,6 +244,7 @@ export function columnView(reference: string, column: TagColumn, resolution: Tag
     reference,
     registryDigest,
     resolvedAt: resolution !== undefined && resolution.state !== "pending" ? resolution.resolvedAt : null,
+    resolvedBy: (resolution !== undefined && resolution.state !== "pending" && resolution.resolvedBy) || null,
     resolveError: resolution?.state === "error" ? resolution.error : null,
     status: tagStatus(nodes, resolution),
     nodes,

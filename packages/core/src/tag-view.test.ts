@@ -247,6 +247,7 @@ describe("computeTagView", () => {
       registryDigest: INDEX,
       resolvedAt: "2026-01-01T11:59:00.000Z",
       resolveError: null,
+      resolvedBy: null,
     });
     expect(computeTagView(APP, [holder("a", INDEX)], resolveFailed)).toMatchObject({
       registryDigest: null,
@@ -256,11 +257,13 @@ describe("computeTagView", () => {
     expect(computeTagView(APP, [holder("a", INDEX)], notFound)).toMatchObject({
       registryDigest: null,
       resolveError: null,
+      resolvedBy: null,
     });
     expect(computeTagView(APP, [holder("a", INDEX)], { state: "pending" })).toMatchObject({ resolvedAt: null });
     expect(computeTagView(APP, [holder("a", INDEX)], undefined)).toMatchObject({
       resolvedAt: null,
       resolveError: null,
+      resolvedBy: null,
     });
   });
 

@@ -13,6 +13,7 @@ function tag(
     registryDigest,
     resolvedAt: null,
     resolveError: null,
+    resolvedBy: null,
     status: "inconsistent",
     nodes: nodes.map(([node, digest, status]) => ({ node, digest, imageId: `sha256:id-${node}`, status })),
   };

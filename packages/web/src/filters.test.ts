@@ -9,6 +9,7 @@ const tag = (reference: string, status: TagView["status"], digest: string): TagV
   registryDigest: null,
   resolvedAt: null,
   resolveError: null,
+  resolvedBy: null,
   status,
   nodes: [{ node: "n1", digest, imageId: d("f"), status: "unknown" }],
 });

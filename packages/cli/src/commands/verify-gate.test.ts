@@ -32,6 +32,7 @@ const tags: TagView[] = [
     registryDigest: digest("f"),
     resolvedAt: at,
     resolveError: null,
+    resolvedBy: null,
     status: "current",
     nodes: [
       { ...holder("worker-1", digest("f")), status: "current" },
@@ -44,6 +45,7 @@ const tags: TagView[] = [
     registryDigest: null,
     resolvedAt: at,
     resolveError: null,
+    resolvedBy: null,
     status: "local-only",
     nodes: [holder("worker-1", null)],
   },
@@ -52,6 +54,7 @@ const tags: TagView[] = [
     registryDigest: null,
     resolvedAt: at,
     resolveError: "registry.example.com: 503",
+    resolvedBy: "poll",
     status: "inconsistent",
     nodes: [holder("worker-1", TWIN_A), holder("worker-2", TWIN_B)],
   },

@@ -11,6 +11,7 @@ import type { FindingStore, NodeStore, TagStore } from "../store/index.js";
 import type { AgentHello, KubernetesFacts, TagResolverLike, TagSummary } from "./drift-inputs.js";
 import { FindingsRecompute } from "./findings-recompute.js";
 import { NodeIngest } from "./node-ingest.js";
+import { resolvePushed } from "./push-recheck.js";
 import { RecomputeScheduler } from "./recompute-scheduler.js";
 import { ResolutionQueue } from "./resolution-queue.js";
 import { StoreRetries } from "./store-retries.js";
@@ -59,6 +60,8 @@ export class DriftService {
   readonly #retries: StoreRetries;
   readonly #ingest: NodeIngest;
   #timers: NodeJS.Timeout[] = [];
+  /** Ends the waits of push notifications' re-asks on stop. */
+  readonly #stopping = new AbortController();
   /** Counts up with every change of what GET /api/v1/tags shows. */
   #tagsVersion = 0;
 
@@ -116,6 +119,7 @@ export class DriftService {
 
   async stop(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
+    this.#stopping.abort();
     this.#scheduler.stop();
     await this.#resolutions.idle();
     this.#retries.flushTouches();
@@ -203,12 +207,14 @@ export class DriftService {
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, timeoutMs);
     });
-    await Promise.race([this.#resolutions.resolve(tags), deadline]).finally(() => clearTimeout(timer));
+    await Promise.race([this.#resolutions.resolve(tags, { cause: "job" }), deadline]).finally(() =>
+      clearTimeout(timer),
+    );
   }
 
   /** Resolves every tag any node holds or a pod wants (each at most once per interval) and recomputes. */
   resolveNow(): Promise<void> {
-    return this.#resolutions.resolve(this.knownTags());
+    return this.#resolutions.resolve(this.knownTags(), { cause: "poll" });
   }
 
   /** Every tag some node holds, and every tag a pod wants (held by no agent's node yet). */
@@ -227,9 +233,16 @@ export class DriftService {
   /**
    * Asks the registry for these tags now, whatever the interval (a registry
    * said they were pushed or deleted), and feeds the answers in like a poll's.
+   * `pushed` gives the digest a push named: a tag whose answer is not that
+   * digest yet is asked again a few times (see push-recheck.ts).
    */
-  resolveChanged(tags: readonly string[]): Promise<void> {
-    return this.#resolutions.resolve(tags, { fresh: true });
+  resolveChanged(tags: readonly string[], pushed: ReadonlyMap<string, string | null> = new Map()): Promise<void> {
+    return resolvePushed({
+      pushed: new Map(tags.map((tag) => [tag, pushed.get(tag) ?? null])),
+      resolve: (asked) => this.#resolutions.resolve(asked, { fresh: true, cause: "event" }),
+      answer: (tag) => this.#resolutions.resolutions.get(tag),
+      signal: this.#stopping.signal,
+    });
   }
 
   /** Recomputes what is dirty (everything on the first run) and stores the findings that changed; throws when it cannot. */

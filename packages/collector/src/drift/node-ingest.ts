@@ -79,7 +79,7 @@ export class NodeIngest {
     this.#o.scheduler.changed();
     const resolutions = this.#o.resolutions;
     const unknown = result.changedTags.filter((tag) => result.holders.has(tag) && resolutions.needsAsking(tag));
-    if (unknown.length > 0) void resolutions.resolve(unknown);
+    if (unknown.length > 0) void resolutions.resolve(unknown, { cause: "inventory" });
   }
 
   /**

@@ -1,4 +1,4 @@
-import { type Logger, type TagResolution, toImagedriftError } from "@imagedrift/core";
+import { type Logger, type ResolveCause, type TagResolution, toImagedriftError } from "@imagedrift/core";
 import type { TagStore } from "../store/index.js";
 import type { TagResolverLike } from "./drift-inputs.js";
 import { storeWrite } from "./store-retries.js";
@@ -35,6 +35,8 @@ export class ResolutionQueue {
   readonly #queued = new Set<string>();
   /** Queued tags to ask whatever the interval. */
   readonly #fresh = new Set<string>();
+  /** Why each queued tag is asked: a fresh ask's cause wins over the others', else the first. */
+  readonly #causes = new Map<string, ResolveCause>();
 
   constructor(options: ResolutionQueueOptions) {
     this.#o = options;
@@ -54,21 +56,27 @@ export class ResolutionQueue {
   /**
    * Queues the tags for the next batch; resolves once that batch is done.
    * With `fresh`, they are asked whatever the interval (a registry said they
-   * changed); a tag queued twice is still asked once.
+   * changed); a tag queued twice is still asked once. A batch never takes
+   * tags once it has started: a tag queued while one is under way is asked
+   * by the next, after it (a fresh ask gets an answer asked after it).
+   * `cause` is kept with each new answer (`resolvedBy`).
    */
-  resolve(tags: Iterable<string>, options: { fresh?: boolean } = {}): Promise<void> {
+  resolve(tags: Iterable<string>, options: { fresh?: boolean; cause: ResolveCause }): Promise<void> {
     for (const tag of tags) {
       this.#queued.add(tag);
       if (options.fresh) this.#fresh.add(tag);
+      if (options.fresh || !this.#causes.has(tag)) this.#causes.set(tag, options.cause);
     }
     if (this.#nextBatch === undefined) {
       this.#nextBatch = this.idle().then(() => {
         this.#nextBatch = undefined;
         const batch = [...this.#queued];
         const fresh = new Set(this.#fresh);
+        const causes = new Map(this.#causes);
         this.#queued.clear();
         this.#fresh.clear();
-        return this.#resolveBatch(batch, fresh);
+        this.#causes.clear();
+        return this.#resolveBatch(batch, fresh, causes);
       });
       this.#resolving = this.#nextBatch;
     }
@@ -111,10 +119,18 @@ export class ResolutionQueue {
     return withImages;
   }
 
-  async #resolveBatch(tags: string[], fresh: ReadonlySet<string>): Promise<void> {
+  async #resolveBatch(
+    tags: string[],
+    fresh: ReadonlySet<string>,
+    causes: ReadonlyMap<string, ResolveCause>,
+  ): Promise<void> {
     try {
       const resolved = await this.#withPlatforms(await this.#o.resolver.resolve(tags, this.#o.now(), fresh));
-      const news = new Map([...resolved].filter(([tag, r]) => !sameResolution(this.#resolutions.get(tag), r, true)));
+      const news = new Map<string, TagResolution>();
+      for (const [tag, r] of resolved) {
+        const old = this.#resolutions.get(tag);
+        if (!sameResolution(old, r, true)) news.set(tag, withCause(r, old, causes.get(tag)));
+      }
       if (news.size === 0) return;
       storeWrite("storing tag resolutions", () => this.#o.tags.save(news));
       const changed: string[] = [];
@@ -128,6 +144,17 @@ export class ResolutionQueue {
       this.#o.log.error("tag resolution failed", { error: toImagedriftError(thrown) });
     }
   }
+}
+
+/**
+ * The answer with why it was asked: the batch's cause for a new answer; an
+ * answer the resolver had already (the same time, platform images added
+ * since) keeps the cause it was stored with.
+ */
+function withCause(r: TagResolution, old: TagResolution | undefined, cause: ResolveCause | undefined): TagResolution {
+  if (r.state === "pending") return r;
+  const kept = old !== undefined && old.state !== "pending" && old.resolvedAt === r.resolvedAt ? old.resolvedBy : cause;
+  return kept === undefined ? r : { ...r, resolvedBy: kept };
 }
 
 /** Whether two answers say the same; with `timed`, also at the same time. */

@@ -24,6 +24,7 @@ import {
   REGISTRIES_ANSWER_FIELDS,
   REGISTRY_AUTH_PROBLEM_FIELDS,
   REGISTRY_AUTH_REASONS,
+  RESOLVE_CAUSES,
   requiredFields,
   SEVERITIES,
   TAG_FIELDS,
@@ -59,6 +60,12 @@ const tagProperties = {
   reference: str,
   registryDigest: nullableStr,
   resolvedAt: nullableStr,
+  resolvedBy: {
+    type: ["string", "null"],
+    enum: [...RESOLVE_CAUSES, null],
+    description:
+      "why the registry was last asked: poll (--resolve-interval), event (a push notification), job (a prepull), inventory (a tag first reported)",
+  },
   resolveError: nullableStr,
   status: oneOf(TAG_STATUSES),
 };

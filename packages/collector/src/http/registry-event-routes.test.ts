@@ -73,7 +73,11 @@ describe("POST /api/v1/registry-events", () => {
     const response = await post(app, envelope("latest"));
     expect(response.statusCode).toBe(202);
     expect(response.json()).toEqual({ source: "distribution", events: 1, resolving: ["reg.example/team/app:latest"] });
-    expect(resolveChanged).toHaveBeenCalledWith(["reg.example/team/app:latest"]);
+    // The push's digest goes along as a hint (the registry may not answer it yet): see push-recheck.ts.
+    expect(resolveChanged).toHaveBeenCalledWith(
+      ["reg.example/team/app:latest"],
+      new Map([["reg.example/team/app:latest", `sha256:${"c".repeat(64)}`]]),
+    );
   });
 
   it("a push of a tag nobody holds asks nothing", async () => {

@@ -8,7 +8,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import type { Counter } from "prom-client";
-import { tagsOfEvents } from "../registry-events/event-tags.js";
+import { pushedDigests, tagsOfEvents } from "../registry-events/event-tags.js";
 import { parseRegistryEvents, type RegistryEventSource } from "../registry-events/registry-event-payloads.js";
 
 export const REGISTRY_EVENTS_PATH = "/api/v1/registry-events";
@@ -27,8 +27,8 @@ export interface RegistryEventsAnswer {
 export interface RegistryEventDeps {
   /** Every tag some node holds or a pod wants. */
   knownTags: () => Iterable<string>;
-  /** Asks the registry for these tags now, whatever the interval. */
-  resolveChanged: (tags: readonly string[]) => Promise<void>;
+  /** Asks the registry for these tags now, whatever the interval; `pushed`: the digest each push named, a hint. */
+  resolveChanged: (tags: readonly string[], pushed: ReadonlyMap<string, string | null>) => Promise<void>;
   /** imagedrift_registry_events_total{source,action,result}. */
   counter: Counter<"source" | "action" | "result">;
 }
@@ -43,7 +43,8 @@ export function registerRegistryEventRoutes(app: FastifyInstance, deps: Registry
       throw thrown;
     }
     const known = deps.knownTags();
-    const resolving = tagsOfEvents(parsed.events, known);
+    const pushed = pushedDigests(parsed.events, known);
+    const resolving = [...pushed.keys()].sort();
     const matchedNow = new Set(resolving);
     for (const event of parsed.events) {
       const one = tagsOfEvents([event], matchedNow);
@@ -51,7 +52,7 @@ export function registerRegistryEventRoutes(app: FastifyInstance, deps: Registry
       deps.counter.inc({ source: parsed.source, action: event.action, result });
     }
     // The queue coalesces: a tag already queued or being asked is asked once.
-    if (resolving.length > 0) void deps.resolveChanged(resolving);
+    if (resolving.length > 0) void deps.resolveChanged(resolving, pushed);
     const answer: RegistryEventsAnswer = { source: parsed.source, events: parsed.events.length, resolving };
     return reply.status(202).send(answer);
   });

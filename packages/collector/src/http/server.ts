@@ -107,7 +107,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   registerRegistryRoutes(app, options.registryAuthProblems ?? (() => []));
   registerRegistryEventRoutes(app, {
     knownTags: () => options.drift.knownTags(),
-    resolveChanged: (tags) => options.drift.resolveChanged(tags),
+    resolveChanged: (tags, pushed) => options.drift.resolveChanged(tags, pushed),
     counter:
       options.registryEventsCounter ??
       new Counter({

@@ -45,6 +45,7 @@ const views: TagView[] = [
     registryDigest: d("2"),
     resolvedAt: null,
     resolveError: null,
+    resolvedBy: null,
     status: "stale",
     nodes: [holder("n1", d("a"), "stale"), holder("n2", d("b"), "stale")],
   },
@@ -53,6 +54,7 @@ const views: TagView[] = [
     registryDigest: d("3"),
     resolvedAt: null,
     resolveError: null,
+    resolvedBy: null,
     status: "current",
     // The same image on n2 is current under another tag: not stale.
     nodes: [holder("n2", d("b"), "current"), holder("n1", d("c"), "unknown")],

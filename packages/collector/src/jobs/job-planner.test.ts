@@ -32,6 +32,7 @@ const views: TagView[] = [
     registryDigest: d("2"),
     resolvedAt: "2026-01-01T00:00:00Z",
     resolveError: null,
+    resolvedBy: null,
     status: "inconsistent",
     nodes: [
       { node: "n1", digest: d("2"), imageId: d("b"), status: "current" },
@@ -44,6 +45,7 @@ const views: TagView[] = [
     registryDigest: d("9"),
     resolvedAt: "2026-01-01T00:00:00Z",
     resolveError: null,
+    resolvedBy: null,
     status: "current",
     nodes: [{ node: "n1", digest: d("9"), imageId: d("e"), status: "current" }],
   },
@@ -52,6 +54,7 @@ const views: TagView[] = [
     registryDigest: null,
     resolvedAt: "2026-01-01T00:00:00Z",
     resolveError: null,
+    resolvedBy: null,
     status: "missing-in-registry",
     nodes: [{ node: "n2", digest: d("8"), imageId: d("f"), status: "unknown" }],
   },

@@ -317,6 +317,7 @@ describe("JobRunner", () => {
       registryDigest: d("2"),
       resolvedAt: null,
       resolveError: null,
+      resolvedBy: null,
       status: "stale",
       nodes: [{ node: "n1", digest: d("1"), imageId: d("a"), status: "stale" }],
     };

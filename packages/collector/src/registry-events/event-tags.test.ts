@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { tagsOfEvents } from "./event-tags.js";
+import { pushedDigests, tagsOfEvents } from "./event-tags.js";
 import type { RegistryEvent } from "./registry-event-payloads.js";
 
 const push = (host: string | null, repository: string, tag: string | null): RegistryEvent => ({
@@ -38,5 +38,20 @@ describe("tagsOfEvents", () => {
   it("names a tag once however many events name it", () => {
     const events = Array.from({ length: 50 }, () => push("reg.example", "team/app", "latest"));
     expect(tagsOfEvents(events, known)).toEqual(["reg.example/team/app:latest"]);
+  });
+
+  it("keeps the digest of a tag's last push as a hint; a delete or a payload without one gives null", () => {
+    const d = (hex: string) => `sha256:${hex.repeat(64)}`;
+    const events: RegistryEvent[] = [
+      { ...push("reg.example", "team/app", "latest"), digest: d("1") },
+      { ...push("reg.example", "team/app", "latest"), digest: d("2") },
+      { ...push("docker.io", "nginx", "1"), action: "delete", digest: d("3") },
+    ];
+    expect(pushedDigests(events, known)).toEqual(
+      new Map([
+        ["reg.example/team/app:latest", d("2")],
+        ["docker.io/library/nginx:1", null],
+      ]),
+    );
   });
 });

@@ -163,6 +163,9 @@ export const migrations: readonly Migration[] = [
    * move into it. The rows of migration 1 are carried over, then dropped.
    */
   migrateToNodeInventories,
+  /* 4: why each tag was last asked of its registry (core's ResolveCause); null on rows stored before. */ `
+  ALTER TABLE tags ADD COLUMN resolved_by TEXT CHECK (resolved_by IN ('poll', 'event', 'job', 'inventory'));
+  `,
 ];
 
 export function migrate(db: Database): number {
