@@ -3,8 +3,10 @@
  * node without credentials of its own) appear nowhere they should not:
  * a registry credential from the registries file (username + passwordFile),
  * a pull secret (dockerConfigJson), and a WRONG password whose failed pull
- * must name the registry host and repository instead. The collector runs
- * three times on one database, once per credential; then every log line
+ * must name the registry host and repository instead; then the cluster's pull
+ * secrets (`--kubernetes-pull-secrets`, Secrets served by the FAKE Kubernetes
+ * API), a right one and a wrong one. The collector runs four times on one
+ * database, once per credential source; then every log line
  * (collector and agent at debug), every row of every SQLite table, the raw
  * database, WAL and SHM files, every REST endpoint's body and error, and the
  * CLI's output for a failing job are searched for each canary, in clear and
@@ -16,6 +18,8 @@ import { join } from "node:path";
 import type { Job } from "@imagedrift/core";
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FakeKubeApi, type KubeObject } from "../../packages/collector/src/kubernetes/fake-kube-api.fake.js";
+import { nodeObject, podObject } from "../../packages/collector/src/kubernetes/kube-objects.fake.js";
 import { createJob, finishedJob } from "../jobs/jobs-api.js";
 import { type Lab, startLab } from "../lab/index.js";
 import { waitFor } from "../lab/wait.js";
@@ -25,12 +29,14 @@ const TOKEN = "secrets-token-6e1b";
 const users = {
   file: { username: "puller", password: "canary-file-pw-3a7f19" },
   secret: { username: "puller2", password: "canary-secret-pw-c0d2e8" },
+  cluster: { username: "puller3", password: "canary-cluster-pw-5a90d1" },
 };
 const WRONG = "canary-wrong-pw-77b1f4";
+const WRONG_CLUSTER = "canary-wrong-cluster-pw-e4b613";
 const b64 = (text: string) => Buffer.from(text).toString("base64");
 /** Every form a leaked canary could take: clear, base64 alone, and base64 of user:password (Basic auth, docker auths). */
 const CANARIES = [
-  ...[users.file, users.secret].flatMap(({ username, password }) => [
+  ...[users.file, users.secret, users.cluster].flatMap(({ username, password }) => [
     password,
     b64(password),
     b64(`${username}:${password}`),
@@ -38,6 +44,9 @@ const CANARIES = [
   WRONG,
   b64(WRONG),
   b64(`${users.file.username}:${WRONG}`),
+  WRONG_CLUSTER,
+  b64(WRONG_CLUSTER),
+  b64(`${users.cluster.username}:${WRONG_CLUSTER}`),
 ];
 
 let lab: Lab;
@@ -45,6 +54,7 @@ let dir: string;
 let collector: Collector;
 let agent: Agent;
 let ports: { httpPort: number; grpcPort: number };
+let kubeApi: FakeKubeApi | undefined;
 const jobs: Record<string, Job> = {};
 const cliOutputs: { what: string; text: string }[] = [];
 
@@ -58,14 +68,25 @@ const cli = (...args: string[]) => {
 };
 
 /** Writes the registries file for this run's credential and (re)starts the collector on the same db and ports. */
-async function collectorWith(auth: string): Promise<void> {
+async function collectorWith(auth: string | null, kubeconfig?: string): Promise<void> {
   await collector?.stop();
-  await writeFile(join(dir, "registries.yaml"), `registries:\n  - host: ${lab.registry.host}\n    auth:\n${auth}`);
+  const entry = `registries:\n  - host: ${lab.registry.host}\n${auth === null ? "" : `    auth:\n${auth}`}`;
+  await writeFile(join(dir, "registries.yaml"), entry);
+  const cluster = kubeconfig === undefined ? [] : ["--kubernetes", "on", "--kubernetes-pull-secrets"];
   collector = await startCollector({
     dir,
     token: TOKEN,
     ...ports,
-    extraArgs: ["--registries-config", join(dir, "registries.yaml"), "--log-level", "debug", "--rate-limit", "off"],
+    ...(kubeconfig === undefined ? {} : { env: { ...process.env, KUBECONFIG: kubeconfig } }),
+    extraArgs: [
+      "--registries-config",
+      join(dir, "registries.yaml"),
+      "--log-level",
+      "debug",
+      "--rate-limit",
+      "off",
+      ...cluster,
+    ],
   });
   const url = new URL(collector.url);
   ports = { httpPort: Number(url.port), grpcPort: Number(collector.grpcAddress.split(":")[1]) };
@@ -88,7 +109,7 @@ async function prepull(ref: string): Promise<Job> {
 beforeAll(async () => {
   lab = await startLab({
     nodes: ["n1"],
-    registryAuth: { type: "htpasswd", users: [users.file, users.secret] },
+    registryAuth: { type: "htpasswd", users: [users.file, users.secret, users.cluster] },
     nodeCredentials: false,
   });
   dir = await mkdtemp("/tmp/idl-sec-");
@@ -101,7 +122,9 @@ beforeAll(async () => {
       auths: { [lab.registry.host]: { auth: b64(`${users.secret.username}:${users.secret.password}`) } },
     }),
   );
-  for (const tag of ["1", "2", "3"]) await lab.buildAndPush(`private/app:${tag}`, { salt: `private ${tag}` });
+  for (const tag of ["1", "2", "3", "4"]) await lab.buildAndPush(`private/app:${tag}`, { salt: `private ${tag}` });
+  // Another repository: pull secrets are picked per repository (the pods using it).
+  await lab.buildAndPush("stale/app:1", { salt: "stale 1" });
   await collectorWith(`      username: ${users.file.username}\n      passwordFile: ${join(dir, "password")}\n`);
   agent = await startAgent({
     dir,
@@ -120,8 +143,23 @@ beforeAll(async () => {
 afterAll(async () => {
   await agent?.stop();
   await collector?.stop();
+  await kubeApi?.close();
   await lab?.stop();
 });
+
+/** A dockerconfigjson Secret for the lab registry, and a pod on n1 in `namespace` naming it, using `image`. */
+function clusterPullSecret(api: FakeKubeApi, namespace: string, password: string, image: string): void {
+  const auths = { [lab.registry.host]: { auth: b64(`${users.cluster.username}:${password}`) } };
+  const secret: KubeObject = {
+    metadata: { name: "regcred", namespace },
+    type: "kubernetes.io/dockerconfigjson",
+    data: { ".dockerconfigjson": b64(JSON.stringify({ auths })) },
+  };
+  api.put("secrets", secret);
+  const pod = podObject({ namespace, name: "app-1", node: "n1", containers: [{ image }] });
+  (pod.spec as Record<string, unknown>).imagePullSecrets = [{ name: "regcred" }];
+  api.put("pods", pod);
+}
 
 describe("credentials travel to the pulling agent only", () => {
   it("a registry credential from the registries file (passwordFile) pulls", async () => {
@@ -168,6 +206,22 @@ describe("credentials travel to the pulling agent only", () => {
       `wrong password: the job says ${JSON.stringify(message)}; the resolver says ${JSON.stringify(resolveError)}`,
     );
   });
+
+  it("the cluster's pull secrets (--kubernetes-pull-secrets): a right one pulls, a wrong one fails naming the Secret", async () => {
+    kubeApi = await FakeKubeApi.start();
+    kubeApi.put("nodes", nodeObject("n1"));
+    clusterPullSecret(kubeApi, "shop", users.cluster.password, lab.ref("private/app:4"));
+    clusterPullSecret(kubeApi, "stale", WRONG_CLUSTER, lab.ref("stale/app:1"));
+    await collectorWith(null, await kubeApi.writeKubeconfig(dir));
+    const job = await prepull(lab.ref("private/app:4"));
+    expect(job.state, JSON.stringify(job.nodes)).toBe("succeeded");
+    jobs.cluster = job;
+    const wrong = await prepull(lab.ref("stale/app:1"));
+    expect(wrong.state, JSON.stringify(wrong)).toBe("failed");
+    expect(wrong.nodes[0]?.message).toContain("the credentials of pull secret stale/regcred were not accepted");
+    jobs.clusterWrong = wrong;
+    expect(cli("prepull", lab.ref("stale/app:1"), "--retries", "0").status).toBe(1);
+  });
 });
 
 describe("no canary anywhere", () => {
@@ -185,6 +239,7 @@ describe("no canary anywhere", () => {
       "/api/v1/jobs",
       ...Object.values(jobs).map((j) => `/api/v1/jobs/${j.id}`),
       "/api/v1/jobs/nope",
+      "/api/v1/registries",
       "/openapi.json",
       "/metrics",
       "/healthz",
