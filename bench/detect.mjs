@@ -79,6 +79,7 @@ async function trial(parts, i, log) {
     log,
   });
   const pushRequests = proxy.seen.length - requests0;
+  const pushHeads = proxy.seen.slice(requests0).filter((r) => r.startsWith("HEAD ")).length;
 
   const pullStart = performance.now();
   await pullOn(lab, ["d3"], ref);
@@ -108,6 +109,7 @@ async function trial(parts, i, log) {
     pushMs: pushed - pushStart,
     pullMs: pulled - pullStart,
     pushRequests,
+    pushHeads,
     pullRequests,
   };
 }
@@ -119,7 +121,7 @@ const list = (values) => values.map((v) => v.toFixed(0)).join(", ");
 export async function detectBench(ctx) {
   const { log } = ctx;
   const trials = ctx.quick ? 10 : 25;
-  const windowS = ctx.quick ? 60 : 180;
+  const windowS = ctx.quick ? 30 : 180;
   const dir = join(ctx.dir, "detect");
   const parts = await startDetectLab({ dir, tagCount: 10, log });
   try {
@@ -169,10 +171,16 @@ export async function detectBench(ctx) {
       `collector's requests at its interval. A push of a held tag adds ${median(pushRequests)} (median; ${list(pushRequests)} per trial: the HEAD, and the new digest's ` +
       `manifest read once for what it gives per platform, since nodes hold another digest); a node's pull adds ${Math.max(...pullRequests)} at most.`;
 
+    const reasked = results.filter((r) => r.staleMs !== null && r.pushHeads > 1);
+    const once = results.filter((r) => r.staleMs !== null && r.pushHeads === 1);
+    const medianOf = (rs) => (rs.length === 0 ? "-" : `${median(rs.map((r) => r.staleMs)).toFixed(0)} ms`);
+    const where =
+      `${reasked.length} of ${trials} pushes took more than one HEAD (the first still answered the previous digest: docker-registry 2.8 notifies ` +
+      `before it moves the tag), median ${medianOf(reasked)}; the other ${once.length}, median ${medianOf(once)}.`;
     const staleNote =
       `${trials} trials on ${DETECT_NODES.length} lab nodes, ${tags} held tags taken in turn; from the end of skopeo copy (push ${list(results.map((r) => r.pushMs))} ms) ` +
       `to the finding in GET /api/v1/findings?kind=stale-tag, polled every ${POLL_MS} ms; per trial ${perTrial("staleMs")} ms.${misses("staleMs")} ` +
-      `Path: docker-registry's notification → POST /api/v1/registry-events → HEAD of the tag → recompute. Percentiles nearest-rank` +
+      `Path: docker-registry's notification → POST /api/v1/registry-events → HEAD of the tag → recompute. ${where} Percentiles nearest-rank` +
       `${trials < 20 ? ` (with ${trials} trials p95 is the slowest)` : ""}. ` +
       `Peer computed, not run: polling defaults see a push at the next --resolve-interval tick (${RESOLVE_INTERVAL_S} s), uniformly distributed, so interval × q; the time after the tick is left out (in the peer's favour).`;
     const inconsistentNote =

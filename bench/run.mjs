@@ -7,7 +7,7 @@
  * Debian packages (`npm run lab:setup`); runs as root, like the lab.
  *
  * Flags:
- *   --quick          smaller scale, under 5 minutes on 2 cores
+ *   --quick          smaller scale, about 6 minutes on 2 cores
  *   --only=a,b       run only these benchmarks (ingest, findings, scan, prepull, resolve, detect)
  *   --profile        write CPU profiles of the collector, the agent and computeFindings
  *                    to bench/results/profiles/ (and a summary of each)
