@@ -59,8 +59,8 @@ export interface ContainerItem {
 /** An item of `GET /api/v1/nodes/{name}/images`. */
 export interface NodeImageItem {
   id: string;
-  repoTags: string[];
-  repoDigests: string[];
+  repoTags: readonly string[];
+  repoDigests: readonly string[];
   size: number;
   pinned: boolean;
   /** Whether the runtime uses it as its pod sandbox (pause) image; older collectors leave it out. */

@@ -19,19 +19,19 @@ export interface ImageContainer {
 
 export interface NodeImage {
   /** The runtime's image id: `sha256:` of the config blob, per platform. Never compared with a registry digest. */
-  id: string;
+  readonly id: string;
   /** Normalised `host/repository:tag` references. */
-  repoTags: string[];
+  readonly repoTags: readonly string[];
   /** `host/repository@sha256:…`: the digest of what the tag pointed at when pulled (the index for multi-arch). */
-  repoDigests: string[];
+  readonly repoDigests: readonly string[];
   /** Bytes. */
-  size: number;
-  pinned: boolean;
+  readonly size: number;
+  readonly pinned: boolean;
   /** Whether the runtime uses this image as its pod sandbox (pause) image. */
-  sandbox: boolean;
+  readonly sandbox: boolean;
   /** True when any container in any state refers to the image, or it is the sandbox image while any sandbox exists. */
-  inUse: boolean;
-  containers: ImageContainer[];
+  readonly inUse: boolean;
+  readonly containers: readonly ImageContainer[];
 }
 
 export interface PodSandboxSummary {

@@ -119,13 +119,13 @@ export interface PulledImage {
 
 export interface RemovedImage {
   id: string;
-  repoTags: string[];
+  repoTags: readonly string[];
   bytes: number;
 }
 
 export interface SkippedImage {
   id: string;
-  repoTags: string[];
+  repoTags: readonly string[];
   /** Why it was kept: "in use by shop/web-1", "pinned", "sandbox image", "keep-list", "wanted by a prepull", … */
   reason: string;
 }

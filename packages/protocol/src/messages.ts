@@ -16,13 +16,13 @@ export interface WireContainer {
 
 export interface WireImage {
   id: string;
-  repoTags: string[];
-  repoDigests: string[];
+  repoTags: readonly string[];
+  repoDigests: readonly string[];
   size: string | number;
   pinned: boolean;
   sandbox: boolean;
   inUse: boolean;
-  containers: WireContainer[];
+  containers: readonly WireContainer[];
 }
 
 export interface WireInventory {

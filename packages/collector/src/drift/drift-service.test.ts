@@ -9,6 +9,7 @@ import {
   computeFindings,
   computeTagViews,
   type FindingDraft,
+  type ImageContainer,
   type NodeImage,
   type NodeInventory,
   silentLogger,
@@ -47,7 +48,7 @@ function randomInventory(node: string, pick: (n: number) => number, at: Date): N
       const local = pick(12) === 0;
       const id = digest(`${repo}:${tag}:${version}:${local}`);
       if (images.some((i) => i.id === id)) continue;
-      const containers: NodeImage["containers"] = [];
+      const containers: ImageContainer[] = [];
       if (pick(2) === 0) {
         const pod = `${repo.split("/")[1]}-${pick(5)}`;
         containers.push({

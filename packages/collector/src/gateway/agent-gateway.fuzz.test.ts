@@ -220,7 +220,7 @@ const defective: fc.Arbitrary<Defect> = fc.oneof(
   fc.tuple(base, fc.nat(), badRef).map(([wire, at, ref]) => {
     const i = pick(wire, at);
     return {
-      wire: withImage(wire, i, (img) => img.repoTags.push(ref)),
+      wire: withImage(wire, i, (img) => (img.repoTags = [...img.repoTags, ref])),
       expect: `images[${i}].repoTags[1]: invalid reference ${JSON.stringify(ref)}`,
     };
   }),
