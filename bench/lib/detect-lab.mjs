@@ -7,6 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { Agent, get } from "node:http";
 import { join } from "node:path";
 import { CriClient } from "@imagedrift/cri";
 import { freePort, startLab } from "../../test/dist/lab/index.js";
@@ -16,11 +17,29 @@ import { countingProxy } from "./reuse.mjs";
 
 export const DETECT_NODES = ["d1", "d2", "d3"];
 
-/** GET a list of the collector's REST API, every page (few items here: one page). */
-export async function listOf(url, path) {
-  const response = await fetch(`${url}${path}`);
-  if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()).items;
+/**
+ * The bench reads the collector from a source address of its own: the
+ * registry's notifications come from 127.0.0.1, and the REST rate limit is
+ * per client address (polling every 50 ms must not take the registry's share).
+ */
+const reader = new Agent({ keepAlive: true, localAddress: "127.0.0.2" });
+
+/** GET a list of the collector's REST API (few items here: one page). */
+export function listOf(url, path) {
+  return new Promise((resolve, reject) => {
+    get(`${url}${path}`, { agent: reader }, (response) => {
+      let body = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk) => {
+        body += chunk;
+      });
+      response.on("end", () => {
+        if (response.statusCode !== 200) reject(new Error(`GET ${path}: ${response.statusCode} ${body}`));
+        else resolve(JSON.parse(body).items);
+      });
+      response.on("error", reject);
+    }).on("error", reject);
+  });
 }
 
 /** The sum of a Prometheus counter's series whose line contains `match`. */
