@@ -88,6 +88,8 @@ describe("registry push notifications", () => {
       what: "events/app:latest held by n1 and resolved",
       timeoutMs: 60_000,
     });
+    // Asked when n1 first reported it (the push of the old digest came before any node held it).
+    expect((await tag(collector.url, ref))?.resolvedBy).toBe("inventory");
     const newDigest = await lab.buildAndPush("events/app:latest", { salt: "new" });
     const pushedAt = Date.now();
     const finding = await waitFor(
@@ -98,6 +100,10 @@ describe("registry push notifications", () => {
       { what: "the stale-tag finding after the push", timeoutMs: 15_000 },
     );
     expect(finding.digests).toEqual([oldDigest]);
+    // The tag's answer says when and why it was asked: the registry's notification.
+    const view = await tag(collector.url, ref);
+    expect(view).toMatchObject({ registryDigest: newDigest, resolvedBy: "event" });
+    expect(Date.parse(view?.resolvedAt ?? "")).toBeGreaterThanOrEqual(pushedAt - 1_000);
     // Far sooner than the interval (an hour): the registry's notification, not a poll.
     expect(Date.now() - pushedAt).toBeLessThan(15_000);
     expect(await metricSum("imagedrift_registry_events_total", 'result="resolving"')).toBeGreaterThan(0);
