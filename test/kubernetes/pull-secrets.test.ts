@@ -17,6 +17,7 @@
  * Secrets are only read with get by name; the password appears in no log,
  * database file or API answer.
  */
+import { spawnSync } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { TagView } from "@imagedrift/core";
@@ -28,7 +29,7 @@ import { tag as tagView } from "../collector/api.js";
 import { createJob, finishedJob } from "../jobs/jobs-api.js";
 import { type Lab, startLab } from "../lab/index.js";
 import { waitFor } from "../lab/wait.js";
-import { type Agent, type Collector, startAgent, startCollector } from "../scenario/processes.js";
+import { type Agent, COLLECTOR_BIN, type Collector, startAgent, startCollector } from "../scenario/processes.js";
 
 const TOKEN = "pull-secrets-token-4c1";
 const CANARY = "canary-pull-secret-7e29b";
@@ -186,6 +187,21 @@ describe("without --kubernetes-pull-secrets", () => {
     const view = await waitForTag(plain.collector.url, reference, (t) => t.resolveError !== null);
     expect(view.status).toBe("unresolved");
     expect(view.resolveError).toContain("answered 401 (UNAUTHORIZED): it needs credentials and none are configured");
+  });
+});
+
+describe("--kubernetes-pull-secrets without the Kubernetes API", () => {
+  it("stops the collector with a clear error (auto found no cluster)", () => {
+    const env = { ...process.env, KUBECONFIG: "", KUBERNETES_SERVICE_HOST: "" };
+    const run = spawnSync(process.execPath, [COLLECTOR_BIN, "--kubernetes-pull-secrets", "--db", ":memory:"], {
+      env,
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(
+      "--kubernetes-pull-secrets needs the Kubernetes API: --kubernetes auto found neither KUBERNETES_SERVICE_HOST nor KUBECONFIG",
+    );
   });
 });
 

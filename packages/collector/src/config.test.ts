@@ -65,3 +65,14 @@ describe("parseCollectorConfig: hardening flags", () => {
     expect(() => parseCollectorConfig({ tlsService: "Collector" })).toThrow(/--tls-service: a Service name/);
   });
 });
+
+describe("parseCollectorConfig: --kubernetes-pull-secrets", () => {
+  it("is off by default, and needs the Kubernetes API", () => {
+    expect(parseCollectorConfig({}).kubernetesPullSecrets).toBe(false);
+    expect(parseCollectorConfig({ kubernetesPullSecrets: true }).kubernetesPullSecrets).toBe(true);
+    expect(parseCollectorConfig({ kubernetesPullSecrets: true, kubernetes: "on" }).kubernetesPullSecrets).toBe(true);
+    expect(() => parseCollectorConfig({ kubernetesPullSecrets: true, kubernetes: "off" })).toThrow(
+      "--kubernetes-pull-secrets: needs the Kubernetes API (--kubernetes on or auto), which --kubernetes off turns off",
+    );
+  });
+});
