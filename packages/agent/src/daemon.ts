@@ -4,7 +4,7 @@ import { readTokenFile } from "@imagedrift/protocol";
 import { readCollectorCredentials, type TlsFiles } from "./collector-credentials.js";
 import { CommandExecutor } from "./commands/executor.js";
 import type { AgentConfig } from "./config.js";
-import { EventWatch } from "./event-watch.js";
+import { EventWatch, type ScanMode } from "./event-watch.js";
 import { startAgentHttp } from "./http-server.js";
 import { AgentMetrics } from "./metrics.js";
 import { CollectorReporter } from "./reporter.js";
@@ -35,6 +35,8 @@ export async function runDaemon(cfg: AgentConfig, version: string): Promise<void
     log,
     onImagesChanged: () => void loop.rescan(),
   });
+  // Polling until the event stream is open (EventWatch.onMode says when); the reporter tells the collector.
+  let scanMode: ScanMode = "polling";
   const reporter = cfg.collector
     ? new CollectorReporter({
         address: cfg.collector,
@@ -48,6 +50,7 @@ export async function runDaemon(cfg: AgentConfig, version: string): Promise<void
         onCollectorMessage: executor.onCollectorMessage,
         onConnectionChange: (connected) => metrics.recordCollectorConnection(connected),
         inventoryCurrent: () => loop.ready() === null,
+        scanMode: () => scanMode,
       })
     : undefined;
   const loop = new ScanLoop({
@@ -59,7 +62,7 @@ export async function runDaemon(cfg: AgentConfig, version: string): Promise<void
     log,
     onInventory: (inventory) => reporter?.publish(inventory),
   });
-  metrics.recordScanMode("polling");
+  metrics.recordScanMode(scanMode);
   const watch =
     cfg.events === "auto"
       ? new EventWatch({
@@ -67,7 +70,9 @@ export async function runDaemon(cfg: AgentConfig, version: string): Promise<void
           log,
           onChange: () => void loop.rescan(),
           onMode: (mode) => {
+            scanMode = mode;
             metrics.recordScanMode(mode);
+            reporter?.scanModeChanged();
             loop.setInterval(mode === "events" ? cfg.eventsInterval : cfg.interval);
           },
           onEvent: (event) => metrics.recordRuntimeEvent(event.topic),

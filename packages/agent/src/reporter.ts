@@ -39,6 +39,8 @@ export interface ReporterOptions {
    * runtime is down still reads missing at the collector.
    */
   inventoryCurrent?: () => boolean;
+  /** How the agent learns of changes now, said in the hello and every heartbeat (the collector shows it per node). */
+  scanMode?: () => "events" | "polling";
 }
 
 /**
@@ -99,7 +101,7 @@ export class CollectorReporter {
       // The collector calls an agent missing after 3 intervals without a word, whatever drives its scans.
       const current = this.#options.inventoryCurrent?.() ?? true;
       if (current && this.#welcomed && this.#latest && Date.now() - this.#lastWriteAt >= intervalMs * 0.9) {
-        this.#write({ body: "heartbeat", heartbeat: { inventoryHash: this.#latest.hash } });
+        this.#write(this.#heartbeatMessage(this.#latest.hash));
       }
     }, intervalMs).unref();
   }
@@ -117,7 +119,16 @@ export class CollectorReporter {
     this.#latest = { inventory, hash: inventoryHash(inventory) };
     if (!this.#welcomed) return;
     if (this.#latest.hash !== this.#sentHash) this.#sendInventory();
-    else this.#write({ body: "heartbeat", heartbeat: { inventoryHash: this.#latest.hash } });
+    else this.#write(this.#heartbeatMessage(this.#latest.hash));
+  }
+
+  /** The scan mode changed (the event stream opened or dropped): the collector hears it now, not at the next heartbeat. */
+  scanModeChanged(): void {
+    if (this.#welcomed && this.#latest) this.#write(this.#heartbeatMessage(this.#latest.hash));
+  }
+
+  #heartbeatMessage(inventoryHash: string): AgentMessage {
+    return { body: "heartbeat", heartbeat: { inventoryHash, scanMode: this.#options.scanMode?.() ?? "" } };
   }
 
   #connect(): void {
@@ -153,6 +164,7 @@ export class CollectorReporter {
         intervalMs: this.#options.intervalMs,
         inventoryHash: this.#latest?.hash ?? "",
         labels: this.#options.labels,
+        scanMode: this.#options.scanMode?.() ?? "",
       },
     } satisfies AgentMessage);
   }

@@ -156,7 +156,7 @@ const program = collectorProgram(version).action(async (options: CollectorOption
         return drift.hello(node, hello);
       },
       inventory: (_node, inventory, hash) => drift.inventory(inventory, hash),
-      heartbeat: (node, hash) => drift.heartbeat(node, hash),
+      heartbeat: (node, hash, scanMode) => drift.heartbeat(node, hash, scanMode),
       commandUpdate: (node, update) => jobs.commandUpdate(node, update),
       disconnected: (node) => {
         log.info("agent disconnected", { node });

@@ -39,6 +39,7 @@ export const NODE_ITEM_FIELDS: FieldTable<NodeItem> = {
   imageBytes: "required",
   imageFs: "required",
   agentVersion: "optional",
+  scanMode: "optional",
   labels: "optional",
   connected: "optional",
   firstSeenAt: "optional",

@@ -45,7 +45,17 @@ export interface NodeItem {
   firstSeenAt?: string;
   /** When the agent last scanned; null before its first inventory. */
   scannedAt?: string | null;
+  /**
+   * How the agent learns of changes, as it last said (hello or heartbeat):
+   * `events` (the runtime's event stream) or `polling`; null when it has not
+   * said since the collector started (an agent older than the field).
+   */
+  scanMode?: AgentScanMode | null;
 }
+
+/** How an agent learns of changes in its runtime: docs/ARCHITECTURE.md, "The agent". */
+export const AGENT_SCAN_MODES = ["events", "polling"] as const;
+export type AgentScanMode = (typeof AGENT_SCAN_MODES)[number];
 
 /** A container using an image, in `GET /api/v1/nodes/{name}/images`. */
 export interface ContainerItem {

@@ -85,13 +85,16 @@ const hello = fc.record(
     intervalMs: int64,
     inventoryHash: str,
     labels: fc.dictionary(fc.string({ minLength: 1, maxLength: 10 }), str, { maxKeys: 4 }),
+    scanMode: fc.constantFrom("events", "polling", ""),
   },
   { requiredKeys: [] },
 );
 const message = fc.oneof(
   hello.map((h) => ({ body: "hello", hello: h })),
   inventory.map((i) => ({ body: "inventory", inventory: i })),
-  fc.record({ inventoryHash: str }, { requiredKeys: [] }).map((h) => ({ body: "heartbeat", heartbeat: h })),
+  fc
+    .record({ inventoryHash: str, scanMode: fc.constantFrom("events", "polling", "") }, { requiredKeys: [] })
+    .map((h) => ({ body: "heartbeat", heartbeat: h })),
   fc
     .record({ id: str, state: str, message: str, resultJson: str }, { requiredKeys: [] })
     .map((u) => ({ body: "commandUpdate", commandUpdate: u })),

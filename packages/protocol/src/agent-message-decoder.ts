@@ -68,9 +68,9 @@ const POD: Wire[] = [V, S, S, S, S, S];
 const RUNTIME: Wire[] = [V, S, S, S];
 const IMAGE_FS: Wire[] = [V, S, V, V];
 const INVENTORY: Wire[] = [V, S, S, S, S, S, S];
-const HELLO: Wire[] = [V, S, S, V, S, S];
+const HELLO: Wire[] = [V, S, S, V, S, S, S];
 const LABEL: Wire[] = [V, S, S];
-const HEARTBEAT: Wire[] = [V, S];
+const HEARTBEAT: Wire[] = [V, S, S];
 const COMMAND_UPDATE: Wire[] = [V, S, S, S, S];
 const AGENT_MESSAGE: Wire[] = [V, S, S, S, S];
 
@@ -216,7 +216,7 @@ function setLabel(labels: Record<string, string>, r: CachingReader, end: number)
 }
 
 function hello(r: CachingReader, end: number): Hello {
-  const h: Hello = { labels: {}, node: "", agentVersion: "", intervalMs: "0", inventoryHash: "" };
+  const h: Hello = { labels: {}, node: "", agentVersion: "", intervalMs: "0", inventoryHash: "", scanMode: "" };
   for (let field = nextField(r, end, HELLO, "Hello"); field !== 0; ) {
     if (field === 1) h.node = text(r, end, false);
     else if (field === 2) h.agentVersion = text(r, end, true);
@@ -224,16 +224,18 @@ function hello(r: CachingReader, end: number): Hello {
       r.varint64(end);
       h.intervalMs = signedText(r);
     } else if (field === 4) h.inventoryHash = text(r, end, false);
+    else if (field === 6) h.scanMode = text(r, end, true);
     else setLabel(h.labels, r, r.lengthEnd(end));
     field = nextField(r, end, HELLO, "Hello");
   }
   return h;
 }
 
-function heartbeat(r: CachingReader, end: number): { inventoryHash: string } {
-  const beat = { inventoryHash: "" };
+function heartbeat(r: CachingReader, end: number): Extract<AgentMessage, { body: "heartbeat" }>["heartbeat"] {
+  const beat: ReturnType<typeof heartbeat> = { inventoryHash: "", scanMode: "" };
   for (let field = nextField(r, end, HEARTBEAT, "Heartbeat"); field !== 0; ) {
-    beat.inventoryHash = text(r, end, false);
+    if (field === 1) beat.inventoryHash = text(r, end, false);
+    else beat.scanMode = text(r, end, true);
     field = nextField(r, end, HEARTBEAT, "Heartbeat");
   }
   return beat;

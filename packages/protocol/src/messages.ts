@@ -40,6 +40,14 @@ export interface Hello {
   intervalMs: string | number;
   inventoryHash: string;
   labels: Record<string, string>;
+  /** "events" or "polling"; "" or absent from agents older than the field. */
+  scanMode?: string;
+}
+
+export interface Heartbeat {
+  inventoryHash: string;
+  /** As Hello.scanMode. */
+  scanMode?: string;
 }
 
 export interface CommandMessage {
@@ -59,7 +67,7 @@ export interface CommandUpdate {
 export type AgentMessage =
   | { body: "hello"; hello: Hello }
   | { body: "inventory"; inventory: WireInventory }
-  | { body: "heartbeat"; heartbeat: { inventoryHash: string } }
+  | { body: "heartbeat"; heartbeat: Heartbeat }
   | { body: "commandUpdate"; commandUpdate: CommandUpdate };
 
 export type CollectorMessage =

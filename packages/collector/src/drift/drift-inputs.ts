@@ -4,7 +4,7 @@
  * the Kubernetes API's facts (KubernetesWatcher). See docs/ARCHITECTURE.md,
  * "The path of a report".
  */
-import type { TagResolution, TagStatus, WorkloadPod } from "@imagedrift/core";
+import type { AgentScanMode, TagResolution, TagStatus, WorkloadPod } from "@imagedrift/core";
 
 /** An agent's hello, as the domain reads it: the gateway has checked and translated the wire message. */
 export interface AgentHello {
@@ -15,6 +15,8 @@ export interface AgentHello {
   labels: Record<string, string>;
   /** The hash of the inventory the agent holds; "" before its first scan. */
   inventoryHash: string;
+  /** How the agent learns of changes; absent from agents older than the field. */
+  scanMode?: AgentScanMode;
 }
 
 /** Resolves tags against their registries; at most once per tag per interval, however often asked. */

@@ -1,4 +1,5 @@
 import {
+  type AgentScanMode,
   type Finding,
   isAgentMissing,
   type Logger,
@@ -131,8 +132,13 @@ export class DriftService {
   }
 
   /** Returns whether the collector wants the inventory again (the hash is not the one it holds). */
-  heartbeat(node: string, hash: string): boolean {
-    return this.#ingest.heartbeat(node, hash);
+  heartbeat(node: string, hash: string, scanMode?: AgentScanMode): boolean {
+    return this.#ingest.heartbeat(node, hash, scanMode);
+  }
+
+  /** How the node's agent learns of changes (`events`, `polling`), as it last said; undefined when it has not. */
+  scanMode(node: string): AgentScanMode | undefined {
+    return this.#ingest.scanMode(node);
   }
 
   inventory(inventory: NodeInventory, hash: string): void {

@@ -1,4 +1,4 @@
-import { isAgentMissing, type Logger, type NodeInventory } from "@imagedrift/core";
+import { type AgentScanMode, isAgentMissing, type Logger, type NodeInventory } from "@imagedrift/core";
 import type { CollectorMetrics } from "../metrics.js";
 import type { NodeStore } from "../store/index.js";
 import type { AgentHello, KubernetesFacts } from "./drift-inputs.js";
@@ -31,6 +31,8 @@ export interface NodeIngestOptions {
  */
 export class NodeIngest {
   readonly #o: NodeIngestOptions;
+  /** Each connected agent's scan mode as it last said: live state, not stored (the agent says it again). */
+  readonly #scanModes = new Map<string, AgentScanMode>();
 
   constructor(options: NodeIngestOptions) {
     this.#o = options;
@@ -38,6 +40,7 @@ export class NodeIngest {
 
   /** An agent said hello; returns whether the collector wants its inventory (it does not hold the hello's hash). */
   hello(node: string, hello: AgentHello): boolean {
+    this.#setScanMode(node, hello.scanMode);
     const held = this.#o.retries.hello(node, hello);
     this.#o.findings.nodeChanged(node);
     this.#o.scheduler.changed();
@@ -45,15 +48,26 @@ export class NodeIngest {
   }
 
   /** Returns whether the collector wants the inventory again (the hash is not the one it holds). */
-  heartbeat(node: string, hash: string): boolean {
+  heartbeat(node: string, hash: string, scanMode?: AgentScanMode): boolean {
     this.#o.retries.saveHello(node);
     const record = this.#o.nodes.get(node);
     // A node removed while its agent stayed connected comes back with the agent's next hello.
     if (record === undefined) return false;
+    this.#setScanMode(node, scanMode);
     this.#o.nodes.touch(node, this.#o.now());
     this.#o.metrics.reports.inc({ kind: "heartbeat" });
     if (this.#o.findings.missing.has(node)) this.#o.scheduler.changed();
     return record.inventoryHash !== hash;
+  }
+
+  /** How the node's agent learns of changes, as it last said; undefined when it has not said. */
+  scanMode(node: string): AgentScanMode | undefined {
+    return this.#scanModes.get(node);
+  }
+
+  #setScanMode(node: string, mode: AgentScanMode | undefined): void {
+    if (mode === undefined) this.#scanModes.delete(node);
+    else this.#scanModes.set(node, mode);
   }
 
   inventory(inventory: NodeInventory, hash: string): void {
@@ -93,6 +107,7 @@ export class NodeIngest {
     const holders = nodes.holders(node);
     for (const tag of wantedTagsOf(nodes.inventory(node))) findings.tagChanged(tag);
     nodes.remove(node);
+    this.#scanModes.delete(node);
     index.update(node, new Map(), holders.keys());
     index.release(node);
     for (const tag of holders.keys()) findings.tagChanged(tag);

@@ -1,6 +1,12 @@
 import { createServer, type Server as NetServer } from "node:net";
 import * as grpc from "@grpc/grpc-js";
-import { type AgentCommandUpdate, type Logger, type NodeInventory, toImagedriftError } from "@imagedrift/core";
+import {
+  type AgentCommandUpdate,
+  type AgentScanMode,
+  type Logger,
+  type NodeInventory,
+  toImagedriftError,
+} from "@imagedrift/core";
 import {
   type AgentMessage,
   AUTHORIZATION_METADATA_KEY,
@@ -12,7 +18,7 @@ import {
 } from "@imagedrift/protocol";
 import type { AgentHello } from "../drift/index.js";
 import { sameSecret } from "../same-secret.js";
-import { agentHelloOf, checkInventory, helloProblem } from "./agent-message-checks.js";
+import { agentHelloOf, checkInventory, helloProblem, scanModeOf } from "./agent-message-checks.js";
 import { type AgentSession, commandUpdateOf, type WireSession, wireSession } from "./agent-session.js";
 import { DEFAULT_INVENTORY_CONCURRENCY, InventoryAdmission } from "./inventory-admission.js";
 import { type Received, tolerantService } from "./tolerant-service.js";
@@ -25,7 +31,8 @@ export interface AgentHandlers {
   hello(node: string, hello: AgentHello): boolean;
   inventory(node: string, inventory: NodeInventory, hash: string): void;
   /** Returns whether the collector wants the inventory again (the hash is not the one it holds). */
-  heartbeat(node: string, hash: string): boolean;
+  /** `scanMode`: how the agent learns of changes now; undefined from agents older than the field. */
+  heartbeat(node: string, hash: string, scanMode: AgentScanMode | undefined): boolean;
   commandUpdate(node: string, update: AgentCommandUpdate): void;
   disconnected(node: string): void;
 }
@@ -261,7 +268,8 @@ export class AgentGateway {
       }
       case "heartbeat": {
         const hash = message.heartbeat.inventoryHash;
-        if (this.#handle().heartbeat(node, hash) && this.#admit(node, hash, askInventory)) {
+        const scanMode = scanModeOf(message.heartbeat.scanMode);
+        if (this.#handle().heartbeat(node, hash, scanMode) && this.#admit(node, hash, askInventory)) {
           session.askInventory("inventory hash unknown to the collector");
         }
         break;

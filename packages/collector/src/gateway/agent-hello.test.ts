@@ -7,9 +7,10 @@ import {
   channelOptions,
   NODE_METADATA_KEY,
 } from "@imagedrift/protocol";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { AgentHello } from "../drift/index.js";
 import { AgentGateway } from "./agent-gateway.js";
+import { agentHelloOf, helloProblem } from "./agent-message-checks.js";
 
 describe("AgentGateway: the hello the domain sees", () => {
   it("is the domain's AgentHello: the interval a number, no wire fields, labels never missing", async () => {
@@ -47,5 +48,53 @@ describe("AgentGateway: the hello the domain sees", () => {
       client.close();
       await gateway.close();
     }
+  });
+
+  it("carries the agent's scan mode from the hello and every heartbeat; an older agent's empty one is absent", async () => {
+    const said: string[] = [];
+    const gateway = new AgentGateway({ token: null, log: silentLogger });
+    const port = await gateway.listen("127.0.0.1:0", {
+      hello: (_node, hello) => {
+        said.push(`hello ${hello.scanMode ?? "-"}`);
+        return false;
+      },
+      inventory: () => {},
+      heartbeat: (_node, _hash, scanMode) => {
+        said.push(`heartbeat ${scanMode ?? "-"}`);
+        return false;
+      },
+      commandUpdate: () => {},
+      disconnected: () => {},
+    });
+    const client = new (agentGateway())(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions);
+    const metadata = new grpc.Metadata();
+    metadata.set(NODE_METADATA_KEY, "n1");
+    const stream = (
+      client as unknown as { Connect(m: grpc.Metadata): grpc.ClientDuplexStream<AgentMessage, CollectorMessage> }
+    ).Connect(metadata);
+    stream.on("error", () => {});
+    try {
+      const welcome = new Promise<CollectorMessage>((resolve) => stream.once("data", resolve));
+      const hello = { node: "n1", agentVersion: "1", intervalMs: "45000", inventoryHash: "", labels: {} };
+      stream.write({ body: "hello", hello: { ...hello, scanMode: "events" } });
+      await welcome;
+      stream.write({ body: "heartbeat", heartbeat: { inventoryHash: "", scanMode: "polling" } });
+      stream.write({ body: "heartbeat", heartbeat: { inventoryHash: "" } });
+      await vi.waitUntil(() => said.length === 3);
+      expect(said).toEqual(["hello events", "heartbeat polling", "heartbeat -"]);
+    } finally {
+      stream.end();
+      client.close();
+      await gateway.close();
+    }
+  });
+
+  it("refuses a hello whose scan mode is neither events nor polling, naming it", () => {
+    const hello = { node: "n1", agentVersion: "1", intervalMs: "45000", inventoryHash: "", labels: {} };
+    expect(helloProblem({ ...hello, scanMode: "sometimes" })).toBe(
+      'hello.scanMode "sometimes" is not one of events, polling (or empty)',
+    );
+    expect(helloProblem({ ...hello, scanMode: "" })).toBeNull();
+    expect(agentHelloOf({ ...hello, scanMode: "" })).not.toHaveProperty("scanMode");
   });
 });

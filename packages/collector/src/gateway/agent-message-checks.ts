@@ -1,4 +1,11 @@
-import { ImagedriftError, inventoryDuplicates, isSha256Digest, type NodeInventory } from "@imagedrift/core";
+import {
+  AGENT_SCAN_MODES,
+  type AgentScanMode,
+  ImagedriftError,
+  inventoryDuplicates,
+  isSha256Digest,
+  type NodeInventory,
+} from "@imagedrift/core";
 import type { Hello } from "@imagedrift/protocol";
 import type { AgentHello } from "../drift/index.js";
 
@@ -22,6 +29,9 @@ export function helloProblem(hello: Hello): string | null {
   if (hello.inventoryHash !== "" && !isSha256Digest(hello.inventoryHash)) {
     return `hello.inventoryHash ${quote(hello.inventoryHash)} is not "" or sha256:<64 hex>`;
   }
+  if (hello.scanMode !== undefined && hello.scanMode !== "" && scanModeOf(hello.scanMode) === undefined) {
+    return `hello.scanMode ${quote(hello.scanMode)} is not one of ${AGENT_SCAN_MODES.join(", ")} (or empty)`;
+  }
   const labels = Object.entries(hello.labels ?? {});
   if (labels.length > 256) return `hello.labels has ${labels.length} labels (at most 256)`;
   for (const [key, value] of labels) {
@@ -33,12 +43,19 @@ export function helloProblem(hello: Hello): string | null {
 
 /** The domain's hello from a checked wire hello (helloProblem): protocol types end here. */
 export function agentHelloOf(hello: Hello): AgentHello {
+  const scanMode = scanModeOf(hello.scanMode);
   return {
     agentVersion: hello.agentVersion,
     intervalMs: Number(hello.intervalMs),
     labels: hello.labels ?? {},
     inventoryHash: hello.inventoryHash,
+    ...(scanMode === undefined ? {} : { scanMode }),
   };
+}
+
+/** The agent's scan mode from the wire ("" or absent from older agents: undefined). */
+export function scanModeOf(wire: string | undefined): AgentScanMode | undefined {
+  return (AGENT_SCAN_MODES as readonly (string | undefined)[]).includes(wire) ? (wire as AgentScanMode) : undefined;
 }
 
 /** Checks what the schema cannot see: the hash's form and ids that must be unique within one inventory. */

@@ -163,6 +163,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
         connected: connected.has(n.name),
         firstSeenAt: n.firstSeenAt,
         scannedAt: n.scannedAt,
+        scanMode: deps.drift.scanMode(n.name) ?? null,
       })),
     };
   });

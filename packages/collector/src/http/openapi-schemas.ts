@@ -5,6 +5,7 @@
  * API's types and not described here fails a test.
  */
 import {
+  AGENT_SCAN_MODES,
   CONTAINER_ITEM_FIELDS,
   CONTAINER_STATES,
   FINDING_ITEM_FIELDS,
@@ -87,6 +88,12 @@ export const schemas = {
     imageBytes: int,
     imageFs: { type: "object", properties: { usedBytes: int, mountpoint: str } },
     agentVersion: str,
+    scanMode: {
+      type: ["string", "null"],
+      enum: [...AGENT_SCAN_MODES, null],
+      description:
+        "how the agent learns of changes: events (the runtime's event stream) or polling; null when it has not said",
+    },
     labels: { type: "object", additionalProperties: str },
     connected: bool,
     firstSeenAt: time,
