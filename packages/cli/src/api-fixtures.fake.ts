@@ -18,7 +18,12 @@ export const NGINX = "docker.io/library/nginx:1.27";
 export const APP = "registry.example.com/team/app:2.4.1";
 export const CACHE = "registry.example.com/team/cache:7";
 
-const node = (name: string, state: NodeItem["state"], secondsAgo: number): NodeItem => ({
+const node = (
+  name: string,
+  state: NodeItem["state"],
+  secondsAgo: number,
+  scanMode: NodeItem["scanMode"] = null,
+): NodeItem => ({
   name,
   runtime: { name: "containerd", version: "2.0.4" },
   lastReportAt: ago(secondsAgo),
@@ -26,11 +31,12 @@ const node = (name: string, state: NodeItem["state"], secondsAgo: number): NodeI
   imageCount: 3,
   imageBytes: 1_288_490_189,
   imageFs: { usedBytes: 5_368_709_120 },
+  scanMode,
 });
 
 export const NODES: NodeItem[] = [
-  node("worker-1", "reporting", 12),
-  node("worker-2", "reporting", 30),
+  node("worker-1", "reporting", 12, "events"),
+  node("worker-2", "reporting", 30, "polling"),
   node("worker-3", "missing", 3 * 3600),
 ];
 
@@ -77,7 +83,7 @@ export const TAGS: TagView[] = [
     registryDigest: digest("a"),
     resolvedAt: ago(120),
     resolveError: null,
-    resolvedBy: null,
+    resolvedBy: "poll",
     status: "current",
     nodes: [holder("worker-1", "a", "current"), holder("worker-2", "a", "current")],
   },
@@ -86,7 +92,7 @@ export const TAGS: TagView[] = [
     registryDigest: digest("b"),
     resolvedAt: ago(60),
     resolveError: null,
-    resolvedBy: null,
+    resolvedBy: "event",
     status: "stale",
     nodes: [holder("worker-1", "b", "current"), holder("worker-2", "d", "stale")],
   },

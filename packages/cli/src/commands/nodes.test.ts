@@ -18,10 +18,10 @@ describe("imagedrift nodes", () => {
     expect(result).toMatchObject({ code: 0, stderr: "" });
     expect(result.stdout).toBe(
       [
-        "NAME       STATE       RUNTIME            IMAGES      SIZE   IMAGEFS USED   LAST REPORT",
-        "worker-1   reporting   containerd 2.0.4        3   1.2 GiB        5.0 GiB   12s ago",
-        "worker-2   reporting   containerd 2.0.4        3   1.2 GiB        5.0 GiB   30s ago",
-        "worker-3   missing     containerd 2.0.4        3   1.2 GiB        5.0 GiB   3h ago",
+        "NAME       STATE       MODE      RUNTIME            IMAGES      SIZE   IMAGEFS USED   LAST REPORT",
+        "worker-1   reporting   events    containerd 2.0.4        3   1.2 GiB        5.0 GiB   12s ago",
+        "worker-2   reporting   polling   containerd 2.0.4        3   1.2 GiB        5.0 GiB   30s ago",
+        "worker-3   missing     -         containerd 2.0.4        3   1.2 GiB        5.0 GiB   3h ago",
         "",
       ].join("\n"),
     );

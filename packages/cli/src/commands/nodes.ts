@@ -18,6 +18,8 @@ export function nodesTable(nodes: readonly NodeItem[], view: ViewOptions): strin
   const columns: Column<NodeItem>[] = [
     { header: "NAME", cell: (n) => n.name },
     { header: "STATE", cell: (n) => stateCell(n.state, view.style) },
+    // How the agent learns of changes: events (within a moment) or polling (every --interval); - when unknown.
+    { header: "MODE", cell: (n) => n.scanMode ?? "-" },
     { header: "RUNTIME", cell: (n) => `${n.runtime?.name ?? "?"} ${n.runtime?.version ?? ""}`.trim() },
     { header: "IMAGES", cell: (n) => String(n.imageCount), align: "right" },
     { header: "SIZE", cell: (n) => formatBytes(n.imageBytes), align: "right" },
@@ -37,7 +39,7 @@ export const defineNodes: DefineCommand = (program, execute) => {
     .command("nodes")
     .summary("list the nodes whose agents report to the collector")
     .description(
-      "List every node the collector knows: its state (reporting, or missing after 3 silent intervals), container runtime, image count, cache size and last report.",
+      "List every node the collector knows: its state (reporting, or missing after 3 silent intervals), how its agent learns of changes (MODE: events, from the runtime's event stream, or polling, every --interval; - when the agent has not said), container runtime, image count, cache size and last report.",
     )
     .addHelpText("after", helpEpilogue(["imagedrift nodes", "imagedrift nodes -o json | jq -r '.[].name'"]))
     .action(() => execute((client, view) => nodesCommand(client, view)));

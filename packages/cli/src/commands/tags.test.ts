@@ -18,12 +18,12 @@ describe("imagedrift tags", () => {
     expect(result.code).toBe(0);
     const lines = result.stdout.split("\n");
     expect(lines[0]).toMatch(/^TAG +STATUS +REGISTRY +NODES +DIGESTS ON NODES +RESOLVED +NOTE$/);
-    expect(lines[1]).toMatch(/^nginx:1\.27 +current +sha256:aaaaaaaaaaaa +2 +sha256:aaaaaaaaaaaa ×2 +2m ago$/);
+    expect(lines[1]).toMatch(/^nginx:1\.27 +current +sha256:aaaaaaaaaaaa +2 +sha256:aaaaaaaaaaaa ×2 +2m ago \(poll\)$/);
     expect(lines[2]).toContain(
-      "stale        sha256:bbbbbbbbbbbb       2   sha256:bbbbbbbbbbbb ×1, sha256:dddddddddddd ×1",
+      "stale        sha256:bbbbbbbbbbbb       2   sha256:bbbbbbbbbbbb ×1, sha256:dddddddddddd ×1   1m ago (event)",
     );
     expect(lines[3]).toMatch(
-      /unresolved +- +2 .* 30s ago +registry unresolved: registry\.example\.com: 503 Service Unavailable$/,
+      /unresolved +- +2 .* 30s ago \(poll\) +registry unresolved: registry\.example\.com: 503 Service Unavailable$/,
     );
   });
 

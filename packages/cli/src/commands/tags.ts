@@ -43,6 +43,12 @@ function note(tag: TagSummary): string {
   return registryAnswerOf(tag) === "found" ? "" : describeRegistryAnswer(tag);
 }
 
+/** `2m ago (event)`: when the registry was last asked, and why (poll, event, job, inventory). */
+export function resolvedCell(tag: Pick<TagSummary, "resolvedAt" | "resolvedBy">, now: Date): string {
+  const ago = formatAgo(tag.resolvedAt, now);
+  return tag.resolvedBy === null || tag.resolvedBy === undefined ? ago : `${ago} (${tag.resolvedBy})`;
+}
+
 export function tagsTable(tags: readonly TagSummary[], options: TagsOptions): string {
   if (tags.length === 0) {
     return options.status === undefined ? "No node holds a tagged image.\n" : `No tag is ${options.status}.\n`;
@@ -53,7 +59,7 @@ export function tagsTable(tags: readonly TagSummary[], options: TagsOptions): st
     { header: "REGISTRY", cell: (t) => shortDigest(t.registryDigest) },
     { header: "NODES", cell: (t) => String(t.nodeCount), align: "right" },
     { header: "DIGESTS ON NODES", cell: (t) => digestsOnNodes(t, options.style) },
-    { header: "RESOLVED", cell: (t) => formatAgo(t.resolvedAt, options.now) },
+    { header: "RESOLVED", cell: (t) => resolvedCell(t, options.now) },
     { header: "NOTE", cell: note },
   ];
   const hasNotes = tags.some((t) => note(t) !== "");
@@ -76,7 +82,7 @@ export const defineTags: DefineCommand = (program, execute) => {
     .summary("compare every cached tag across nodes and with its registry")
     .description(
       [
-        "List every tag (host/repository:tag) any node holds, the registry's current digest for it, and which digests the nodes hold.",
+        "List every tag (host/repository:tag) any node holds, the registry's current digest for it, which digests the nodes hold, and when and why the registry was last asked (RESOLVED: poll = the periodic resolve, event = a registry's push notification, job = a prepull, inventory = a node first reported the tag).",
         "Status: current (every node has the registry's digest), stale (some node's digest differs from the registry's), inconsistent (nodes disagree), missing-in-registry (the registry answered 404), unresolved (the registry could not be asked), local-only (no repo digest: built or imported on the node).",
       ].join("\n\n"),
     )
