@@ -14,6 +14,7 @@ import Database from "better-sqlite3";
 import { isAlive } from "../test/dist/lab/index.js";
 import { startFleet } from "./lib/agent-sim.mjs";
 import { getInTurn, load, readAllPages } from "./lib/http-load.mjs";
+import { tlsIngestRows } from "./lib/ingest-tls.mjs";
 import { cpuSeconds, cpuShare, fmtMs, MIB, median, memoryOf, percentile, sleep, until } from "./lib/measure.mjs";
 import { cpuProfFlags, startCollector, startSink } from "./lib/procs.mjs";
 import { row } from "./lib/report.mjs";
@@ -41,7 +42,7 @@ function storedCounter(dbFile) {
  * bound. `cpu`: CPU-seconds of the receiver and of this process (the
  * simulator's worker threads, and the polling) over the same time.
  */
-async function coldIngest({ fleet, address, dbFile, count, pid, capMs, log }) {
+async function coldIngest({ fleet, address, ca, dbFile, count, pid, capMs, log }) {
   const stored = storedCounter(dbFile);
   const t0 = performance.now();
   const receiver0 = cpuSeconds(pid);
@@ -51,7 +52,7 @@ async function coldIngest({ fleet, address, dbFile, count, pid, capMs, log }) {
     const spent = { receiver: cpuSeconds(pid) - receiver0, simulator: (simulator.user + simulator.system) / 1e6 };
     return { ms, stored: n, complete, cpu: spent };
   };
-  await fleet.connect(address);
+  await fleet.connect(address, { ca });
   let next = t0 + 5_000;
   let cpu = { at: t0, seconds: receiver0 };
   let n = 0;
@@ -211,6 +212,7 @@ export async function ingestBench(ctx) {
       await sink.stop();
     }
 
+    let plaintext;
     const collector = await startCollector({
       dir,
       // 20 closed-loop clients ask far more often than the per-address REST limit (50/s) lets through:
@@ -276,6 +278,7 @@ export async function ingestBench(ctx) {
         external: metric(metrics, "nodejs_external_memory_bytes") / MIB,
       };
       log(`  collector: heartbeat CPU ${(cpu * 100).toFixed(2)} %, peak RSS ${(memory.peak / MIB).toFixed(0)} MiB`);
+      plaintext = { ms: ingest.ms, complete: ingest.complete, cpu, peak: memory.peak };
 
       const streams = `${stats.streams} streams, ${stats.reconnects} reconnects, ${stats.errors} stream errors${stats.lastError ? ` (last: ${stats.lastError})` : ""}`;
       emit(
@@ -436,6 +439,10 @@ export async function ingestBench(ctx) {
     } finally {
       await fleet.close();
       await collector.stop();
+    }
+    if (plaintext) {
+      const measure = { coldIngest, rest, settle, cpuShare, memoryOf };
+      await tlsIngestRows({ ctx, fleet, dir, count, limits: { capMs, restCapMs, windowMs }, plaintext, measure });
     }
   } finally {
     await fleet.terminate();

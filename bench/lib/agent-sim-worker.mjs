@@ -68,12 +68,14 @@ const stats = {
   lastError: "",
 };
 let address;
+/** Plaintext, or TLS trusting the CA the "connect" message gave (the collector's --tls-self-signed CA). */
+let credentials = grpc.credentials.createInsecure();
 let open = false;
 
 function start(agent) {
   if (!open) return;
   // The agent's own client options (packages/agent/src/reporter.ts), and a connection of its own as a separate process has.
-  agent.client ??= new Client(address, grpc.credentials.createInsecure(), {
+  agent.client ??= new Client(address, credentials, {
     ...channelOptions,
     "grpc.initial_reconnect_backoff_ms": 500,
     "grpc.max_reconnect_backoff_ms": 10_000,
@@ -139,6 +141,9 @@ parentPort.on("message", (message) => {
   switch (message.cmd) {
     case "connect":
       address = message.address;
+      credentials = message.ca
+        ? grpc.credentials.createSsl(Buffer.from(message.ca))
+        : grpc.credentials.createInsecure();
       open = true;
       for (const key of Object.keys(stats)) stats[key] = key === "lastError" ? "" : 0;
       for (const agent of agents) {

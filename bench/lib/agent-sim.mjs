@@ -1,7 +1,7 @@
 /**
  * A fleet of simulated agents spread over worker threads (see
- * agent-sim-worker.mjs): `connect(address)` opens every agent's stream to a
- * gRPC listener, `close()` drops them all, `stats()` sums the workers' counts.
+ * agent-sim-worker.mjs): `connect(address, { ca })` opens every agent's stream
+ * to a gRPC listener (over TLS trusting `ca`, a PEM CA, when given), `close()` drops them all, `stats()` sums the workers' counts.
  */
 import { Worker } from "node:worker_threads";
 
@@ -44,7 +44,8 @@ export async function startFleet({ count, threads, host, tagCount, digests, inte
     prepareMs: Math.max(...started.map((s) => s.prepareMs)),
     /** Serialised inventory messages, all agents. */
     wireBytes: started.reduce((sum, s) => sum + s.wireBytes, 0),
-    connect: (address) => Promise.all(workers.map((w) => ask(w, "connect", "connecting", { address }))),
+    connect: (address, { ca } = {}) =>
+      Promise.all(workers.map((w) => ask(w, "connect", "connecting", { address, ca }))),
     close: () => Promise.all(workers.map((w) => ask(w, "close", "closed"))),
     async stats() {
       const all = await Promise.all(workers.map((w) => ask(w, "stats", "stats")));
