@@ -178,6 +178,8 @@ describe("the page on the lab", () => {
     expect(await drawer.locator("tr", { hasText: "n1" }).textContent()).toContain("stale");
     expect(await drawer.textContent()).toContain("inconsistent-tag");
     expect(await drawer.textContent()).toMatch(/since \d{4}-\d\d-\d\d/);
+    // When and why the registry was last asked: the periodic resolve, every 2 s here.
+    await expect.poll(() => drawer.textContent()).toContain("by the periodic resolve (poll)");
     await page.screenshot({ path: new URL("web-lab-tag.png", ARTIFACTS).pathname });
     await page.keyboard.press("Escape");
     await drawer.waitFor({ state: "hidden" });
@@ -191,6 +193,9 @@ describe("the page on the lab", () => {
     await expect.poll(() => drawer.locator("table").count()).toBe(1);
     const text = await drawer.textContent();
     expect(text).toContain("Disk used");
+    // The agent follows lab containerd's event stream, and says so to the collector.
+    expect(text).toContain("Scan modeevents: rescans on the runtime's events");
+    expect(await page.getByRole("columnheader", { name: /^n1\b/ }).getAttribute("title")).toContain("events:");
     expect(text).toContain("shop/web-1 · web (running)");
     expect(text).toContain(incidents.legacy.ref);
     await page.screenshot({ path: new URL("web-lab-node.png", ARTIFACTS).pathname });

@@ -8,7 +8,7 @@ import { shortDigest } from "@imagedrift/core";
 import type { NodeItem, TagView } from "./api-types.js";
 import type { RowModel } from "./digest-groups.js";
 import { h } from "./dom.js";
-import { formatBytes, splitReference } from "./format.js";
+import { formatAge, formatBytes, splitReference } from "./format.js";
 import { badge, GROUP_STYLES, groupStyle, TAG_BADGES } from "./palette.js";
 
 export const STATUS_TEXT = { current: "✓ current", stale: "✗ stale", unknown: "? unknown" } as const;
@@ -30,11 +30,11 @@ export function tagBadge(status: TagView["status"]): HTMLElement {
 }
 
 export function columnHeaderSignature(node: NodeItem): string {
-  return `${node.name}|${node.state}|${node.imageCount}`;
+  return `${node.name}|${node.state}|${node.imageCount}|${node.scanMode ?? ""}`;
 }
 
 export function fillColumnHeader(el: HTMLElement, node: NodeItem): void {
-  el.title = `${node.name}: ${node.state}, ${node.imageCount} images (${formatBytes(node.imageBytes)}). Enter: node detail`;
+  el.title = `${node.name}: ${node.state}, ${node.imageCount} images (${formatBytes(node.imageBytes)}), ${scanModeText(node)}. Enter: node detail`;
   el.replaceChildren(
     h("span", { class: "node-name" }, node.name),
     h(
@@ -46,15 +46,36 @@ export function fillColumnHeader(el: HTMLElement, node: NodeItem): void {
   );
 }
 
+/** How the node's agent learns of changes, in words (docs/ARCHITECTURE.md, "The agent"). */
+export function scanModeText(node: NodeItem): string {
+  if (node.scanMode === "events") return "events: rescans on the runtime's events";
+  if (node.scanMode === "polling") return "polling: rescans every interval";
+  return "scan mode not said by its agent";
+}
+
+/** When and why the registry was last asked about the tag: `2m ago, on a push notification`. */
+export function resolvedText(tag: Pick<TagView, "resolvedAt" | "resolvedBy">): string {
+  if (tag.resolvedAt === null) return "never";
+  const why = tag.resolvedBy === null || tag.resolvedBy === undefined ? "" : `, ${RESOLVED_BY_TEXT[tag.resolvedBy]}`;
+  return `${formatAge(tag.resolvedAt)}${why}`;
+}
+
+const RESOLVED_BY_TEXT: Record<NonNullable<TagView["resolvedBy"]>, string> = {
+  poll: "by the periodic resolve (poll)",
+  event: "on a registry push notification (event)",
+  job: "for a prepull (job)",
+  inventory: "when a node first reported it (inventory)",
+};
+
 export function rowHeaderSignature(row: RowModel): string {
   const { tag } = row;
-  return `${tag.reference}|${tag.status}|${tag.registryDigest}|${row.groups.length}`;
+  return `${tag.reference}|${tag.status}|${tag.registryDigest}|${tag.resolvedBy}|${row.groups.length}`;
 }
 
 export function fillRowHeader(el: HTMLElement, row: RowModel): void {
   const { tag } = row;
   const { host, name } = splitReference(tag.reference);
-  el.title = `${tag.reference}\nstatus: ${tag.status}\nregistry: ${tag.registryDigest ?? tag.resolveError ?? "not resolved"}\nEnter: tag detail`;
+  el.title = `${tag.reference}\nstatus: ${tag.status}\nregistry: ${tag.registryDigest ?? tag.resolveError ?? "not resolved"}\nresolved: ${resolvedText(tag)}\nEnter: tag detail`;
   const digests = row.groups.length === 1 ? "1 digest" : `${row.groups.length} digests`;
   el.replaceChildren(
     h(

@@ -6,6 +6,7 @@ import type { AppContext } from "./app-context.js";
 import { h, rerender } from "./dom.js";
 import type { Panel } from "./drawer.js";
 import { formatAge, formatBytes, formatTime } from "./format.js";
+import { scanModeText } from "./matrix-cells.js";
 
 function imageName(image: NodeImageItem): string {
   if (image.repoTags.length > 0) return image.repoTags.join(", ");
@@ -85,6 +86,8 @@ export function nodePanel(name: string, app: AppContext): Panel {
         h("dd", {}, node.state === "reporting" ? "● reporting" : "✗ missing (no report for 3 intervals)"),
         h("dt", {}, "Last report"),
         h("dd", {}, `${formatTime(node.lastReportAt)} (${formatAge(node.lastReportAt)})`),
+        h("dt", {}, "Scan mode"),
+        h("dd", {}, scanModeText(node)),
         h("dt", {}, "Runtime"),
         h(
           "dd",

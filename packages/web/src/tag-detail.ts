@@ -6,8 +6,8 @@ import { copyable } from "./copy.js";
 import { h, rerender } from "./dom.js";
 import type { Panel } from "./drawer.js";
 import { findingItem } from "./findings-panel.js";
-import { formatAge, formatTime } from "./format.js";
-import { holderStatus, tagBadge } from "./matrix-cells.js";
+import { formatTime } from "./format.js";
+import { holderStatus, resolvedText, tagBadge } from "./matrix-cells.js";
 import { GROUP_STYLES, groupStyle } from "./palette.js";
 
 const REFRESHABLE = new Set(["stale", "inconsistent"]);
@@ -86,8 +86,8 @@ export function tagPanel(reference: string, app: AppContext): Panel {
             ? copyable(tag.registryDigest, "the registry digest", "copy-reg", app.announce)
             : (tag.resolveError ?? "not resolved yet"),
         ),
-        h("dt", {}, "Resolved at"),
-        h("dd", {}, `${formatTime(tag.resolvedAt)} (${formatAge(tag.resolvedAt)})`),
+        h("dt", {}, "Resolved"),
+        h("dd", {}, tag.resolvedAt === null ? "never" : `${formatTime(tag.resolvedAt)} (${resolvedText(tag)})`),
         h("dt", {}, "Held by"),
         h("dd", {}, `${tag.nodes.length} of ${nodes.length} nodes, ${row.groups.length} digest(s)`),
       ),
