@@ -27,6 +27,15 @@ export async function runDaemon(cfg: AgentConfig, version: string): Promise<void
   });
   const metrics = new AgentMetrics();
   const cri = CriClient.connect({ endpoint: cfg.criEndpoint, observer: metrics.observeCriCall });
+  // Every other part follows the scan loop; it learns where inventories go when it starts.
+  const loop = new ScanLoop({
+    cri,
+    node: cfg.nodeName,
+    sandboxImage: cfg.sandboxImage,
+    intervalMs: cfg.interval,
+    metrics,
+    log,
+  });
   // After a pull or removal, rescan at once so that the collector sees the change.
   const executor = new CommandExecutor({
     cri,
@@ -53,15 +62,6 @@ export async function runDaemon(cfg: AgentConfig, version: string): Promise<void
         scanMode: () => scanMode,
       })
     : undefined;
-  const loop = new ScanLoop({
-    cri,
-    node: cfg.nodeName,
-    sandboxImage: cfg.sandboxImage,
-    intervalMs: cfg.interval,
-    metrics,
-    log,
-    onInventory: (inventory) => reporter?.publish(inventory),
-  });
   metrics.recordScanMode(scanMode);
   const watch =
     cfg.events === "auto"
@@ -89,7 +89,7 @@ export async function runDaemon(cfg: AgentConfig, version: string): Promise<void
         : `mode: polling (every ${formatDuration(loop.intervalMs)}${cfg.events === "off" ? ", --events off" : ""})`) +
       (reporter?.waiting ? `; ${reporter.waiting}` : ""),
   });
-  loop.start();
+  loop.start((inventory) => reporter?.publish(inventory));
   // On the event stream, the image filesystem's usage is still asked every --interval (see checkImageFs).
   const usageCheck = setInterval(() => {
     if (watch?.mode === "events") void loop.checkImageFs();

@@ -11,8 +11,6 @@ export interface ScanLoopOptions {
   intervalMs: number;
   metrics: AgentMetrics;
   log: Logger;
-  /** Told of every successful scan. */
-  onInventory?: (inventory: NodeInventory) => void;
   now?: () => Date;
 }
 
@@ -22,6 +20,7 @@ export interface ScanLoopOptions {
  */
 export class ScanLoop {
   readonly #options: ScanLoopOptions;
+  #onInventory: (inventory: NodeInventory) => void = () => {};
   #intervalMs: number;
   #timer: NodeJS.Timeout | undefined;
   /** When (ms) the scheduled scan is due. */
@@ -70,7 +69,9 @@ export class ScanLoop {
     return this.#latest;
   }
 
-  start(): void {
+  /** Starts scanning; `onInventory` is told of every successful scan from then on. */
+  start(onInventory?: (inventory: NodeInventory) => void): void {
+    if (onInventory) this.#onInventory = onInventory;
     this.#stopped = false;
     this.#schedule(0);
   }
@@ -172,7 +173,7 @@ export class ScanLoop {
       metrics.recordScan(inventory);
       if (recovered) log.info("runtime reachable again", { endpoint: cri.endpoint });
       log.debug("scan finished", { images: inventory.images.length, ms: Math.round(performance.now() - started) });
-      this.#options.onInventory?.(inventory);
+      this.#onInventory(inventory);
     } catch (thrown) {
       const error = toImagedriftError(thrown);
       if (this.#lastError !== error.message) log.warn("scan failed", { endpoint: cri.endpoint, error });
