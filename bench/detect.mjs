@@ -121,7 +121,8 @@ const list = (values) => values.map((v) => v.toFixed(0)).join(", ");
 export async function detectBench(ctx) {
   const { log } = ctx;
   const trials = ctx.quick ? 10 : 25;
-  const windowS = ctx.quick ? 30 : 180;
+  // Full: one whole default --resolve-interval, so that the events collector's own safety-net cycle is in it.
+  const windowS = ctx.quick ? 30 : RESOLVE_INTERVAL_S + 5;
   const dir = join(ctx.dir, "detect");
   const parts = await startDetectLab({ dir, tagCount: 10, log });
   try {
@@ -159,16 +160,16 @@ export async function detectBench(ctx) {
     const cycles = asked.filter((s) => s === `HEAD /v2${firstTag}`).length;
     log(`  events collector: ${eventsCount} requests; polling collector (every ${PEER_RESOLVE_S} s): ${pollingCount}`);
     const tags = parts.refs.length;
-    // One cycle's requests, measured at the shortened interval, is what every interval costs.
-    const perCycle = pollingCount / cycles;
-    const perHour = (intervalS) => perCycle * (3600 / intervalS);
+    // The measured rate at the shortened interval, scaled to another: the same requests per tick, ticks as often as the interval.
+    const perHour = (intervalS) => pollingCount * (3600 / windowS) * (PEER_RESOLVE_S / intervalS);
     const targetInterval = TARGET_S / 0.95;
+    const ticks = Math.floor(windowS / PEER_RESOLVE_S);
     const steady =
       `Requests counted by test/registry's counting proxy in front of the registry. Measured: a collector without notifications at --resolve-interval ${PEER_RESOLVE_S}s ` +
-      `(shortened), polling agents (--events off), ${tags} tags held by ${DETECT_NODES.length} nodes, made ${pollingCount} requests (${heads} HEAD) in ${windowS} s, ${cycles} resolve cycles: ` +
-      `${perCycle.toFixed(1)} per cycle, scaled to per hour at the interval named. The events collector (default --resolve-interval ${RESOLVE_INTERVAL_S / 60}m, ` +
-      `which stays its safety net: there is no separate one) made ${eventsCount} requests in the same ${windowS} s window; at steady state it makes the polling ` +
-      `collector's requests at its interval. A push of a held tag adds ${median(pushRequests)} (median; ${list(pushRequests)} per trial: the HEAD, and the new digest's ` +
+      `(shortened), polling agents (--events off), ${tags} tags held by ${DETECT_NODES.length} nodes, made ${pollingCount} requests (${heads} HEAD) in ${windowS} s, scaled to per hour at the interval named. Its ${ticks} ticks in the window asked the tags ` +
+      `${cycles} times: a tick that comes less than an interval after the previous batch began (a later start, by a few ms) finds the answers fresh and asks nothing. ` +
+      `The events collector (default --resolve-interval ${RESOLVE_INTERVAL_S / 60}m, which stays its safety net: there is no separate one) asks the same per tick; ` +
+      `it made ${eventsCount} requests in the same window${windowS >= RESOLVE_INTERVAL_S ? " (one of its ticks)" : " (too short to hold one of its ticks)"}. A push of a held tag adds ${median(pushRequests)} (median; ${list(pushRequests)} per trial: the HEAD, and the new digest's ` +
       `manifest read once for what it gives per platform, since nodes hold another digest); a node's pull adds ${Math.max(...pullRequests)} at most.`;
 
     const reasked = results.filter((r) => r.staleMs !== null && r.pushHeads > 1);
