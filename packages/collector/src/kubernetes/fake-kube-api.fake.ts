@@ -20,53 +20,26 @@
  *   destroys their sockets mid-stream; `failing = true` answers 503 to
  *   everything; `goneAlways = true` answers 410 to every watch.
  *
- * Every object change bumps one global resourceVersion, like etcd's revision.
+ * The resources and paths are in fake-kube-resources.fake.ts, the objects and
+ * their event history (one global resourceVersion) in fake-kube-store.fake.ts.
  */
 import { writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import {
+  inRouteNamespace,
+  jsonMergePatch,
+  type KubeObject,
+  kubeStatus,
+  parseRoute,
+  RESOURCES,
+  type Resource,
+  type Route,
+} from "./fake-kube-resources.fake.js";
+import { FakeKubeStore, type StoredEvent } from "./fake-kube-store.fake.js";
 
-export const RESOURCES = {
-  pods: { prefix: "/api/v1", kind: "Pod", apiVersion: "v1", namespaced: true },
-  nodes: { prefix: "/api/v1", kind: "Node", apiVersion: "v1", namespaced: false },
-  replicasets: { prefix: "/apis/apps/v1", kind: "ReplicaSet", apiVersion: "apps/v1", namespaced: true },
-  deployments: { prefix: "/apis/apps/v1", kind: "Deployment", apiVersion: "apps/v1", namespaced: true },
-  statefulsets: { prefix: "/apis/apps/v1", kind: "StatefulSet", apiVersion: "apps/v1", namespaced: true },
-  daemonsets: { prefix: "/apis/apps/v1", kind: "DaemonSet", apiVersion: "apps/v1", namespaced: true },
-  jobs: { prefix: "/apis/batch/v1", kind: "Job", apiVersion: "batch/v1", namespaced: true },
-  cronjobs: { prefix: "/apis/batch/v1", kind: "CronJob", apiVersion: "batch/v1", namespaced: true },
-  secrets: { prefix: "/api/v1", kind: "Secret", apiVersion: "v1", namespaced: true },
-  serviceaccounts: { prefix: "/api/v1", kind: "ServiceAccount", apiVersion: "v1", namespaced: true },
-} as const;
-export type Resource = keyof typeof RESOURCES;
-
-export interface KubeObject {
-  metadata: {
-    name: string;
-    namespace?: string;
-    uid?: string;
-    resourceVersion?: string;
-    labels?: Record<string, string>;
-    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
-  };
-  [field: string]: unknown;
-}
-
-type EventType = "ADDED" | "MODIFIED" | "DELETED";
-
-interface StoredEvent {
-  resource: Resource;
-  rv: number;
-  type: EventType;
-  object: KubeObject;
-}
-
-interface Route {
-  resource: Resource;
-  namespace: string | null;
-  name: string | null;
-}
+export { type KubeObject, RESOURCES, type Resource } from "./fake-kube-resources.fake.js";
 
 interface OpenWatch {
   resource: Resource;
@@ -80,40 +53,15 @@ export interface RecordedRequest {
   resourceVersion: string | null;
 }
 
-function parseRoute(pathname: string): Route | null {
-  for (const [resource, info] of Object.entries(RESOURCES) as [Resource, (typeof RESOURCES)[Resource]][]) {
-    if (!pathname.startsWith(`${info.prefix}/`)) continue;
-    const parts = pathname.slice(info.prefix.length + 1).split("/");
-    let namespace: string | null = null;
-    if (parts[0] === "namespaces" && info.namespaced && parts.length >= 3) {
-      namespace = parts[1] ?? null;
-      parts.splice(0, 2);
-    }
-    if (parts[0] !== resource || parts.length > 2) continue;
-    return { resource, namespace, name: parts[1] ?? null };
-  }
-  return null;
-}
-
-function status(code: number, reason: string, message: string) {
-  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code };
-}
-
-const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
-
 export class FakeKubeApi {
   readonly #server = createServer((req, res) => {
     if (req.method === "PUT" || req.method === "PATCH") void this.#change(req, res);
     else this.#handle(req.url ?? "/", res);
   });
-  readonly #objects = new Map<Resource, Map<string, KubeObject>>();
-  readonly #events: StoredEvent[] = [];
+  readonly #store = new FakeKubeStore((event) => this.#toWatches(event));
   readonly #watches = new Set<OpenWatch>();
-  #rv = 1000;
   /** Watches from a resourceVersion older than this one are answered 410. */
   #compactedAt = 0;
-  #uids = 0;
-  #quiet = false;
   /** Answer every watch with 410 Gone, even one from a fresh list (a misbehaving server). */
   goneAlways = false;
   /** Answer 503 to every request (the API server is down). */
@@ -166,38 +114,12 @@ export class FakeKubeApi {
 
   /** Creates or replaces an object (ADDED or MODIFIED); returns it as stored, with uid and resourceVersion. */
   put(resource: Resource, object: KubeObject): KubeObject {
-    const objects = this.#of(resource);
-    const previous = objects.get(keyOf(object));
-    this.#rv += 1;
-    const info = RESOURCES[resource];
-    const stored: KubeObject = structuredClone({
-      kind: info.kind,
-      apiVersion: info.apiVersion,
-      ...object,
-      metadata: {
-        ...object.metadata,
-        uid: object.metadata.uid ?? previous?.metadata.uid ?? `uid-${++this.#uids}`,
-        resourceVersion: String(this.#rv),
-      },
-    });
-    objects.set(keyOf(stored), stored);
-    this.#emit(resource, previous === undefined ? "ADDED" : "MODIFIED", stored);
-    return stored;
+    return this.#store.put(resource, object);
   }
 
   /** Deletes an object (DELETED); false when there was none. */
   delete(resource: Resource, namespace: string | null, name: string): boolean {
-    const objects = this.#of(resource);
-    const key = `${namespace ?? ""}/${name}`;
-    const previous = objects.get(key);
-    if (previous === undefined) return false;
-    objects.delete(key);
-    this.#rv += 1;
-    this.#emit(resource, "DELETED", {
-      ...previous,
-      metadata: { ...previous.metadata, resourceVersion: String(this.#rv) },
-    });
-    return true;
+    return this.#store.delete(resource, namespace, name);
   }
 
   /**
@@ -205,17 +127,12 @@ export class FakeKubeApi {
    * events had been compacted away: only a relist shows it.
    */
   quietly(change: () => void): void {
-    this.#quiet = true;
-    try {
-      change();
-    } finally {
-      this.#quiet = false;
-    }
+    this.#store.quietly(change);
   }
 
   /** Compacts the event history: open watches get a 410 Gone ERROR event and end; older resourceVersions get 410. */
   expire(): void {
-    this.#compactedAt = this.#rv;
+    this.#compactedAt = this.#store.resourceVersion;
     for (const watch of this.#watches) this.#gone(watch.res);
     this.#watches.clear();
   }
@@ -237,18 +154,7 @@ export class FakeKubeApi {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
-  #of(resource: Resource): Map<string, KubeObject> {
-    let objects = this.#objects.get(resource);
-    if (objects === undefined) {
-      objects = new Map();
-      this.#objects.set(resource, objects);
-    }
-    return objects;
-  }
-
-  #emit(resource: Resource, type: EventType, object: KubeObject): void {
-    if (this.#quiet) return;
-    this.#events.push({ resource, rv: this.#rv, type, object });
+  #toWatches({ resource, type, object }: StoredEvent): void {
     for (const watch of this.#watches) {
       if (watch.resource !== resource) continue;
       if (watch.namespace !== null && object.metadata.namespace !== watch.namespace) continue;
@@ -257,7 +163,7 @@ export class FakeKubeApi {
   }
 
   #gone(res: ServerResponse): void {
-    const expired = status(410, "Expired", "too old resource version");
+    const expired = kubeStatus(410, "Expired", "too old resource version");
     res.end(`${JSON.stringify({ type: "ERROR", object: expired })}\n`);
   }
 
@@ -270,22 +176,21 @@ export class FakeKubeApi {
     const { pathname, searchParams } = new URL(url, "http://fake");
     const route = parseRoute(pathname);
     if (route === null) {
-      this.#json(res, 404, status(404, "NotFound", `the fake has no ${pathname}`));
+      this.#json(res, 404, kubeStatus(404, "NotFound", `the fake has no ${pathname}`));
       return;
     }
     const watch = searchParams.get("watch") === "true";
     const verb = watch ? "watch" : route.name === null ? "list" : "get";
     this.requests.push({ verb, resource: route.resource, resourceVersion: searchParams.get("resourceVersion") });
-    const inNamespace = (o: KubeObject) => route.namespace === null || o.metadata.namespace === route.namespace;
-    const objects = [...this.#of(route.resource).values()].filter(inNamespace);
-    if (this.failing) this.#json(res, 503, status(503, "ServiceUnavailable", "the fake is failing"));
+    const objects = this.#store.objects(route.resource).filter((o) => inRouteNamespace(route, o));
+    if (this.failing) this.#json(res, 503, kubeStatus(503, "ServiceUnavailable", "the fake is failing"));
     else if (verb === "get") {
       const found = objects.find((o) => o.metadata.name === route.name);
       if (found !== undefined) this.#json(res, 200, found);
-      else this.#json(res, 404, status(404, "NotFound", `${route.resource} "${route.name}" not found`));
+      else this.#json(res, 404, kubeStatus(404, "NotFound", `${route.resource} "${route.name}" not found`));
     } else if (verb === "list") {
       const info = RESOURCES[route.resource];
-      const metadata = { resourceVersion: String(this.#rv) };
+      const metadata = { resourceVersion: String(this.#store.resourceVersion) };
       this.#json(res, 200, { kind: `${info.kind}List`, apiVersion: info.apiVersion, metadata, items: objects });
     } else {
       this.#watch(route, Number(searchParams.get("resourceVersion") ?? "0"), res, objects);
@@ -298,30 +203,21 @@ export class FakeKubeApi {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as KubeObject;
-    if (route?.name == null) return this.#json(res, 405, status(405, "MethodNotAllowed", "name an object"));
+    if (route?.name == null) return this.#json(res, 405, kubeStatus(405, "MethodNotAllowed", "name an object"));
     const verb = req.method === "PUT" ? "update" : "patch";
     this.requests.push({ verb, resource: route.resource, resourceVersion: body.metadata?.resourceVersion ?? null });
-    const found = this.#of(route.resource).get(`${route.namespace ?? ""}/${route.name}`);
-    if (this.failing) return this.#json(res, 503, status(503, "ServiceUnavailable", "the fake is failing"));
+    const found = this.#store.get(route.resource, route.namespace, route.name);
+    if (this.failing) return this.#json(res, 503, kubeStatus(503, "ServiceUnavailable", "the fake is failing"));
     if (found === undefined)
-      return this.#json(res, 404, status(404, "NotFound", `${route.resource} "${route.name}" not found`));
+      return this.#json(res, 404, kubeStatus(404, "NotFound", `${route.resource} "${route.name}" not found`));
     if (verb === "patch" && !req.headers["content-type"]?.startsWith("application/merge-patch+json")) {
-      return this.#json(res, 415, status(415, "UnsupportedMediaType", "the fake takes merge patches only"));
+      return this.#json(res, 415, kubeStatus(415, "UnsupportedMediaType", "the fake takes merge patches only"));
     }
     const stale = verb === "update" && body.metadata?.resourceVersion !== undefined;
     if (stale && body.metadata.resourceVersion !== found.metadata.resourceVersion) {
-      return this.#json(res, 409, status(409, "Conflict", "the object has been modified"));
+      return this.#json(res, 409, kubeStatus(409, "Conflict", "the object has been modified"));
     }
-    const merge = (into: unknown, patch: unknown): unknown => {
-      if (typeof patch !== "object" || patch === null || Array.isArray(patch)) return patch;
-      const out: Record<string, unknown> = typeof into === "object" && into !== null ? { ...into } : {};
-      for (const [key, value] of Object.entries(patch)) {
-        if (value === null) delete out[key];
-        else out[key] = merge(out[key], value);
-      }
-      return out;
-    };
-    const next = verb === "update" ? body : (merge(found, body) as KubeObject);
+    const next = verb === "update" ? body : (jsonMergePatch(found, body) as KubeObject);
     this.#json(
       res,
       200,
@@ -337,10 +233,9 @@ export class FakeKubeApi {
       this.#gone(res);
       return;
     }
-    const inNamespace = (o: KubeObject) => route.namespace === null || o.metadata.namespace === route.namespace;
     const backlog =
       since > 0
-        ? this.#events.filter((e) => e.resource === route.resource && e.rv > since && inNamespace(e.object))
+        ? this.#store.eventsSince(route.resource, since).filter((e) => inRouteNamespace(route, e.object))
         : objects.map((object) => ({ type: "ADDED" as const, object }));
     for (const event of backlog) res.write(`${JSON.stringify({ type: event.type, object: event.object })}\n`);
     const open: OpenWatch = { resource: route.resource, namespace: route.namespace, res };
