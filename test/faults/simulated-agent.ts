@@ -6,18 +6,14 @@
  * metadata, a hello carrying its inventory hash, the inventory when the
  * collector wants it or asks again, a heartbeat every interval, and a
  * reconnect after a lost stream with the agent's capped, jittered backoff.
+ * Its inventory is synthetic (synthetic-inventory.ts).
  *
- * The inventory is synthetic and deterministic: `images` images with tags on
- * `host`; each revision moves the first tag to a new digest (one tag_history
- * row per revision on the collector).
- *
- * This file also runs as a worker thread of a fleet (see agent-fleet.ts): it
- * is transpiled as it is, so it imports packages only, never a relative file.
+ * This file also runs in a worker thread of a fleet (fleet-worker.ts, see
+ * agent-fleet.ts): it is transpiled as it is, so it imports packages and the
+ * worker's own files only.
  */
-import { createHash } from "node:crypto";
-import { parentPort, workerData } from "node:worker_threads";
 import * as grpc from "@grpc/grpc-js";
-import type { NodeImage, NodeInventory } from "@imagedrift/core";
+import type { NodeInventory } from "@imagedrift/core";
 import {
   type AgentMessage,
   AUTHORIZATION_METADATA_KEY,
@@ -30,45 +26,10 @@ import {
   NODE_METADATA_KEY,
   toWireInventory,
 } from "@imagedrift/protocol";
+import { syntheticInventory } from "./synthetic-inventory.js";
 
 type AgentStream = grpc.ClientDuplexStream<AgentMessage, CollectorMessage>;
 type GatewayClient = grpc.Client & { Connect: (metadata: grpc.Metadata) => AgentStream };
-
-const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
-
-export interface SyntheticInventoryOptions {
-  node: string;
-  /** Registry host of every image reference (`127.0.0.1:PORT`). */
-  host: string;
-  images: number;
-  revision: number;
-}
-
-/** Image `i` is `host/sim/app-i:v1`; image 0's digest follows the revision, the others stay. */
-export function syntheticInventory(options: SyntheticInventoryOptions): NodeInventory {
-  const images: NodeImage[] = Array.from({ length: options.images }, (_, i) => {
-    const generation = i === 0 ? options.revision : 0;
-    const repo = `${options.host}/sim/app-${i}`;
-    return {
-      id: `sha256:${sha256(`id ${i} ${generation}`)}`,
-      repoTags: [`${repo}:v1`],
-      repoDigests: [`${repo}@sha256:${sha256(`manifest ${i} ${generation}`)}`],
-      size: 1_000_000 + i,
-      pinned: false,
-      sandbox: false,
-      inUse: false,
-      containers: [],
-    };
-  });
-  return {
-    node: options.node,
-    runtime: { name: "containerd", version: "1.6.20-simulated", apiVersion: "v1" },
-    scannedAt: new Date().toISOString(),
-    images,
-    pods: [],
-    imageFs: { mountpoint: "/var/lib/containerd", usedBytes: images.length * 1_000_000, inodesUsed: null },
-  };
-}
 
 export interface SimulatedAgentOptions {
   node: string;
@@ -254,49 +215,4 @@ export class SimulatedAgent {
     if (this.#stopped) return;
     this.#retry = setTimeout(() => this.#connect(), reconnectDelay(this.#attempt++));
   }
-}
-
-/** What a fleet's worker is told at start (see agent-fleet.ts). */
-export interface FleetWorkerData {
-  nodes: string[];
-  address: string;
-  host: string;
-  images: number;
-  intervalMs: number;
-  token: string | null;
-}
-
-/** Asks a fleet's worker: `start` and `stop` every agent, `revise` every inventory, read every `status`. */
-export type FleetCommand = { cmd: "start" } | { cmd: "stop" } | { cmd: "revise"; revision: number } | { cmd: "status" };
-export type FleetRequest = { id: number } & FleetCommand;
-
-export interface FleetReply {
-  id: number;
-  statuses: SimulatedAgentStatus[];
-}
-
-/** The body of a fleet's worker thread: many simulated agents in one thread, driven by messages. */
-export function runFleetWorker(): void {
-  const port = parentPort;
-  if (port === null) throw new Error("runFleetWorker runs in a worker thread");
-  const data = workerData as FleetWorkerData;
-  const agents = data.nodes.map(
-    (node) =>
-      new SimulatedAgent({
-        node,
-        address: data.address,
-        host: data.host,
-        images: data.images,
-        intervalMs: data.intervalMs,
-        token: data.token,
-      }),
-  );
-  port.on("message", (request: FleetRequest) => {
-    for (const agent of agents) {
-      if (request.cmd === "start") agent.start();
-      else if (request.cmd === "stop") agent.stop();
-      else if (request.cmd === "revise") agent.revise(request.revision);
-    }
-    port.postMessage({ id: request.id, statuses: agents.map((a) => a.status()) } satisfies FleetReply);
-  });
 }
