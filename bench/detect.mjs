@@ -147,10 +147,21 @@ export async function detectBench(ctx) {
 
     log(`detect: registry requests at steady state over ${windowS} s, beside a polling collector`);
     await startPollingPeer(parts, { dir: join(dir, "polling"), resolveInterval: `${PEER_RESOLVE_S}s` });
+    // Steady state starts at the first tick that asks: the tick after the tags' first resolve (when the
+    // inventories came) finds them fresh and asks nothing.
+    const mark = parts.pollProxy.seen.length;
+    await until(() => parts.pollProxy.seen.length > mark, {
+      what: "the polling collector's first tick that asks the registry",
+      timeoutMs: 4 * PEER_RESOLVE_S * 1000,
+      intervalMs: 20,
+    });
     const before = { events: parts.proxy.seen.length, polling: parts.pollProxy.seen.length };
+    const tickOf = () => Math.floor((performance.now() - parts.collectorStartedAt) / (RESOLVE_INTERVAL_S * 1000));
+    const firstTick = tickOf();
     // The window is the measurement itself (requests counted over a span of time), not a wait for an event.
     await sleep(windowS * 1000);
     const eventsCount = parts.proxy.seen.length - before.events;
+    const eventsTicks = tickOf() - firstTick;
     const pollingCount = parts.pollProxy.seen.length - before.polling;
     const asked = parts.pollProxy.seen.slice(before.polling);
     const heads = asked.filter((s) => s.startsWith("HEAD ")).length;
@@ -165,10 +176,11 @@ export async function detectBench(ctx) {
     const ticks = Math.floor(windowS / PEER_RESOLVE_S);
     const steady =
       `Requests counted by test/registry's counting proxy in front of the registry. Measured: a collector without notifications at --resolve-interval ${PEER_RESOLVE_S}s ` +
-      `(shortened), polling agents (--events off), ${tags} tags held by ${DETECT_NODES.length} nodes, made ${pollingCount} requests (${heads} HEAD) in ${windowS} s, scaled to per hour at the interval named. Its ${ticks} ticks in the window asked the tags ` +
-      `${cycles} times: a tick that comes less than an interval after the previous batch began (a later start, by a few ms) finds the answers fresh and asks nothing. ` +
+      `(shortened), polling agents (--events off), ${tags} tags held by ${DETECT_NODES.length} nodes, made ${pollingCount} requests (${heads} HEAD) in ${windowS} s, scaled to per hour at the interval named. The window starts at its first tick that asks; ` +
+      `its ${ticks} ticks in the window asked the tags ${cycles} times${cycles < ticks ? " (a tick less than an interval after the last batch began finds the answers fresh)" : ""}. ` +
       `The events collector (default --resolve-interval ${RESOLVE_INTERVAL_S / 60}m, which stays its safety net: there is no separate one) asks the same per tick; ` +
-      `it made ${eventsCount} requests in the same window, which holds none of its ticks. A push of a held tag adds ${median(pushRequests)} (median; ${list(pushRequests)} per trial: the HEAD, and the new digest's ` +
+      `it made ${eventsCount} requests in the same window, which held ${eventsTicks} of its ticks` +
+      `${eventsTicks > 0 ? " (a tick skips the tags asked less than an interval before it: first resolves, pushes)" : ""}. A push of a held tag adds ${median(pushRequests)} (median; ${list(pushRequests)} per trial: the HEAD, and the new digest's ` +
       `manifest read once for what it gives per platform, since nodes hold another digest); a node's pull adds ${Math.max(...pullRequests)} at most.`;
 
     const reasked = results.filter((r) => r.staleMs !== null && r.pushHeads > 1);

@@ -126,6 +126,7 @@ export async function startDetectLab({ dir, tagCount, log }) {
     parts.proxy = await startCountingProxy(lab.registry.url);
     const tokenFile = join(dir, "registry-events-token");
     writeFileSync(tokenFile, `${eventsToken}\n`, { mode: 0o600 });
+    parts.collectorStartedAt = performance.now();
     parts.collector = await startCollector({
       dir,
       name: "detect-collector",
