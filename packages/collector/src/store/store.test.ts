@@ -181,6 +181,21 @@ describe("TagStore", () => {
       resolvedAt: T1.toISOString(),
     });
   });
+
+  it("keeps why the registry was asked with the answer; a row from before the cause was kept has none", () => {
+    const { tags, db } = stores();
+    const at = T0.toISOString();
+    tags.save(new Map([["reg.example/app:1", { state: "not-found", resolvedAt: at, resolvedBy: "event" } as const]]));
+    db.prepare(
+      "INSERT INTO tags (reference, state, registry_digest, resolved_at) VALUES ('reg.example/app:2', 'found', 'sha256:y', ?)",
+    ).run(at);
+    expect(tags.all().get("reg.example/app:1")).toEqual({ state: "not-found", resolvedAt: at, resolvedBy: "event" });
+    expect(tags.all().get("reg.example/app:2")).toEqual({ state: "found", digest: "sha256:y", resolvedAt: at });
+    // The column takes core's causes only.
+    expect(() =>
+      db.prepare("UPDATE tags SET resolved_by = 'guess' WHERE reference = 'reg.example/app:2'").run(),
+    ).toThrow(/CHECK constraint/);
+  });
 });
 
 describe("FindingStore", () => {
