@@ -7,13 +7,16 @@
  * what the deployment promises, checked on the real processes.
  */
 import { randomBytes } from "node:crypto";
-import { statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { JobRequest } from "@imagedrift/core";
 import { CriClient } from "@imagedrift/cri";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { nodeObject } from "../../packages/collector/src/kubernetes/kube-objects.fake.js";
 import { images as nodeImages, nodes } from "../collector/api.js";
+import { repoPath, type Workload } from "../deploy/manifests.js";
 import { finishedJob } from "../jobs/jobs-api.js";
+import { startNode } from "../lab/containerd-node.js";
 import { type Lab, startLab } from "../lab/lab.js";
 import { waitFor } from "../lab/wait.js";
 import { type ClusterApi, startClusterApi } from "./api-server.js";
@@ -53,7 +56,7 @@ async function pullOn(node: string, ref: string): Promise<void> {
 async function imageRefsOn(node: string): Promise<string[]> {
   const cri = CriClient.connect({ endpoint: nodeOf(node).endpoint, timeoutMs: 60_000 });
   try {
-    return (await cri.listImages()).flatMap((i) => i.repoTags);
+    return (await cri.listImages()).flatMap((i) => i.repoTags).sort();
   } finally {
     cri.close();
   }
@@ -160,6 +163,13 @@ describe("the rendered manifests on lab containerd", () => {
     }
   });
 
+  it("the collector container finds the API server through its service account, as in a pod (--kubernetes=auto)", () => {
+    for (const resource of ["nodes", "pods"] as const) {
+      expect(api.fake.count("list", resource), resource).toBeGreaterThan(0);
+      expect(api.fake.count("watch", resource), resource).toBeGreaterThan(0);
+    }
+  });
+
   it("the page and the API answer", async () => {
     const page = await fetch(`${collectorUrl}/`);
     expect(page.status).toBe(200);
@@ -216,3 +226,47 @@ describe("the rendered manifests on lab containerd", () => {
     expect((await probeOnce(podProbeUrl(agent.pod, "readinessProbe"))).ok).toBe(true);
   });
 });
+
+describe("each runtime overlay (deploy/overlays)", () => {
+  const overlays = readdirSync(repoPath("deploy/overlays")).sort();
+
+  it.each(overlays)("%s: its agent pod reaches a containerd whose socket is at the overlay's path", async (overlay) => {
+    const pushed = rendered.agent.spec.template.spec.containers[0]?.image ?? "";
+    const colon = pushed.lastIndexOf(":");
+    const agentImage = { name: pushed.slice(0, colon), tag: pushed.slice(colon + 1) };
+    const collectorImage = { name: lab.ref("unused/collector").replace(/:latest$/, ""), tag: "0" };
+    const { agent } = await renderDeploy({
+      resource: `deploy/overlays/${overlay}`,
+      images: { "imagedrift-agent": agentImage, "imagedrift-collector": collectorImage },
+      token,
+    });
+    const socket = criSocketOf(agent);
+    // A node of its own, its containerd listening where that runtime's socket is on a host.
+    const node = await startNode({
+      name: overlay,
+      dir: join(lab.dir, overlay),
+      registryHost: lab.registry.host,
+      sandboxImage: lab.sandboxImage,
+      registryCredentials: lab.registry.credentials,
+      socket: labSocket(socket),
+    });
+    api.fake.put("nodes", nodeObject(overlay));
+    const { pod } = await harness.start(agent, node);
+    await waitForProbes(pod, 60_000);
+    // It reports that node's runtime: the agent image, pulled there for its own pod, is on no other node's list.
+    await waitFor(() => reports(overlay, pushed), {
+      what: `the ${overlay} agent to report its node's images`,
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
+    expect(containerProcess(pod, "--cri-endpoint=").argv).toContain(`--cri-endpoint=unix://${socket}`);
+    await node.teardown();
+  });
+});
+
+/** The socket path the agent's `--cri-endpoint` names (the overlays set it with the hostPath). */
+function criSocketOf(agent: Workload): string {
+  const arg = agent.spec.template.spec.containers[0]?.args?.find((a) => a.startsWith("--cri-endpoint=unix://"));
+  if (!arg) throw new Error("the agent DaemonSet has no --cri-endpoint=unix://…");
+  return arg.slice("--cri-endpoint=unix://".length);
+}

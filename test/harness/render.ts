@@ -11,7 +11,7 @@ import { stringify } from "yaml";
 import { find, type K8sObject, kustomize, repoPath, type Service, type Workload } from "../deploy/manifests.js";
 
 export interface RenderOptions {
-  /** A kustomization under the repository: `deploy` or `deploy/overlays/<runtime>`. */
+  /** A kustomization under the repository (`deploy`, `deploy/overlays/<runtime>`), or an absolute path. */
   resource: string;
   /** Image name → full reference without tag (`127.0.0.1:PORT/imagedrift-agent`). */
   images: Record<"imagedrift-agent" | "imagedrift-collector", { name: string; tag: string }>;
@@ -34,7 +34,7 @@ export async function renderDeploy(options: RenderOptions): Promise<Rendered> {
     const kustomization = {
       apiVersion: "kustomize.config.k8s.io/v1beta1",
       kind: "Kustomization",
-      resources: [relative(dir, repoPath(options.resource))],
+      resources: [relative(dir, options.resource.startsWith("/") ? options.resource : repoPath(options.resource))],
       images: Object.entries(options.images).map(([name, image]) => ({
         name,
         newName: image.name,
