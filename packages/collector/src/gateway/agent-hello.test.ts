@@ -12,6 +12,31 @@ import type { AgentHello } from "../drift/index.js";
 import { AgentGateway } from "./agent-gateway.js";
 import { agentHelloOf, helloProblem } from "./agent-message-checks.js";
 
+/** Gateway handlers that take everything and want nothing; a test overrides the one it watches. */
+const quiet = {
+  inventory: () => {},
+  heartbeat: () => false,
+  commandUpdate: () => {},
+  disconnected: () => {},
+};
+
+/** A stream to the gateway on `port` as `node`: its first message (the welcome), and how to end it. */
+function connectAs(node: string, port: number) {
+  const client = new (agentGateway())(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions);
+  const metadata = new grpc.Metadata();
+  metadata.set(NODE_METADATA_KEY, node);
+  const stream = (
+    client as unknown as { Connect(m: grpc.Metadata): grpc.ClientDuplexStream<AgentMessage, CollectorMessage> }
+  ).Connect(metadata);
+  stream.on("error", () => {});
+  const welcome = new Promise<CollectorMessage>((resolve) => stream.once("data", resolve));
+  const close = () => {
+    stream.end();
+    client.close();
+  };
+  return { stream, welcome, close };
+}
+
 describe("AgentGateway: the hello the domain sees", () => {
   it("is the domain's AgentHello: the interval a number, no wire fields, labels never missing", async () => {
     const hellos: [string, AgentHello][] = [];
@@ -21,20 +46,10 @@ describe("AgentGateway: the hello the domain sees", () => {
         hellos.push([node, hello]);
         return false;
       },
-      inventory: () => {},
-      heartbeat: () => false,
-      commandUpdate: () => {},
-      disconnected: () => {},
+      ...quiet,
     });
-    const client = new (agentGateway())(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions);
-    const metadata = new grpc.Metadata();
-    metadata.set(NODE_METADATA_KEY, "n1");
-    const stream = (
-      client as unknown as { Connect(m: grpc.Metadata): grpc.ClientDuplexStream<AgentMessage, CollectorMessage> }
-    ).Connect(metadata);
-    stream.on("error", () => {});
+    const { stream, welcome, close } = connectAs("n1", port);
     try {
-      const welcome = new Promise<CollectorMessage>((resolve) => stream.once("data", resolve));
       stream.write({
         body: "hello",
         hello: { node: "n1", agentVersion: "1.2.3", intervalMs: "45000", inventoryHash: "", labels: { zone: "a" } },
@@ -44,8 +59,7 @@ describe("AgentGateway: the hello the domain sees", () => {
         ["n1", { agentVersion: "1.2.3", intervalMs: 45_000, labels: { zone: "a" }, inventoryHash: "" }],
       ]);
     } finally {
-      stream.end();
-      client.close();
+      close();
       await gateway.close();
     }
   });
@@ -58,23 +72,14 @@ describe("AgentGateway: the hello the domain sees", () => {
         said.push(`hello ${hello.scanMode ?? "-"}`);
         return false;
       },
-      inventory: () => {},
+      ...quiet,
       heartbeat: (_node, _hash, scanMode) => {
         said.push(`heartbeat ${scanMode ?? "-"}`);
         return false;
       },
-      commandUpdate: () => {},
-      disconnected: () => {},
     });
-    const client = new (agentGateway())(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions);
-    const metadata = new grpc.Metadata();
-    metadata.set(NODE_METADATA_KEY, "n1");
-    const stream = (
-      client as unknown as { Connect(m: grpc.Metadata): grpc.ClientDuplexStream<AgentMessage, CollectorMessage> }
-    ).Connect(metadata);
-    stream.on("error", () => {});
+    const { stream, welcome, close } = connectAs("n1", port);
     try {
-      const welcome = new Promise<CollectorMessage>((resolve) => stream.once("data", resolve));
       const hello = { node: "n1", agentVersion: "1", intervalMs: "45000", inventoryHash: "", labels: {} };
       stream.write({ body: "hello", hello: { ...hello, scanMode: "events" } });
       await welcome;
@@ -83,8 +88,7 @@ describe("AgentGateway: the hello the domain sees", () => {
       await vi.waitUntil(() => said.length === 3);
       expect(said).toEqual(["hello events", "heartbeat polling", "heartbeat -"]);
     } finally {
-      stream.end();
-      client.close();
+      close();
       await gateway.close();
     }
   });
