@@ -18,7 +18,7 @@ import { cloudIdentity } from "./registry/cloud-identity.js";
 import { LiveRegistries } from "./registry/live-registries.js";
 import { ManifestPresence } from "./registry/manifest-presence.js";
 import type { RegistriesConfig } from "./registry/registry-host.js";
-import { TagResolver } from "./registry/resolver.js";
+import { resolutionOf, TagResolver } from "./registry/resolver.js";
 import type { TagCredentialSource } from "./registry/tag-credentials.js";
 import { FindingStore, NodeStore, openDatabase, TagStore } from "./store/index.js";
 import { listenerCredentials } from "./tls/listener-credentials.js";
@@ -144,7 +144,12 @@ const program = collectorProgram(version).action(async (options: CollectorOption
     }),
     jobsCounter: metrics.jobs,
     log,
-    askRegistry: (tag) => resolver.askNow(tag),
+    // What the registry tells a job right before it pulls is the tag's newest answer (resolvedBy: job).
+    askRegistry: async (tag) => {
+      const answer = await resolver.askNow(tag);
+      drift.jobAsked(tag, resolutionOf(answer));
+      return answer;
+    },
   });
   const tls = await listenerCredentials({ cfg, kubeConfig, log });
   // What agents say goes to the drift domain and the jobs runner, both built by now.

@@ -4,6 +4,7 @@ import {
   isAgentMissing,
   type Logger,
   type NodeInventory,
+  type TagResolution,
   type TagView,
   tagOfReference,
 } from "@imagedrift/core";
@@ -202,10 +203,7 @@ export class DriftService {
     return this.#o.findings.list(filter);
   }
 
-  /**
-   * Resolves the given references' tags now (each at most once per interval),
-   * waiting at most `timeoutMs`: a slow registry leaves them unresolved.
-   */
+  /** For a prepull: its tags resolved now (each at most once per interval), waiting at most `timeoutMs`. */
   async resolveTags(references: readonly string[], timeoutMs = 10_000): Promise<void> {
     const tags = references.flatMap((reference) => tagOfReference(reference) ?? []);
     if (tags.length === 0) return;
@@ -213,9 +211,13 @@ export class DriftService {
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, timeoutMs);
     });
-    await Promise.race([this.#resolutions.resolve(tags, { cause: "job" }), deadline]).finally(() =>
-      clearTimeout(timer),
-    );
+    const resolved = this.#resolutions.resolve(tags, { cause: "job" });
+    await Promise.race([resolved, deadline]).finally(() => clearTimeout(timer));
+  }
+
+  /** What the registry told a job about `tag` right before it pulled: the tag's newest answer. */
+  jobAsked(tag: string, answer: TagResolution): void {
+    this.#resolutions.record(tag, answer, "job");
   }
 
   /** Resolves every tag any node holds or a pod wants (each at most once per interval) and recomputes. */
@@ -237,10 +239,8 @@ export class DriftService {
   }
 
   /**
-   * Asks the registry for these tags now, whatever the interval (a registry
-   * said they were pushed or deleted), and feeds the answers in like a poll's.
-   * `pushed` gives the digest a push named: a tag whose answer is not that
-   * digest yet is asked again a few times (see push-recheck.ts).
+   * Asks the registry for these tags now, whatever the interval (a registry said they were pushed or
+   * deleted); `pushed`: the digest each push named, asked again until answered (push-recheck.ts).
    */
   resolveChanged(tags: readonly string[], pushed: ReadonlyMap<string, string | null> = new Map()): Promise<void> {
     return resolvePushed({

@@ -72,8 +72,13 @@ describe("resolvedBy", () => {
     registry.cached = false;
     await drift.resolveTags([TAG]);
     expect(drift.tagView(TAG)).toMatchObject({ resolvedBy: "job" });
+    // What the registry told a job right before it pulled (TagResolver.askNow).
+    await drift.resolveNow();
+    const jobAnswer = { state: "found", digest: d("c"), resolvedAt: "2026-01-01T01:00:00.000Z" } as const;
+    drift.jobAsked(TAG, jobAnswer);
+    expect(drift.tagView(TAG)).toMatchObject({ registryDigest: d("c"), resolvedBy: "job" });
     await drift.stop();
     // Stored with the answer: a restarted collector says the same.
-    expect(new TagStore(db).all().get(TAG)).toMatchObject({ digest: d("b"), resolvedBy: "job" });
+    expect(new TagStore(db).all().get(TAG)).toMatchObject({ digest: d("c"), resolvedBy: "job" });
   });
 });

@@ -83,6 +83,15 @@ export class ResolutionQueue {
     return this.#nextBatch;
   }
 
+  /** An answer the registry gave outside the queue (a job asking right before it pulls), stored like a batch's. */
+  record(tag: string, resolution: TagResolution, cause: ResolveCause): void {
+    try {
+      this.#store(new Map([[tag, resolution]]), new Map([[tag, cause]]));
+    } catch (thrown) {
+      this.#o.log.error("storing a tag resolution failed", { error: toImagedriftError(thrown) });
+    }
+  }
+
   /**
    * Whether a tag a node now holds needs the resolver: never resolved, or a
    * node holds it at another digest than the registry's and what that digest
@@ -125,24 +134,28 @@ export class ResolutionQueue {
     causes: ReadonlyMap<string, ResolveCause>,
   ): Promise<void> {
     try {
-      const resolved = await this.#withPlatforms(await this.#o.resolver.resolve(tags, this.#o.now(), fresh));
-      const news = new Map<string, TagResolution>();
-      for (const [tag, r] of resolved) {
-        const old = this.#resolutions.get(tag);
-        if (!sameResolution(old, r, true)) news.set(tag, withCause(r, old, causes.get(tag)));
-      }
-      if (news.size === 0) return;
-      storeWrite("storing tag resolutions", () => this.#o.tags.save(news));
-      const changed: string[] = [];
-      for (const [tag, resolution] of news) {
-        const old = this.#resolutions.get(tag);
-        this.#resolutions.set(tag, resolution);
-        if (!sameResolution(old, resolution, false)) changed.push(tag);
-      }
-      this.#o.stored(changed);
+      this.#store(await this.#withPlatforms(await this.#o.resolver.resolve(tags, this.#o.now(), fresh)), causes);
     } catch (thrown) {
       this.#o.log.error("tag resolution failed", { error: toImagedriftError(thrown) });
     }
+  }
+
+  /** Stores the answers that differ from the last (their time included) with their cause; says which changed. */
+  #store(resolved: ReadonlyMap<string, TagResolution>, causes: ReadonlyMap<string, ResolveCause>): void {
+    const news = new Map<string, TagResolution>();
+    for (const [tag, r] of resolved) {
+      const old = this.#resolutions.get(tag);
+      if (!sameResolution(old, r, true)) news.set(tag, withCause(r, old, causes.get(tag)));
+    }
+    if (news.size === 0) return;
+    storeWrite("storing tag resolutions", () => this.#o.tags.save(news));
+    const changed: string[] = [];
+    for (const [tag, resolution] of news) {
+      const old = this.#resolutions.get(tag);
+      this.#resolutions.set(tag, resolution);
+      if (!sameResolution(old, resolution, false)) changed.push(tag);
+    }
+    this.#o.stored(changed);
   }
 }
 

@@ -42,6 +42,6 @@ export {
   type RegistryHostConfig,
 } from "./registry-host.js";
 export { DEFAULT_TIMEOUT_MS, defaultTransportFor, type RequestObserver } from "./registry-transport.js";
-export { type ResolvedTag, TagResolver, type TagResolverOptions } from "./resolver.js";
+export { type ResolvedTag, resolutionOf, TagResolver, type TagResolverOptions } from "./resolver.js";
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry-policy.js";
 export { type RegistryCredentials, Secret } from "./secret.js";

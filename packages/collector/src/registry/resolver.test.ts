@@ -124,6 +124,23 @@ describe("TagResolver", () => {
     expect(server.requests).toHaveLength(2);
   });
 
+  it("keeps a job's askNow answer for the interval, the newest there is: the next resolve sends nothing", async () => {
+    let heads = 0;
+    const server = await serve((request) => {
+      heads += 1;
+      return manifestReply(manifestBody(`${request.path}#${heads}`));
+    });
+    const { tagResolver, clock } = resolver();
+    const tag = `${server.host}/demo/a:1`;
+    const t0 = new Date(clock.now());
+    await tagResolver.resolve([tag], t0);
+    const asked = await tagResolver.askNow(tag);
+    expect(asked).toMatchObject({ digest: manifestBody("/v2/demo/a/manifests/1#2").digest });
+    const next = await tagResolver.resolve([tag], new Date(t0.getTime() + MINUTE));
+    expect(next.get(tag)).toMatchObject({ digest: manifestBody("/v2/demo/a/manifests/1#2").digest });
+    expect(server.requests).toHaveLength(2);
+  });
+
   it("keeps not-found and error results for the interval too", async () => {
     const server = await serve(() => errorReply(404, "MANIFEST_UNKNOWN"));
     const { tagResolver } = resolver();

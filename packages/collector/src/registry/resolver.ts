@@ -80,9 +80,20 @@ export class TagResolver {
   /**
    * What the registry says of `tag` now, bypassing the interval (through the
    * same client, so its rate limit and tokens apply): for a job about to pull.
+   * The answer stands for the interval like any other (the newest there is),
+   * unless a request for the tag is under way, whose answer will.
    */
   async askNow(tag: string): Promise<RegistryResult> {
-    return this.#resolveOne(tag);
+    const startedAt = this.#clock.now();
+    const result = await this.#resolveOne(tag);
+    const entry = this.#entries.get(tag);
+    if (entry === undefined) {
+      this.#entries.set(tag, { startedAt, askedAt: startedAt, result: resolutionOf(result) });
+    } else if (entry.pending === undefined) {
+      entry.startedAt = startedAt;
+      entry.result = resolutionOf(result);
+    }
+    return result;
   }
 
   /**
@@ -231,8 +242,7 @@ export class TagResolver {
   }
 
   #finish(start: Start, result: RegistryResult): void {
-    const resolution: ResolvedTag =
-      result.state === "error" ? { state: "error", error: result.error, resolvedAt: result.resolvedAt } : result;
+    const resolution = resolutionOf(result);
     const entry = this.#entries.get(start.tag);
     if (entry) {
       entry.result = resolution;
@@ -251,6 +261,11 @@ export class TagResolver {
   #nowIso(): string {
     return new Date(this.#clock.now()).toISOString();
   }
+}
+
+/** A registry's answer as a resolution: an error without its code and scope. */
+export function resolutionOf(result: RegistryResult): ResolvedTag {
+  return result.state === "error" ? { state: "error", error: result.error, resolvedAt: result.resolvedAt } : result;
 }
 
 /** `host/repository` of a normalised tag (`host/repository:tag`). */
