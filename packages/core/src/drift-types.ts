@@ -5,7 +5,7 @@ import type { WorkloadPod } from "./workload-pods.js";
 /**
  * Why a tag was asked of its registry: `poll` the periodic resolve
  * (`--resolve-interval`, and the collector's first round), `event` a
- * registry's push notification, `job` a prepull asking before it pulls,
+ * registry's push notification, `job` a prepull or refresh asking before it pulls,
  * `inventory` a tag a node reported that the collector had no answer for.
  */
 export const RESOLVE_CAUSES = ["poll", "event", "job", "inventory"] as const;

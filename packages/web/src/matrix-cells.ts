@@ -63,7 +63,7 @@ export function resolvedText(tag: Pick<TagView, "resolvedAt" | "resolvedBy">): s
 const RESOLVED_BY_TEXT: Record<NonNullable<TagView["resolvedBy"]>, string> = {
   poll: "by the periodic resolve (poll)",
   event: "on a registry push notification (event)",
-  job: "for a prepull (job)",
+  job: "for a job about to pull (job)",
   inventory: "when a node first reported it (inventory)",
 };
 

@@ -82,7 +82,7 @@ export const defineTags: DefineCommand = (program, execute) => {
     .summary("compare every cached tag across nodes and with its registry")
     .description(
       [
-        "List every tag (host/repository:tag) any node holds, the registry's current digest for it, which digests the nodes hold, and when and why the registry was last asked (RESOLVED: poll = the periodic resolve, event = a registry's push notification, job = a prepull, inventory = a node first reported the tag).",
+        "List every tag (host/repository:tag) any node holds, the registry's current digest for it, which digests the nodes hold, and when and why the registry was last asked (RESOLVED: poll = the periodic resolve, event = a registry's push notification, job = a prepull or refresh about to pull, inventory = a node first reported the tag).",
         "Status: current (every node has the registry's digest), stale (some node's digest differs from the registry's), inconsistent (nodes disagree), missing-in-registry (the registry answered 404), unresolved (the registry could not be asked), local-only (no repo digest: built or imported on the node).",
       ].join("\n\n"),
     )

@@ -65,7 +65,7 @@ const tagProperties = {
     type: ["string", "null"],
     enum: [...RESOLVE_CAUSES, null],
     description:
-      "why the registry was last asked: poll (--resolve-interval), event (a push notification), job (a prepull), inventory (a tag first reported)",
+      "why the registry was last asked: poll (--resolve-interval), event (a push notification), job (a prepull or refresh about to pull), inventory (a tag first reported)",
   },
   resolveError: nullableStr,
   status: oneOf(TAG_STATUSES),
