@@ -8,11 +8,12 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fmtMs, MIB } from "./measure.mjs";
+import { coldIngest, rest, settle } from "./ingest-phases.mjs";
+import { cpuShare, fmtMs, MIB, memoryOf } from "./measure.mjs";
 import { startCollector } from "./procs.mjs";
 import { row } from "./report.mjs";
 
-export async function tlsIngestRows({ ctx, fleet, dir, count, limits, plaintext, measure }) {
+export async function tlsIngestRows({ ctx, fleet, dir, count, limits, plaintext }) {
   const { log, tags } = ctx;
   const tlsDir = join(dir, "tls-collector");
   const collector = await startCollector({
@@ -33,7 +34,7 @@ export async function tlsIngestRows({ ctx, fleet, dir, count, limits, plaintext,
   try {
     const ca = readFileSync(join(tlsDir, "ca.crt"), "utf8");
     log(`ingest: collector over TLS (pid ${collector.pid}) cold ingest`);
-    const ingest = await measure.coldIngest({
+    const ingest = await coldIngest({
       fleet,
       address: collector.grpcAddress,
       ca,
@@ -45,10 +46,10 @@ export async function tlsIngestRows({ ctx, fleet, dir, count, limits, plaintext,
     });
     const stored = ingest.complete
       ? ingest.stored
-      : await measure.rest({ dbFile: collector.db, count, capMs: limits.restCapMs });
-    await measure.settle({ collector, tagCount: tags.length, capMs: ctx.quick ? 60_000 : 300_000, log });
-    const cpu = await measure.cpuShare(collector.pid, limits.windowMs);
-    const memory = measure.memoryOf(collector.pid);
+      : await rest({ dbFile: collector.db, count, capMs: limits.restCapMs });
+    await settle({ collector, tagCount: tags.length, capMs: ctx.quick ? 60_000 : 300_000, log });
+    const cpu = await cpuShare(collector.pid, limits.windowMs);
+    const memory = memoryOf(collector.pid);
     const stats = await fleet.stats();
     log(
       `  collector over TLS: ${stored}/${count} stored after ${fmtMs(ingest.ms)}, heartbeat CPU ${(cpu * 100).toFixed(2)} %, peak RSS ${(memory.peak / MIB).toFixed(0)} MiB`,

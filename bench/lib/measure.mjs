@@ -65,3 +65,16 @@ export async function until(check, { what, timeoutMs, intervalMs = 100 }) {
 }
 
 export const fmtMs = (ms) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(ms < 10 ? 2 : 0)} ms`);
+
+/** Sums every series of a metric in Prometheus text. */
+export function metricSum(text, name) {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+      sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return sum;
+}
+
+/** Now in microseconds of the monotonic clock, as the windows of a CPU profile count them. */
+export const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
