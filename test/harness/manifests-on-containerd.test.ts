@@ -7,8 +7,9 @@
  * what the deployment promises, checked on the real processes.
  */
 import { randomBytes } from "node:crypto";
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { connect as connectTls } from "node:tls";
 import type { JobRequest } from "@imagedrift/core";
 import { CriClient } from "@imagedrift/cri";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -168,6 +169,36 @@ describe("the rendered manifests on lab containerd", () => {
       expect(api.fake.count("list", resource), resource).toBeGreaterThan(0);
       expect(api.fake.count("watch", resource), resource).toBeGreaterThan(0);
     }
+  });
+
+  it("the agents' streams are TLS: the collector container published its CA to the Secret, the agents' volume got it", async () => {
+    const published = await api.secret("imagedrift", "imagedrift-collector-ca");
+    const ca = published?.["ca.crt"] ?? "";
+    expect(ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(Object.values(published ?? {}).join("\n")).not.toMatch(/PRIVATE KEY/);
+    for (const node of NODES) {
+      const volume = join(lab.dir, "harness", "pods", `imagedrift-agent-${node}`, "volumes", "collector-ca", "ca.crt");
+      expect(readFileSync(volume, "utf8")).toBe(ca);
+    }
+    // The gRPC port (the Service's grpc) serves a certificate for the Service's name from that CA.
+    const grpcPort = collector.pod.ports.get(9100);
+    const peer = await new Promise<string>((resolve, reject) => {
+      const socket = connectTls(
+        {
+          host: "127.0.0.1",
+          port: grpcPort ?? 0,
+          ca,
+          servername: "imagedrift-collector.imagedrift.svc",
+          ALPNProtocols: ["h2"],
+        },
+        () => {
+          resolve(socket.authorized ? "authorized" : String(socket.authorizationError));
+          socket.end();
+        },
+      );
+      socket.on("error", reject);
+    });
+    expect(peer).toBe("authorized");
   });
 
   it("the page and the API answer", async () => {
