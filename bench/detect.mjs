@@ -5,8 +5,9 @@
  * built agents on containerd's event stream), and what the collector asks of
  * the registry for it.
  *
- * Each trial: a new digest of a tag all 3 nodes hold is pushed (skopeo), and
- * the time from the push's end to the tag's stale-tag finding is taken
+ * Each trial: a new digest of a tag all 3 nodes hold is pushed (its blobs, then
+ * its manifest, over the distribution API), and the time from the answer to
+ * the manifest PUT to the tag's stale-tag finding is taken
  * (GET every 50 ms); then node d3 pulls the tag (CRI PullImage) and the time
  * from the pull's end to the inconsistent-tag finding is taken; then d1 and d2
  * pull it too, and the next trial starts once the tag has no finding.
@@ -16,8 +17,16 @@
  * at the next tick, after interval × q at quantile q.
  */
 import { join } from "node:path";
-import { pushImage } from "../test/dist/lab/index.js";
-import { DETECT_NODES, holdTag, listOf, pullOn, settled, startDetectLab, startPollingPeer } from "./lib/detect-lab.mjs";
+import {
+  DETECT_NODES,
+  holdTag,
+  listOf,
+  pullOn,
+  pushManifest,
+  settled,
+  startDetectLab,
+  startPollingPeer,
+} from "./lib/detect-lab.mjs";
 import { fmtMs, median, percentile, sleep, until } from "./lib/measure.mjs";
 import { row } from "./lib/report.mjs";
 
@@ -61,6 +70,13 @@ async function findingAfter(parts, { kind, match, from, what, ref, log }) {
   return performance.now() - from;
 }
 
+/** `host/repo:tag` → [repo, tag]. */
+function splitRef(ref, host) {
+  const path = ref.slice(host.length + 1);
+  const colon = path.lastIndexOf(":");
+  return [path.slice(0, colon), path.slice(colon + 1)];
+}
+
 async function trial(parts, i, log) {
   const { lab, collector, proxy, refs } = parts;
   const slot = i % refs.length;
@@ -68,8 +84,8 @@ async function trial(parts, i, log) {
   const image = await lab.build({ salt: `detect ${i} trial` });
   const requests0 = proxy.seen.length;
   const pushStart = performance.now();
-  await pushImage({ image, destination: ref });
-  const pushed = performance.now();
+  const [repo, tag] = splitRef(ref, lab.registry.host);
+  const pushed = await pushManifest(lab.registry.url, image, repo, tag);
   const staleMs = await findingAfter(parts, {
     kind: "stale-tag",
     match: (f) => f.reference === ref && f.registryDigest === image.digest,
@@ -190,8 +206,8 @@ export async function detectBench(ctx) {
       `${reasked.length} of ${trials} pushes took more than one HEAD (the first still answered the previous digest: docker-registry 2.8 notifies ` +
       `before it moves the tag), median ${medianOf(reasked)}; the other ${once.length}, median ${medianOf(once)}.`;
     const staleNote =
-      `${trials} trials on ${DETECT_NODES.length} lab nodes, ${tags} held tags taken in turn; from the end of skopeo copy (push ${list(results.map((r) => r.pushMs))} ms) ` +
-      `to the finding in GET /api/v1/findings?kind=stale-tag, polled every ${POLL_MS} ms; per trial ${perTrial("staleMs")} ms.${misses("staleMs")} ` +
+      `${trials} trials on ${DETECT_NODES.length} lab nodes, ${tags} held tags taken in turn; from the answer to the manifest PUT that ends the push (over the distribution API: blobs, then the manifest; ` +
+      `${list(results.map((r) => r.pushMs))} ms) to the finding in GET /api/v1/findings?kind=stale-tag, polled every ${POLL_MS} ms; per trial ${perTrial("staleMs")} ms.${misses("staleMs")} ` +
       `Path: docker-registry's notification → POST /api/v1/registry-events → HEAD of the tag → recompute. ${where} Percentiles nearest-rank` +
       `${trials < 20 ? ` (with ${trials} trials p95 is the slowest)` : ""}. ` +
       `Peer computed, not run: polling defaults see a push at the next --resolve-interval tick (${RESOLVE_INTERVAL_S} s), uniformly distributed, so interval × q; the time after the tick is left out (in the peer's favour).`;

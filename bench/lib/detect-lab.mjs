@@ -6,13 +6,14 @@
  * 127.0.0.1 and stopped by PID.
  */
 import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Agent, get } from "node:http";
 import { join } from "node:path";
 import { CriClient } from "@imagedrift/cri";
 import { freePort, startLab } from "../../test/dist/lab/index.js";
 import { until } from "./measure.mjs";
 import { startAgent, startCollector } from "./procs.mjs";
+import { putBlob } from "./registry-fixture.mjs";
 import { countingProxy } from "./reuse.mjs";
 
 export const DETECT_NODES = ["d1", "d2", "d3"];
@@ -63,6 +64,25 @@ export async function pullOn(lab, nodes, ref) {
       }
     }),
   );
+}
+
+/**
+ * Pushes a single-platform lab image as `repo:tag` over the distribution API
+ * (blobs, then the manifest) and returns when the manifest PUT was answered:
+ * the moment the push is done, which skopeo's exit follows by a varying lag.
+ */
+export async function pushManifest(registryUrl, image, repo, tag) {
+  const blob = (digest) => readFileSync(join(image.dir, "blobs/sha256", digest.slice("sha256:".length)));
+  const bytes = blob(image.digest);
+  const manifest = JSON.parse(bytes.toString("utf8"));
+  for (const d of [manifest.config, ...manifest.layers]) await putBlob(registryUrl, repo, blob(d.digest));
+  const put = await fetch(`${registryUrl}/v2/${repo}/manifests/${tag}`, {
+    method: "PUT",
+    headers: { "content-type": image.mediaType },
+    body: bytes,
+  });
+  if (put.status !== 201) throw new Error(`PUT manifest ${repo}:${tag}: ${put.status} ${await put.text()}`);
+  return performance.now();
 }
 
 /** A registries config that sends the collector's requests for the lab registry through `proxyUrl`. */

@@ -8,7 +8,8 @@ import { gzipSync } from "node:zlib";
 const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 const digestOf = (bytes) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 
-async function putBlob(url, repo, bytes) {
+/** Uploads `bytes` as a blob of `repo` unless it is there already; returns its digest. */
+export async function putBlob(url, repo, bytes) {
   const digest = digestOf(bytes);
   const head = await fetch(`${url}/v2/${repo}/blobs/${digest}`, { method: "HEAD" });
   if (head.status === 200) return digest;
