@@ -1,5 +1,6 @@
-/** Small typed reads of the collector's REST API for end-to-end tests. */
+/** Small typed reads of the collector's REST API for end-to-end tests, and waits on what they read. */
 import type { FindingItem, NodeImageItem, NodeItem, Page, TagView } from "@imagedrift/core";
+import { waitFor } from "../lab/wait.js";
 
 /** Every item of a list, following `nextCursor` through the pages of a paginated one (tags, findings). */
 export async function getItems<T>(url: string, path: string): Promise<T[]> {
@@ -24,4 +25,27 @@ export const images = (url: string, node: string) => getItems<NodeImageItem>(url
 
 export async function tag(url: string, reference: string): Promise<TagView | undefined> {
   return (await tags(url)).find((t) => t.reference === reference);
+}
+
+/** Waits until `node` is listed as reporting: its agent reached the collector and sent an inventory. */
+export function waitForReporting(
+  url: string,
+  node: string,
+  options: { what?: string; timeoutMs?: number } = {},
+): Promise<NodeItem> {
+  return waitFor(async () => (await nodes(url)).find((n) => n.name === node && n.state === "reporting"), {
+    what: options.what ?? `${node} reporting`,
+    timeoutMs: options.timeoutMs ?? 30_000,
+  });
+}
+
+/** Waits until the tag `reference` is listed and passes `check`; returns it. */
+export function waitForTag(url: string, reference: string, check: (t: TagView) => boolean): Promise<TagView> {
+  return waitFor(
+    async () => {
+      const view = await tag(url, reference);
+      return view !== undefined && check(view) ? view : undefined;
+    },
+    { what: `${reference} to be as expected`, timeoutMs: 20_000, intervalMs: 100 },
+  );
 }

@@ -26,7 +26,8 @@ import { createJob, finishedJob, getJob } from "../jobs/jobs-api.js";
 import { type Lab, startLab } from "../lab/index.js";
 import { sendSignal } from "../lab/process.js";
 import { waitFor } from "../lab/wait.js";
-import { type Agent, type Collector, startAgent, startCollector } from "../scenario/processes.js";
+import { type Agent, type Collector, type Ports, startCollector } from "../scenario/processes.js";
+import { startLabAgent } from "../scenario/reporting-pair.js";
 import { type Fleet, startFleet } from "./agent-fleet.js";
 import { integrityCheck, readDatabase, storedHashes } from "./collector-db.js";
 import { reportRecovery, since } from "./recovery.js";
@@ -39,7 +40,7 @@ const INTERVAL_MS = 1_000;
 let lab: Lab;
 let dir: string;
 let collector: Collector;
-let ports: { httpPort: number; grpcPort: number };
+let ports: Ports;
 let agent: Agent;
 let fleet: Fleet;
 let slow: SimulatedAgent;
@@ -126,15 +127,8 @@ beforeAll(async () => {
   // Inside the lab dir: the lab removes it.
   dir = await mkdtemp(join(lab.dir, "collector-"));
   collector = await startCollector({ dir, token: TOKEN, resolveInterval: "2s" });
-  ports = { httpPort: Number(new URL(collector.url).port), grpcPort: Number(collector.grpcAddress.split(":")[1]) };
-  agent = await startAgent({
-    dir,
-    node: "n1",
-    endpoint: lab.node("n1").endpoint,
-    collector: collector.grpcAddress,
-    tokenFile: collector.tokenFile,
-    interval: `${INTERVAL_MS}ms`,
-  });
+  ports = collector.ports;
+  agent = await startLabAgent({ dir, lab, collector, interval: `${INTERVAL_MS}ms` });
   fleet = await startFleet({
     nodes: Array.from({ length: SIMULATED }, (_, i) => `sim-${String(i).padStart(3, "0")}`),
     threads: 2,

@@ -20,10 +20,12 @@ import BetterSqlite3 from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeKubeApi, type KubeObject } from "../../packages/collector/src/kubernetes/fake-kube-api.fake.js";
 import { nodeObject, podObject } from "../../packages/collector/src/kubernetes/kube-objects.fake.js";
+import { waitForReporting } from "../collector/api.js";
 import { createJob, finishedJob } from "../jobs/jobs-api.js";
 import { type Lab, startLab } from "../lab/index.js";
 import { waitFor } from "../lab/wait.js";
-import { type Agent, CLI_BIN, type Collector, startAgent, startCollector } from "../scenario/processes.js";
+import { type Agent, CLI_BIN, type Collector, type Ports, startCollector } from "../scenario/processes.js";
+import { startLabAgent } from "../scenario/reporting-pair.js";
 
 const TOKEN = "secrets-token-6e1b";
 const users = {
@@ -53,7 +55,7 @@ let lab: Lab;
 let dir: string;
 let collector: Collector;
 let agent: Agent;
-let ports: { httpPort: number; grpcPort: number };
+let ports: Ports;
 let kubeApi: FakeKubeApi | undefined;
 const jobs: Record<string, Job> = {};
 const cliOutputs: { what: string; text: string }[] = [];
@@ -88,8 +90,7 @@ async function collectorWith(auth: string | null, kubeconfig?: string): Promise<
       ...cluster,
     ],
   });
-  const url = new URL(collector.url);
-  ports = { httpPort: Number(url.port), grpcPort: Number(collector.grpcAddress.split(":")[1]) };
+  ports = collector.ports;
   if (!agent) return;
   await waitFor(
     async () => {
@@ -126,18 +127,8 @@ beforeAll(async () => {
   // Another repository: pull secrets are picked per repository (the pods using it).
   await lab.buildAndPush("stale/app:1", { salt: "stale 1" });
   await collectorWith(`      username: ${users.file.username}\n      passwordFile: ${join(dir, "password")}\n`);
-  agent = await startAgent({
-    dir,
-    node: "n1",
-    endpoint: lab.node("n1").endpoint,
-    collector: collector.grpcAddress,
-    tokenFile: collector.tokenFile,
-    extraArgs: ["--log-level", "debug"],
-  });
-  await waitFor(async () => (await (await fetch(`${collector.url}/api/v1/nodes`)).text()).includes('"n1"'), {
-    what: "n1 reporting",
-    timeoutMs: 30_000,
-  });
+  agent = await startLabAgent({ dir, lab, collector, extraArgs: ["--log-level", "debug"] });
+  await waitForReporting(collector.url, "n1");
 }, 180_000);
 
 afterAll(async () => {

@@ -8,16 +8,14 @@ import { join } from "node:path";
 import { CriClient } from "@imagedrift/cri";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type Lab, startLab } from "../lab/index.js";
-import { waitFor } from "../lab/wait.js";
-import { type Agent, type Collector, startAgent, startCollector } from "../scenario/processes.js";
+import { type ReportingPair, startReportingPair } from "../scenario/reporting-pair.js";
 import { createJob, finishedJob } from "./jobs-api.js";
 
 const CANARY = "canary-pw-9d41e7b3";
 const TOKEN = "cred-token-2b7e";
 let lab: Lab;
 let dir: string;
-let collector: Collector;
-let agent: Agent;
+let pair: ReportingPair;
 
 beforeAll(async () => {
   lab = await startLab({
@@ -27,28 +25,18 @@ beforeAll(async () => {
   });
   dir = await mkdtemp("/tmp/idl-cred-");
   await writeFile(join(dir, "password"), `${CANARY}\n`);
-  await writeFile(
-    join(dir, "registries.yaml"),
-    `registries:\n  - host: ${lab.registry.host}\n    auth:\n      username: puller\n      passwordFile: ${join(dir, "password")}\n`,
-  );
-  collector = await startCollector({
+  pair = await startReportingPair({
     dir,
+    lab,
     token: TOKEN,
-    extraArgs: ["--registries-config", join(dir, "registries.yaml"), "--log-level", "debug"],
-  });
-  agent = await startAgent({
-    dir,
-    node: "n1",
-    endpoint: lab.node("n1").endpoint,
-    collector: collector.grpcAddress,
-    tokenFile: collector.tokenFile,
-    extraArgs: ["--log-level", "debug"],
+    registries: `registries:\n  - host: ${lab.registry.host}\n    auth:\n      username: puller\n      passwordFile: ${join(dir, "password")}\n`,
+    collectorArgs: ["--log-level", "debug"],
+    agentArgs: ["--log-level", "debug"],
   });
 });
 
 afterAll(async () => {
-  await agent?.stop();
-  await collector?.stop();
+  await pair?.stop();
   await lab?.stop();
 });
 
@@ -58,14 +46,7 @@ it("credentials reach containerd through the job, and appear nowhere else", asyn
   // The node has no credentials of its own: a plain CRI pull is refused.
   const cri = CriClient.connect({ endpoint: lab.node("n1").endpoint });
   await expect(cri.pullImage(ref)).rejects.toThrow(/401|unauthorized|authorization/i);
-  await waitFor(
-    async () =>
-      ((await (await fetch(`${collector.url}/api/v1/nodes`)).json()) as { items: unknown[] }).items.length === 1,
-    {
-      what: "n1 reporting",
-    },
-  );
-
+  const { collector } = pair;
   const created = await createJob(collector.url, TOKEN, { type: "prepull", images: [ref] });
   const job = await finishedJob(collector.url, created.id);
   expect(job.state, JSON.stringify(job.nodes)).toBe("succeeded");

@@ -11,37 +11,20 @@ import type { CommandResult } from "@imagedrift/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runAgent } from "../agent/agent-process.js";
 import { type Lab, startLab } from "../lab/index.js";
-import { waitFor } from "../lab/wait.js";
-import { type Agent, CLI_BIN, type Collector, startAgent, startCollector } from "../scenario/processes.js";
+import { CLI_BIN } from "../scenario/processes.js";
+import { type ReportingPair, startReportingPair } from "../scenario/reporting-pair.js";
 import { createJob, finishedJob } from "./jobs-api.js";
 
 const TOKEN = "refusals-token-7c1d";
 
-interface Site {
+interface Site extends ReportingPair {
   lab: Lab;
-  collector: Collector;
-  agent: Agent;
 }
 
 /** One node, its agent reporting to a collector of its own (which has no registry credentials). */
 async function startSite(lab: Lab): Promise<Site> {
-  const dir = await mkdtemp("/tmp/idl-refuse-");
-  const collector = await startCollector({ dir, token: TOKEN });
-  const agent = await startAgent({
-    dir,
-    node: "n1",
-    endpoint: lab.node("n1").endpoint,
-    collector: collector.grpcAddress,
-    tokenFile: collector.tokenFile,
-  });
-  await waitFor(
-    async () => {
-      const body = (await (await fetch(`${collector.url}/api/v1/nodes`)).json()) as { items: { state: string }[] };
-      return body.items.some((n) => n.state === "reporting");
-    },
-    { what: "n1 reporting", timeoutMs: 30_000 },
-  );
-  return { lab, collector, agent };
+  const pair = await startReportingPair({ dir: await mkdtemp("/tmp/idl-refuse-"), lab, token: TOKEN });
+  return { ...pair, lab };
 }
 
 let open: Site;
@@ -61,8 +44,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const site of [open, locked]) {
-    await site?.agent.stop();
-    await site?.collector.stop();
+    await site?.stop();
     await site?.lab.stop();
   }
 });

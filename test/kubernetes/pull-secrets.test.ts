@@ -20,16 +20,15 @@
 import { spawnSync } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { TagView } from "@imagedrift/core";
 import { CriClient } from "@imagedrift/cri";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeKubeApi, type KubeObject } from "../../packages/collector/src/kubernetes/fake-kube-api.fake.js";
 import { nodeObject, podObject } from "../../packages/collector/src/kubernetes/kube-objects.fake.js";
-import { tag as tagView } from "../collector/api.js";
+import { waitForTag } from "../collector/api.js";
 import { createJob, finishedJob } from "../jobs/jobs-api.js";
 import { type Lab, startLab } from "../lab/index.js";
-import { waitFor } from "../lab/wait.js";
-import { type Agent, COLLECTOR_BIN, type Collector, startAgent, startCollector } from "../scenario/processes.js";
+import { COLLECTOR_BIN } from "../scenario/processes.js";
+import { type ReportingPair, startReportingPair } from "../scenario/reporting-pair.js";
 
 const TOKEN = "pull-secrets-token-4c1";
 const CANARY = "canary-pull-secret-7e29b";
@@ -40,7 +39,7 @@ let lab: Lab;
 let api: FakeKubeApi;
 let kubeconfig: string;
 const digests: Record<string, string> = {};
-const running: { collector: Collector; agent: Agent }[] = [];
+const running: ReportingPair[] = [];
 
 const b64 = (text: string) => Buffer.from(text).toString("base64");
 
@@ -65,41 +64,26 @@ function seedNamespace(namespace: string, secret: KubeObject, image: string): vo
   api.put("pods", pod);
 }
 
-async function startPair(name: string, pullSecrets: boolean): Promise<{ collector: Collector; agent: Agent }> {
-  const home = await mkdtemp(join(dir, `${name}-`));
-  const collector = await startCollector({
-    dir: home,
+async function startPair(name: string, pullSecrets: boolean): Promise<ReportingPair> {
+  const pair = await startReportingPair({
+    dir: await mkdtemp(join(dir, `${name}-`)),
+    lab,
     token: TOKEN,
     env: { ...process.env, KUBECONFIG: kubeconfig, KUBERNETES_SERVICE_HOST: "" },
-    extraArgs: ["--kubernetes", "on", ...(pullSecrets ? ["--kubernetes-pull-secrets"] : []), "--log-level", "debug"],
+    collectorArgs: [
+      "--kubernetes",
+      "on",
+      ...(pullSecrets ? ["--kubernetes-pull-secrets"] : []),
+      "--log-level",
+      "debug",
+    ],
+    what: `n1 reporting to the ${name} collector`,
   });
-  const agent = await startAgent({
-    dir: home,
-    node: "n1",
-    endpoint: lab.node("n1").endpoint,
-    collector: collector.grpcAddress,
-    tokenFile: collector.tokenFile,
-  });
-  running.push({ collector, agent });
-  await waitFor(
-    async () =>
-      ((await (await fetch(`${collector.url}/api/v1/nodes`)).json()) as { items: unknown[] }).items.length === 1,
-    { what: `n1 reporting to the ${name} collector` },
-  );
-  return { collector, agent };
+  running.push(pair);
+  return pair;
 }
 
-async function waitForTag(url: string, reference: string, check: (t: TagView) => boolean): Promise<TagView> {
-  return waitFor(
-    async () => {
-      const view = await tagView(url, reference);
-      return view !== undefined && check(view) ? view : undefined;
-    },
-    { what: `${reference} to be as expected`, timeoutMs: 20_000, intervalMs: 100 },
-  );
-}
-
-let good: { collector: Collector; agent: Agent };
+let good: ReportingPair;
 
 beforeAll(async () => {
   dir = await mkdtemp("/tmp/idl-pullsecrets-");
@@ -120,10 +104,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const { collector, agent } of running) {
-    await agent.stop();
-    await collector.stop();
-  }
+  for (const pair of running) await pair.stop();
   await api?.close();
   await lab?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });

@@ -107,16 +107,7 @@ describe("token auth", () => {
     dir = await mkdtemp("/tmp/idl-token-");
     guard = guardDir(dir);
     tokens = await startTokenServer({ dir, users: [robot] });
-    registry = await startRegistry({
-      dir: join(dir, "registry"),
-      auth: {
-        type: "token",
-        realm: tokens.realm,
-        service: tokens.service,
-        issuer: tokens.issuer,
-        rootCertBundle: tokens.certFile,
-      },
-    });
+    registry = await startRegistry({ dir: join(dir, "registry"), auth: tokens.registryAuth() });
   });
   afterAll(async () => {
     await registry?.stop();

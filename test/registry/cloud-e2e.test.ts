@@ -22,7 +22,6 @@
  */
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { TagView } from "@imagedrift/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACR_USERNAME } from "../../packages/collector/src/registry/acr-credentials.js";
 import { cloudIdentity } from "../../packages/collector/src/registry/cloud-identity.js";
@@ -33,11 +32,11 @@ import {
 } from "../../packages/collector/src/registry/cloud-providers.fake.js";
 import { type FakeServer, startFakeServer } from "../../packages/collector/src/registry/fake-registry.fake.js";
 import { parseRegistriesConfig, systemClock, TagResolver } from "../../packages/collector/src/registry/index.js";
-import { tag as tagView } from "../collector/api.js";
+import { waitForTag } from "../collector/api.js";
 import { createJob, finishedJob } from "../jobs/jobs-api.js";
 import { buildOciImage, type Lab, pushImage, type Registry, startLab, startRegistry } from "../lab/index.js";
-import { waitFor } from "../lab/wait.js";
-import { type Agent, type Collector, startAgent, startCollector } from "../scenario/processes.js";
+import type { Collector } from "../scenario/processes.js";
+import { type ReportingPair, startReportingPair } from "../scenario/reporting-pair.js";
 import { type AcrFront, startAcrFront } from "./acr-front.js";
 import { startTokenServer, type TokenServer } from "./token-server.js";
 
@@ -75,8 +74,8 @@ let gcpRegistry: Registry;
 let acrRegistry: Registry;
 let front: AcrFront;
 const fakes: Record<string, FakeServer> = {};
+let good: ReportingPair;
 let collector: Collector;
-let agent: Agent;
 /** Each provider's registry host, as image references write it. */
 const hosts = {} as Record<Provider, string>;
 const digests = {} as Record<Provider, string>;
@@ -108,30 +107,17 @@ function registriesYaml(): string {
   return `registries:\n${entry(hosts.aws, "{provider: aws, region: eu-west-1}")}${entry(hosts.gcp, "{provider: gcp}")}${entry(hosts.azure, "{provider: azure}")}`;
 }
 
-async function startPair(name: string, env: NodeJS.ProcessEnv): Promise<{ collector: Collector; agent: Agent }> {
-  const home = await mkdtemp(join(dir, `${name}-`));
-  await writeFile(join(home, "registries.yaml"), registriesYaml());
-  const c = await startCollector({
-    dir: home,
+async function startPair(name: string, env: NodeJS.ProcessEnv): Promise<ReportingPair> {
+  return startReportingPair({
+    dir: await mkdtemp(join(dir, `${name}-`)),
+    lab,
     token: TOKEN,
     env,
-    extraArgs: ["--registries-config", join(home, "registries.yaml"), "--log-level", "debug"],
+    registries: registriesYaml(),
+    collectorArgs: ["--log-level", "debug"],
+    agentArgs: ["--log-level", "debug"],
+    what: `n1 reporting to the ${name} collector`,
   });
-  const a = await startAgent({
-    dir: home,
-    node: "n1",
-    endpoint: lab.node("n1").endpoint,
-    collector: c.grpcAddress,
-    tokenFile: c.tokenFile,
-    extraArgs: ["--log-level", "debug"],
-  });
-  await waitFor(
-    async () => ((await (await fetch(`${c.url}/api/v1/nodes`)).json()) as { items: unknown[] }).items.length === 1,
-    {
-      what: `n1 reporting to the ${name} collector`,
-    },
-  );
-  return { collector: c, agent: a };
 }
 
 beforeAll(async () => {
@@ -150,15 +136,9 @@ beforeAll(async () => {
     users: [{ username: "oauth2accesstoken", password: gcp.accessToken }],
     refreshTokens: [azure.refreshToken],
   });
-  const tokenAuth = {
-    type: "token" as const,
-    service: tokens.service,
-    issuer: tokens.issuer,
-    rootCertBundle: tokens.certFile,
-  };
   [gcpRegistry, acrRegistry] = await Promise.all([
-    startRegistry({ dir: join(dir, "gcp"), auth: { ...tokenAuth, realm: tokens.realm } }),
-    startRegistry({ dir: join(dir, "acr"), auth: { ...tokenAuth, realm: front.realm } }),
+    startRegistry({ dir: join(dir, "gcp"), auth: tokens.registryAuth() }),
+    startRegistry({ dir: join(dir, "acr"), auth: tokens.registryAuth(front.realm) }),
   ]);
   front.connect({
     registryUrl: acrRegistry.url,
@@ -183,31 +163,21 @@ beforeAll(async () => {
   }
   await writeFile(join(dir, "aws-token"), aws.webIdentityToken);
   await writeFile(join(dir, "azure-token"), azure.federatedToken);
-  ({ collector, agent } = await startPair(
+  good = await startPair(
     "good",
     providerEnv({ awsToken: join(dir, "aws-token"), azureToken: join(dir, "azure-token") }, fakes.gcp),
-  ));
+  );
+  collector = good.collector;
 }, 120_000);
 
 afterAll(async () => {
-  await agent?.stop();
-  await collector?.stop();
+  await good?.stop();
   await Promise.allSettled([gcpRegistry?.stop(), acrRegistry?.stop()]);
   await Promise.allSettled([...Object.values(fakes), front?.server].map((s) => s?.close()));
   await tokens?.close();
   await lab?.stop();
   await rm(dir, { recursive: true, force: true });
 });
-
-async function waitForTag(url: string, reference: string, check: (t: TagView) => boolean): Promise<TagView> {
-  return waitFor(
-    async () => {
-      const view = await tagView(url, reference);
-      return view !== undefined && check(view) ? view : undefined;
-    },
-    { what: `${reference} to be as expected`, timeoutMs: 20_000, intervalMs: 100 },
-  );
-}
 
 describe.each(["aws", "gcp", "azure"] as const)(
   "%s: the provider's credential, exchanged by the built collector",
@@ -321,7 +291,7 @@ describe("token-request cost of a cold resolve of 300 private tags", () => {
 });
 
 describe("wrong provider credentials", () => {
-  let bad: { collector: Collector; agent: Agent };
+  let bad: ReportingPair;
 
   beforeAll(async () => {
     fakes.gcpWrong = await startFakeServer(fakeGcpScript({ accessToken: WRONG.gcp }));
@@ -333,8 +303,7 @@ describe("wrong provider credentials", () => {
     );
   }, 60_000);
   afterAll(async () => {
-    await bad?.agent.stop();
-    await bad?.collector.stop();
+    await bad?.stop();
   });
 
   const reasons: Record<Provider, RegExp> = {

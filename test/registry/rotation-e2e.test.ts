@@ -13,7 +13,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { createJob, finishedJob } from "../jobs/jobs-api.js";
 import { buildOciImage, type Lab, pushImage, type Registry, startLab, startRegistry } from "../lab/index.js";
 import { waitFor } from "../lab/wait.js";
-import { type Agent, type Collector, startAgent, startCollector } from "../scenario/processes.js";
+import { type ReportingPair, startReportingPair } from "../scenario/reporting-pair.js";
 import { startTokenServer, type TokenServer } from "./token-server.js";
 
 const TOKEN = "rotation-token-3e8";
@@ -24,8 +24,7 @@ let secret: string;
 let lab: Lab;
 let tokens: TokenServer;
 let registry: Registry;
-let collector: Collector;
-let agent: Agent;
+let pair: ReportingPair;
 /** Whom the token server accepts; changed in place to rotate. */
 const users = [{ username: "robot", password: A }];
 let version = 0;
@@ -43,8 +42,11 @@ const log = () => readFile(join(dir, "collector.log"), "utf8");
 const count = (text: string, what: string) => text.split("\n").filter((l) => l.includes(what)).length;
 
 async function prepull(repoTag: string) {
-  const created = await createJob(collector.url, TOKEN, { type: "prepull", images: [`${registry.host}/${repoTag}`] });
-  return finishedJob(collector.url, created.id);
+  const created = await createJob(pair.collector.url, TOKEN, {
+    type: "prepull",
+    images: [`${registry.host}/${repoTag}`],
+  });
+  return finishedJob(pair.collector.url, created.id);
 }
 
 beforeAll(async () => {
@@ -53,16 +55,7 @@ beforeAll(async () => {
   await mkdir(secret);
   lab = await startLab({ nodes: ["n1"], nodeCredentials: false });
   tokens = await startTokenServer({ dir, users });
-  registry = await startRegistry({
-    dir: join(dir, "registry"),
-    auth: {
-      type: "token",
-      realm: tokens.realm,
-      service: tokens.service,
-      issuer: tokens.issuer,
-      rootCertBundle: tokens.certFile,
-    },
-  });
+  registry = await startRegistry({ dir: join(dir, "registry"), auth: tokens.registryAuth() });
   for (const repoTag of ["rot/app:1", "rot/app:2", "rot/app:3"]) {
     const image = await buildOciImage({ parentDir: dir, salt: repoTag });
     await pushImage({
@@ -73,34 +66,17 @@ beforeAll(async () => {
   }
   await secretVersion(A);
   await symlink("..data/password", join(secret, "password"));
-  await writeFile(
-    join(dir, "registries.yaml"),
-    `registries:\n  - host: "${registry.host}"\n    auth: {username: robot, passwordFile: ${join(secret, "password")}}\n`,
-  );
-  collector = await startCollector({
+  pair = await startReportingPair({
     dir,
+    lab,
     token: TOKEN,
-    extraArgs: ["--registries-config", join(dir, "registries.yaml"), "--log-level", "debug"],
+    registries: `registries:\n  - host: "${registry.host}"\n    auth: {username: robot, passwordFile: ${join(secret, "password")}}\n`,
+    collectorArgs: ["--log-level", "debug"],
   });
-  agent = await startAgent({
-    dir,
-    node: "n1",
-    endpoint: lab.node("n1").endpoint,
-    collector: collector.grpcAddress,
-    tokenFile: collector.tokenFile,
-  });
-  await waitFor(
-    async () =>
-      ((await (await fetch(`${collector.url}/api/v1/nodes`)).json()) as { items: unknown[] }).items.length === 1,
-    {
-      what: "n1 reporting",
-    },
-  );
 }, 120_000);
 
 afterAll(async () => {
-  await agent?.stop();
-  await collector?.stop();
+  await pair?.stop();
   await registry?.stop();
   await tokens?.close();
   await lab?.stop();

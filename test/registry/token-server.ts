@@ -13,6 +13,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { exec } from "../lab/exec.js";
 import type { Credentials } from "../lab/htpasswd.js";
+import type { TokenAuth } from "../lab/registry.js";
 
 export interface TokenServer {
   /** `http://127.0.0.1:PORT/token`: the registry's realm. */
@@ -31,6 +32,8 @@ export interface TokenServer {
   }[];
   /** `Bearer <token>` for `scope` (e.g. `repository:demo/app:pull`), for the test's own calls. */
   bearer(scope: string): string;
+  /** docker-registry's `auth: token` trusting this server; `realm` sends clients elsewhere first (ACR's front). */
+  registryAuth(realm?: string): TokenAuth;
   close(): Promise<void>;
 }
 
@@ -111,13 +114,21 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
+  const realm = `http://127.0.0.1:${port}/token`;
   return {
-    realm: `http://127.0.0.1:${port}/token`,
+    realm,
     service: SERVICE,
     issuer: ISSUER,
     certFile,
     requests,
     bearer: (scope) => `Bearer ${mint("lab", [scope])}`,
+    registryAuth: (front = realm) => ({
+      type: "token",
+      realm: front,
+      service: SERVICE,
+      issuer: ISSUER,
+      rootCertBundle: certFile,
+    }),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

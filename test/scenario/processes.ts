@@ -25,10 +25,17 @@ export const AGENT_BIN = join(root, "packages/agent/bin/imagedrift-agent.js");
 export const COLLECTOR_BIN = join(root, "packages/collector/bin/imagedrift-collector.js");
 export const CLI_BIN = join(root, "packages/cli/bin/imagedrift.js");
 
+export interface Ports {
+  httpPort: number;
+  grpcPort: number;
+}
+
 export interface Collector {
   daemon: Daemon;
   url: string;
   grpcAddress: string;
+  /** The ports this run bound, to start another collector where agents expect it. */
+  ports: Ports;
   tokenFile: string | null;
   token: string | null;
   db: string;
@@ -47,11 +54,6 @@ export interface CollectorOptions {
   /** Reuse fixed ports (to restart a collector where agents expect it). */
   httpPort?: number;
   grpcPort?: number;
-}
-
-interface Ports {
-  httpPort: number;
-  grpcPort: number;
 }
 
 /** Every "collector started" log line so far; each carries the ports that run bound. */
@@ -103,6 +105,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     daemon,
     url: `http://127.0.0.1:${found.httpPort}`,
     grpcAddress: `127.0.0.1:${found.grpcPort}`,
+    ports: { httpPort: found.httpPort, grpcPort: found.grpcPort },
     tokenFile,
     token: options.token ?? null,
     db,
