@@ -118,6 +118,36 @@ describe("Bearer token flow", () => {
     ]);
   });
 
+  it("answers a 401 to a request sent before the token came with that token, not a new one", async () => {
+    let n = 0;
+    const tokens = await serve(() => ({
+      status: 200,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token: `tok-${++n}`, expires_in: 300 }),
+    }));
+    let served!: () => void;
+    const firstServed = new Promise<void>((resolve) => {
+      served = resolve;
+    });
+    let anonymous = 0;
+    const registry = await serve(async (request) => {
+      if (request.headers.authorization?.startsWith("Bearer tok-")) {
+        served();
+        return manifestReply(manifestBody("a"));
+      }
+      // The second request went out before any token existed; its 401 comes after the first got one.
+      if (++anonymous === 2) await firstServed;
+      return errorReply(401, "UNAUTHORIZED", {
+        "www-authenticate": `Bearer realm="${tokens.url}/token",service="fake",scope="repository:demo/a:pull"`,
+      });
+    });
+    const { registry: client } = clientFor(registry.host);
+    const refs = ["a:1", "a:2"].map((t) => parseImageRef(`${registry.host}/demo/${t}`));
+    const results = await Promise.all(refs.map((ref) => client.resolveTag(ref)));
+    expect(results.map((r) => r.state)).toEqual(["found", "found"]);
+    expect(tokens.requests).toHaveLength(1);
+  });
+
   it("defaults the token lifetime to 60 s and reads access_token", async () => {
     const { tokens, registry } = await tokenRegistry({
       token: (_r, n) => ({ status: 200, body: { access_token: `acc-${n}` } }),

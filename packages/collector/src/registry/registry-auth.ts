@@ -86,6 +86,12 @@ export class RegistryAuth {
         next = await this.#basic();
       }
     } else {
+      // A request sent before a token came (or with an older one) is answered with the token
+      // another request has fetched since; only the token it was refused with is asked for anew.
+      const cached = this.#tokens.get(scope);
+      const held =
+        cached !== undefined && cached.expiresAt > this.#clock.now() ? `Bearer ${cached.token.reveal()}` : undefined;
+      if (held !== undefined && held !== sent) return held;
       this.#tokens.delete(scope);
       next = `Bearer ${(await this.#token(challenge, scope)).reveal()}`;
     }
