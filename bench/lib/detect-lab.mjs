@@ -186,7 +186,8 @@ export async function startDetectLab({ dir, tagCount, log }) {
     for (const ref of refs) await pullOn(lab, DETECT_NODES, ref);
     await settled(parts.collector.url, refs, DETECT_NODES);
     log(`detect: lab at ${lab.dir}; ${refs.length} tags held by ${DETECT_NODES.join(" ")}; agents on the event stream`);
-    return { ...parts, lab, refs, stop };
+    // The object stop() closes over: what startPollingPeer adds to it is stopped too.
+    return Object.assign(parts, { refs, stop });
   } catch (error) {
     await stop();
     throw error;
