@@ -50,6 +50,13 @@ const PLATFORM_MEMO_LIMIT = 10_000;
 
 /** Repositories that time out before the host counts as down: one slow repository is that repository's trouble. */
 const TIMEOUTS_FOR_DOWN = 2;
+/**
+ * How much sooner than a whole interval the periodic resolve may ask again: its
+ * tick and the batch that asks are a few milliseconds apart, by an amount that
+ * varies, so an answer asked at one tick could read "younger than an interval"
+ * at the next and be skipped, asking each tag every other interval.
+ */
+const TICK_SLACK_MS = 1_000;
 
 export class TagResolver {
   readonly #options: TagResolverOptions;
@@ -57,6 +64,8 @@ export class TagResolver {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #entries = new Map<string, Entry>();
+  /** How long an answer stands for a non-fresh ask: the interval, less the tick's slack. */
+  readonly #cachedForMs: number;
   /** By `host/repository@digest`: the image ids the digest gives per platform; null when it could not be read. */
   readonly #platforms = boundedMemo((key: string) => this.#readPlatforms(key), PLATFORM_MEMO_LIMIT);
 
@@ -65,6 +74,7 @@ export class TagResolver {
     this.#client = new RegistryClient(options);
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log ?? silentLogger;
+    this.#cachedForMs = options.resolveIntervalMs - Math.min(TICK_SLACK_MS, options.resolveIntervalMs / 10);
   }
 
   /** The last resolution of `tag`, without asking the registry; undefined when it never finished one. */
@@ -98,7 +108,8 @@ export class TagResolver {
 
   /**
    * The resolution of each tag (normalised `host/repository:tag`): from the
-   * cache when it started less than the interval before `now`, else asked now.
+   * cache when it started less than the interval (less TICK_SLACK_MS) before
+   * `now`, else asked now.
    * Tags in `fresh` (a registry said they were pushed) are asked now whatever
    * the interval; when a request for one started before `now` is under way,
    * they get the answer of a request sent after it settles (one per tag,
@@ -127,7 +138,7 @@ export class TagResolver {
         waits.push([tag, entry.pending]);
         continue;
       }
-      if (entry?.result && !fresh.has(tag) && t - entry.startedAt < this.#options.resolveIntervalMs) {
+      if (entry?.result && !fresh.has(tag) && t - entry.startedAt < this.#cachedForMs) {
         waits.push([tag, Promise.resolve(entry.result)]);
         continue;
       }
