@@ -14,6 +14,7 @@
 #   BUILDAH       the buildah command (default: buildah --storage-driver vfs)
 #   IMAGES        which to build (default: "agent collector")
 #   IMAGES_LOCK   the lock file that serialises builds (default /tmp/imagedrift-images.lock)
+#   IMAGES_REBUILD=1  build even when the sources are those of the image's last build (see below)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -68,27 +69,47 @@ if [[ "$revision" != unknown ]] && ! git diff --quiet HEAD -- 2>/dev/null; then 
 source_url="$(git remote get-url origin 2>/dev/null || json_field repository <package.json || true)"
 licenses="$(json_field license <package.json || true)"
 
+# The sources an image is built from: the commit, the uncommitted changes and the untracked files
+# (.gitignore drops what .dockerignore drops: node_modules, dist). A second run on the same sources
+# (test/images and test/harness in one `npm test`) skips the build when the image is still the one the
+# last build made: buildah's cached rebuild still takes minutes (vfs copies whole trees). Empty outside git.
+sources="$({ git rev-parse HEAD && git diff HEAD --binary && git ls-files -o --exclude-standard -z | xargs -0 -r sha256sum; } 2>/dev/null | sha256sum | cut -d' ' -f1 || true)"
+[[ "$(git rev-parse HEAD 2>/dev/null)" ]] || sources=""
+stamps="${IMAGES_LOCK:-/tmp/imagedrift-images.lock}.d"
+mkdir -p "$stamps"
+image_id() { "${buildah[@]}" inspect --type image --format '{{.FromImageID}}' "$1" 2>/dev/null || true; }
+
 report=()
 for app in ${IMAGES:-agent collector}; do
   version="$(json_field version <"packages/$app/package.json")"
   image="${prefix}imagedrift-$app:$version"
-  echo "images: building $image on $base"
-  started=$SECONDS
-  # The labels that change from build to build also go as --label: buildah's layer cache keeps a
-  # LABEL line whose ARG changed (an image rebuilt at a new commit kept the old revision).
-  "${buildah[@]}" bud --quiet --layers --isolation chroot --network host \
-    "${secret[@]}" \
-    --build-arg "NODE_IMAGE=$base" \
-    --build-arg "VERSION=$version" \
-    --build-arg "REVISION=$revision" \
-    --build-arg "SOURCE=${source_url:-unknown}" \
-    --build-arg "LICENSES=${licenses:-NOASSERTION}" \
-    --label "org.opencontainers.image.version=$version" \
-    --label "org.opencontainers.image.revision=$revision" \
-    --label "org.opencontainers.image.source=${source_url:-unknown}" \
-    --label "org.opencontainers.image.licenses=${licenses:-NOASSERTION}" \
-    -f "Dockerfile.$app" -t "$image" . >/dev/null
-  seconds=$((SECONDS - started))
+  stamp="$stamps/imagedrift-$app"
+  key="$sources $base $image"
+  if [[ -n "$sources" && -z "${IMAGES_REBUILD:-}" && -f "$stamp" ]] &&
+    [[ "$(sed -n 1p "$stamp")" == "$key" && "$(sed -n 2p "$stamp")" == "$(image_id "$image")" ]]; then
+    echo "images: $image is up to date (built from these sources in $(sed -n 3p "$stamp") s; IMAGES_REBUILD=1 builds anyway)"
+    seconds="$(sed -n 3p "$stamp")"
+  else
+    rm -f "$stamp"
+    echo "images: building $image on $base"
+    started=$SECONDS
+    # The labels that change from build to build also go as --label: buildah's layer cache keeps a
+    # LABEL line whose ARG changed (an image rebuilt at a new commit kept the old revision).
+    "${buildah[@]}" bud --quiet --layers --isolation chroot --network host \
+      "${secret[@]}" \
+      --build-arg "NODE_IMAGE=$base" \
+      --build-arg "VERSION=$version" \
+      --build-arg "REVISION=$revision" \
+      --build-arg "SOURCE=${source_url:-unknown}" \
+      --build-arg "LICENSES=${licenses:-NOASSERTION}" \
+      --label "org.opencontainers.image.version=$version" \
+      --label "org.opencontainers.image.revision=$revision" \
+      --label "org.opencontainers.image.source=${source_url:-unknown}" \
+      --label "org.opencontainers.image.licenses=${licenses:-NOASSERTION}" \
+      -f "Dockerfile.$app" -t "$image" . >/dev/null
+    seconds=$((SECONDS - started))
+    printf '%s\n%s\n%s\n' "$key" "$(image_id "$image")" "$seconds" >"$stamp"
+  fi
   # Uncompressed: the sum of the layers as stored (buildah keeps them as plain tar).
   bytes="$("${buildah[@]}" inspect --type image "$image" |
     node -e 'const i=JSON.parse(require("fs").readFileSync(0,"utf8")); console.log(JSON.parse(i.Manifest).layers.reduce((n,l)=>n+l.size,0))')"

@@ -11,11 +11,10 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { connect as connectTls } from "node:tls";
 import type { JobRequest } from "@imagedrift/core";
-import { CriClient } from "@imagedrift/cri";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeObject } from "../../packages/collector/src/kubernetes/kube-objects.fake.js";
 import { images as nodeImages, nodes } from "../collector/api.js";
-import { repoPath, type Workload } from "../deploy/manifests.js";
+import { repoPath } from "../deploy/manifests.js";
 import { finishedJob } from "../jobs/jobs-api.js";
 import { startNode } from "../lab/containerd-node.js";
 import { type Lab, startLab } from "../lab/lab.js";
@@ -24,6 +23,7 @@ import { type ClusterApi, startClusterApi } from "./api-server.js";
 import { type Harness, type HarnessPod, labSocket, makeHarness } from "./cluster.js";
 import { containerProcess } from "./container-process.js";
 import { buildImages, pushImages } from "./images.js";
+import { criSocketOf, imageRefsOn, pullOn } from "./node-images.js";
 import { type ProbeResult, podProbeUrl, probeOnce, waitForProbes } from "./probes.js";
 import { type Rendered, renderDeploy } from "./render.js";
 
@@ -44,24 +44,6 @@ let collectorUrl: string;
 const markers = new Map<string, string>();
 
 const nodeOf = (name: string) => lab.node(name);
-
-async function pullOn(node: string, ref: string): Promise<void> {
-  const cri = CriClient.connect({ endpoint: nodeOf(node).endpoint, timeoutMs: 60_000 });
-  try {
-    await cri.pullImage(ref);
-  } finally {
-    cri.close();
-  }
-}
-
-async function imageRefsOn(node: string): Promise<string[]> {
-  const cri = CriClient.connect({ endpoint: nodeOf(node).endpoint, timeoutMs: 60_000 });
-  try {
-    return (await cri.listImages()).flatMap((i) => i.repoTags).sort();
-  } finally {
-    cri.close();
-  }
-}
 
 async function postJob(request: JobRequest, bearer: string): Promise<Response> {
   return fetch(`${collectorUrl}/api/v1/jobs`, {
@@ -89,7 +71,7 @@ beforeAll(async () => {
   for (const node of NODES) {
     const ref = lab.ref(`inventory/${node}:v1`);
     await lab.buildAndPush(ref, { salt: `marker-${node}` });
-    await pullOn(node, ref);
+    await pullOn(nodeOf(node), ref);
     markers.set(node, ref);
   }
 
@@ -201,6 +183,18 @@ describe("the rendered manifests on lab containerd", () => {
     expect(peer).toBe("authorized");
   });
 
+  it("the token is in no container's log and not in the collector's database files", () => {
+    const pods = [collector, ...agents.values()].map((p) => p.pod);
+    const logs = pods.flatMap((pod) => pod.containers.map((c) => join(pod.logDirectory, c.name, "0.log")));
+    const claim = join(lab.dir, "harness", "pods", "imagedrift-collector-0", "claims", "data");
+    const dbFiles = readdirSync(claim)
+      .filter((f) => f.startsWith("imagedrift.db"))
+      .map((f) => join(claim, f));
+    expect(logs.length).toBe(NODES.length + 1);
+    expect(dbFiles.length).toBeGreaterThan(0);
+    for (const file of [...logs, ...dbFiles]) expect(readFileSync(file).includes(token), file).toBe(false);
+  });
+
   it("the page and the API answer", async () => {
     const page = await fetch(`${collectorUrl}/`);
     expect(page.status).toBe(200);
@@ -224,17 +218,17 @@ describe("the rendered manifests on lab containerd", () => {
     const job = await finishedJob(collectorUrl, ((await response.json()) as { id: string }).id, 60_000);
     expect(job.state).toBe("succeeded");
     expect(job.nodes.map((n) => n.node).sort()).toEqual([...NODES]);
-    for (const node of NODES) expect(await imageRefsOn(node)).toContain(ref);
+    for (const node of NODES) expect(await imageRefsOn(nodeOf(node))).toContain(ref);
   });
 
   it("a prune --dry-run job runs through the agent containers and removes nothing", async () => {
-    const before = await Promise.all(NODES.map(imageRefsOn));
+    const before = await Promise.all(NODES.map((n) => imageRefsOn(nodeOf(n))));
     const response = await postJob({ type: "prune", policy: { mode: "unused" }, dryRun: true }, token);
     expect(response.status).toBe(202);
     const job = await finishedJob(collectorUrl, ((await response.json()) as { id: string }).id, 60_000);
     expect(job.state).toBe("succeeded");
     expect(job.nodes.map((n) => n.node).sort()).toEqual([...NODES]);
-    expect(await Promise.all(NODES.map(imageRefsOn))).toEqual(before);
+    expect(await Promise.all(NODES.map((n) => imageRefsOn(nodeOf(n))))).toEqual(before);
   });
 
   it("an agent container survives a restart of its node's containerd (it mounts the socket's directory)", async () => {
@@ -246,7 +240,7 @@ describe("the rendered manifests on lab containerd", () => {
     await node.start();
     const ref = lab.ref("shop/after-restart:1.0");
     await lab.buildAndPush(ref, { salt: "after-restart" });
-    await pullOn("n2", ref);
+    await pullOn(nodeOf("n2"), ref);
     await waitFor(() => reports("n2", ref), {
       what: "the n2 agent to report an image pulled after containerd restarted",
       timeoutMs: 90_000,
@@ -294,10 +288,3 @@ describe("each runtime overlay (deploy/overlays)", () => {
     await node.teardown();
   });
 });
-
-/** The socket path the agent's `--cri-endpoint` names (the overlays set it with the hostPath). */
-function criSocketOf(agent: Workload): string {
-  const arg = agent.spec.template.spec.containers[0]?.args?.find((a) => a.startsWith("--cri-endpoint=unix://"));
-  if (!arg) throw new Error("the agent DaemonSet has no --cri-endpoint=unix://…");
-  return arg.slice("--cri-endpoint=unix://".length);
-}
