@@ -38,7 +38,9 @@ const runs: Run[] = [];
 beforeAll(async () => {
   // Holds 8080 when it is free; when something else holds it, the demo finds it taken all the same.
   blocker = await new Promise<Server | undefined>((resolve) => {
-    const server = createServer();
+    // It only holds the port: a connection (another lab test trying the default 8080) is closed at once,
+    // so that close() below never waits for one.
+    const server = createServer((socket) => socket.destroy());
     server.once("error", () => resolve(undefined));
     server.listen(8080, "127.0.0.1", () => resolve(server));
   });
