@@ -157,7 +157,7 @@ describe("token auth", () => {
     const { result, lines } = await resolveOne(registries, tag);
     expect(result).toMatchObject({
       state: "error",
-      error: `${tag}: registry ${registry.host}: token server ${new URL(tokens.realm).host} refused the token request for repository:demo/app:pull (401): check the registry's credentials`,
+      error: `${tag}: registry ${registry.host}: token server ${new URL(tokens.realm).host} refused the token request for repository:demo/app:pull (401): the configured credentials were not accepted`,
     });
     expect(`${JSON.stringify(result)}${lines.join("")}`).not.toContain(CANARY);
   });

@@ -179,11 +179,27 @@ describe("Bearer token flow", () => {
     const result = await bad.registry.resolveTag(parseImageRef(`${registry.host}/demo/app:v1`));
     expect(result).toMatchObject({
       state: "error",
-      error: `${registry.host}/demo/app:v1: registry ${registry.host}: token server ${tokens.host} refused the token request for repository:demo/app:pull (401): check the registry's credentials`,
+      error: `${registry.host}/demo/app:v1: registry ${registry.host}: token server ${tokens.host} refused the token request for repository:demo/app:pull (401): the configured credentials were not accepted`,
     });
     expect(JSON.stringify(result)).not.toContain(CANARY);
     expect(bad.lines.join("")).not.toContain(CANARY);
     expect(tokens.requests.at(-1)?.headers.authorization).toBe(basic("robot", CANARY));
+  });
+
+  it("names where refused credentials came from (a pull secret), never their value", async () => {
+    const { registry } = await tokenRegistry({
+      token: () => ({ status: 401, body: { details: "incorrect username or password" } }),
+    });
+    const { registry: client } = clientFor(registry.host, {
+      credentials: basicCredentials("robot", CANARY),
+      credentialSource: "pull secret shop/regcred",
+    });
+    const result = await client.resolveTag(parseImageRef(`${registry.host}/demo/app:v1`));
+    expect(result).toMatchObject({
+      state: "error",
+      error: expect.stringMatching(/\(401\): the credentials of pull secret shop\/regcred were not accepted$/),
+    });
+    expect(JSON.stringify(result)).not.toContain(CANARY);
   });
 
   it("exchanges an identity token with the OAuth2 refresh-token POST", async () => {

@@ -20,6 +20,7 @@
 import { ImagedriftError, isLoopbackHost } from "@imagedrift/core";
 import type { Clock } from "./clock.js";
 import type { HttpResponse } from "./http-transport.js";
+import { credentialsRefused } from "./registry-errors.js";
 import type { RegistryHostConfig } from "./registry-host.js";
 import { basicAuthorization, currentCredentials, Secret } from "./secret.js";
 import type { AuthChallenge } from "./www-authenticate.js";
@@ -143,7 +144,8 @@ export class RegistryAuth {
     if ((response.status === 401 || response.status === 403) && this.#config.credentials?.kind === "cloud") {
       this.#config.credentials.invalidate();
     }
-    return this.#store(scope, tokenFrom(response, `registry ${host}: token server ${realm.host}`, scope));
+    const where = `registry ${host}: token server ${realm.host}`;
+    return this.#store(scope, tokenFrom(response, { where, scope, refused: credentialsRefused(this.#config) }));
   }
 
   #store(scope: string, token: { token: Secret; lifetimeMs: number }): Secret {
@@ -169,12 +171,19 @@ function tokenRealm(challenge: AuthChallenge, host: string): URL {
   throw new ImagedriftError("unauthenticated", `registry ${host}: Bearer challenge without a usable realm URL`);
 }
 
-/** The token in the server's answer; `where` names registry and token server for messages. */
-function tokenFrom(response: HttpResponse, where: string, scope: string): { token: Secret; lifetimeMs: number } {
+/**
+ * The token in the server's answer; `where` names registry and token server for
+ * messages, `refused` says whose credentials a refusal turned down.
+ */
+function tokenFrom(
+  response: HttpResponse,
+  ask: { where: string; scope: string; refused: string },
+): { token: Secret; lifetimeMs: number } {
+  const { where, scope } = ask;
   if (response.status === 401 || response.status === 403) {
     throw new ImagedriftError(
       response.status === 401 ? "unauthenticated" : "permission-denied",
-      `${where} refused the token request for ${scope} (${response.status}): check the registry's credentials`,
+      `${where} refused the token request for ${scope} (${response.status}): ${ask.refused}`,
     );
   }
   if (response.status !== 200) {

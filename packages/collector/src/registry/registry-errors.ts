@@ -19,21 +19,22 @@ export function errorCodes(res: HttpResponse): string[] {
   }
 }
 
+/** Why a registry or its token server refused: whose credentials, named by their source (never their value). */
+export function credentialsRefused(config: RegistryHostConfig): string {
+  if (config.credentials?.kind === "cloud") {
+    return `the credentials of the collector's ${config.credentials.provider} identity were not accepted`;
+  }
+  if (config.credentialSource !== undefined) return `the credentials of ${config.credentialSource} were not accepted`;
+  return config.credentials
+    ? "the configured credentials were not accepted"
+    : "it needs credentials and none are configured";
+}
+
 /** The error for a final answer that is neither a digest nor not-found. */
 export function statusError(config: RegistryHostConfig, res: HttpResponse, codes: readonly string[]): ImagedriftError {
   const detail = codes.length > 0 ? ` (${codes.join(", ")})` : "";
   const answered = `registry ${config.host} answered ${res.status}${detail}`;
-  if (res.status === 401) {
-    const why =
-      config.credentials?.kind === "cloud"
-        ? `the credentials of the collector's ${config.credentials.provider} identity were not accepted`
-        : config.credentialSource !== undefined
-          ? `the credentials of ${config.credentialSource} were not accepted`
-          : config.credentials
-            ? "the configured credentials were not accepted"
-            : "it needs credentials and none are configured";
-    return new ImagedriftError("unauthenticated", `${answered}: ${why}`);
-  }
+  if (res.status === 401) return new ImagedriftError("unauthenticated", `${answered}: ${credentialsRefused(config)}`);
   if (res.status === 403) return new ImagedriftError("permission-denied", `${answered}: access denied`);
   if (res.status === 429) return new ImagedriftError("resource-exhausted", `${answered}: rate limited`);
   if (res.status === 400 && config.baseUrl.startsWith("http:")) {
