@@ -93,10 +93,13 @@ describe("AgentGateway: the hello the domain sees", () => {
     }
   });
 
-  it("refuses a hello whose scan mode is neither events nor polling, naming it", () => {
+  it("takes a scan mode it does not know (a newer agent's) as unknown, and refuses one that is no mode's name", () => {
     const hello = { node: "n1", agentVersion: "1", intervalMs: "45000", inventoryHash: "", labels: {} };
-    expect(helloProblem({ ...hello, scanMode: "sometimes" })).toBe(
-      'hello.scanMode "sometimes" is not one of events, polling (or empty)',
+    expect(helloProblem({ ...hello, scanMode: "sometimes" })).toBeNull();
+    expect(agentHelloOf({ ...hello, scanMode: "sometimes" })).not.toHaveProperty("scanMode");
+    expect(agentHelloOf({ ...hello, scanMode: "events" })).toHaveProperty("scanMode", "events");
+    expect(helloProblem({ ...hello, scanMode: "Not A Mode!" })).toBe(
+      'hello.scanMode "Not A Mode!" is not a scan mode\'s name (known: events, polling)',
     );
     expect(helloProblem({ ...hello, scanMode: "" })).toBeNull();
     expect(agentHelloOf({ ...hello, scanMode: "" })).not.toHaveProperty("scanMode");

@@ -17,6 +17,7 @@ import type { AgentHello } from "../drift/index.js";
 const LABEL_KEY = /^[A-Za-z0-9][-A-Za-z0-9_./]{0,252}$/;
 const LABEL_VALUE = /^[-A-Za-z0-9_.]{0,63}$/;
 const MAX_INTERVAL_MS = 365 * 24 * 3600 * 1000;
+const SCAN_MODE_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const quote = (value: string) => JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
 
 /** What is wrong with a hello, or null: the interval, version, hash and labels are stored as given. */
@@ -29,8 +30,10 @@ export function helloProblem(hello: Hello): string | null {
   if (hello.inventoryHash !== "" && !isSha256Digest(hello.inventoryHash)) {
     return `hello.inventoryHash ${quote(hello.inventoryHash)} is not "" or sha256:<64 hex>`;
   }
-  if (hello.scanMode !== undefined && hello.scanMode !== "" && scanModeOf(hello.scanMode) === undefined) {
-    return `hello.scanMode ${quote(hello.scanMode)} is not one of ${AGENT_SCAN_MODES.join(", ")} (or empty)`;
+  // A mode this collector does not know (a newer agent's) is accepted and reads as unknown; only a value
+  // that cannot be a mode's name is refused.
+  if (hello.scanMode !== undefined && hello.scanMode !== "" && !SCAN_MODE_NAME.test(hello.scanMode)) {
+    return `hello.scanMode ${quote(hello.scanMode)} is not a scan mode's name (known: ${AGENT_SCAN_MODES.join(", ")})`;
   }
   const labels = Object.entries(hello.labels ?? {});
   if (labels.length > 256) return `hello.labels has ${labels.length} labels (at most 256)`;
