@@ -7,12 +7,12 @@
  * there as kubelet does, so a Secret a pod writes (the collector's CA) reaches
  * the pods that mount it.
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { connect, type Server } from "node:net";
 import { join } from "node:path";
 import { createServer } from "node:tls";
 import { FakeKubeApi } from "../../packages/collector/src/kubernetes/fake-kube-api.fake.js";
-import { exec } from "../lab/exec.js";
+import { makeServerCertificate } from "../lab/certificates.js";
 import { LOOPBACK } from "../lab/ports.js";
 
 export interface ClusterApi {
@@ -30,7 +30,11 @@ export interface ClusterApi {
 
 export async function startClusterApi(dir: string): Promise<ClusterApi> {
   await mkdir(dir, { recursive: true });
-  const caPem = await makeCertificates(dir);
+  const caPem = await makeServerCertificate(dir, {
+    caName: "imagedrift-harness-api-ca",
+    commonName: "kubernetes",
+    altNames: ["IP:127.0.0.1", "DNS:kubernetes.default.svc"],
+  });
   const fake = await FakeKubeApi.start();
   const backend = new URL(fake.url);
   const front: Server = createServer(
@@ -72,26 +76,4 @@ export async function startClusterApi(dir: string): Promise<ClusterApi> {
       await fake.close();
     },
   };
-}
-
-/** A CA and a server certificate for 127.0.0.1 (openssl CLI); returns the CA's PEM. */
-async function makeCertificates(dir: string): Promise<string> {
-  const file = (name: string) => join(dir, name);
-  await exec("openssl", [
-    ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=imagedrift-harness-api-ca"],
-    ...["-keyout", file("ca.key"), "-out", file("ca.crt")],
-  ]);
-  await exec("openssl", [
-    ...["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=kubernetes"],
-    ...["-keyout", file("server.key"), "-out", file("server.csr")],
-  ]);
-  await writeFile(
-    file("san.ext"),
-    "subjectAltName=IP:127.0.0.1,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n",
-  );
-  await exec("openssl", [
-    ...["x509", "-req", "-in", file("server.csr"), "-CA", file("ca.crt"), "-CAkey", file("ca.key")],
-    ...["-CAcreateserial", "-days", "1", "-extfile", file("san.ext"), "-out", file("server.crt")],
-  ]);
-  return readFile(file("ca.crt"), "utf8");
 }

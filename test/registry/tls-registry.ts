@@ -5,10 +5,10 @@
  * /usr/bin/docker-registry with a config of its own, through the lab's daemon
  * helper (stopped by PID).
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { request } from "node:https";
 import { join } from "node:path";
-import { exec } from "../lab/exec.js";
+import { makeServerCertificate } from "../lab/certificates.js";
 import { freePort, LOOPBACK } from "../lab/ports.js";
 import { type Daemon, startDaemon } from "../lab/process.js";
 import { REGISTRY_BINARY } from "../lab/registry.js";
@@ -25,20 +25,11 @@ export interface TlsRegistry {
 export async function startTlsRegistry(dir: string): Promise<TlsRegistry> {
   await mkdir(join(dir, "storage"), { recursive: true });
   const file = (name: string) => join(dir, name);
-  await exec("openssl", [
-    ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=imagedrift-lab-ca"],
-    ...["-keyout", file("ca.key"), "-out", file("ca.crt")],
-  ]);
-  await exec("openssl", [
-    ...["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1"],
-    ...["-keyout", file("server.key"), "-out", file("server.csr")],
-  ]);
-  await writeFile(file("san.ext"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-  await exec("openssl", [
-    ...["x509", "-req", "-in", file("server.csr"), "-CA", file("ca.crt"), "-CAkey", file("ca.key")],
-    ...["-CAcreateserial", "-days", "1", "-extfile", file("san.ext"), "-out", file("server.crt")],
-  ]);
-  const caPem = await readFile(file("ca.crt"), "utf8");
+  const caPem = await makeServerCertificate(dir, {
+    caName: "imagedrift-lab-ca",
+    commonName: "127.0.0.1",
+    altNames: ["IP:127.0.0.1"],
+  });
   const port = await freePort();
   const host = `${LOOPBACK}:${port}`;
   const q = JSON.stringify;
